@@ -1,0 +1,470 @@
+"""The criteria language: a small tree of typed criterion objects, interpreted by code.
+
+Every node evaluates a whole :class:`~recommender.evalframe.EvalFrame` at once and returns an
+int8 outcome array (:mod:`recommender.tristate`: 0 not met, 1 unknown, 2 met). Leaves compare
+a profile field or derived fact with a threshold, test membership in a set of codes, test a
+certification, or stand for a condition no profile field expresses (a declaration). Composite
+nodes combine them with Kleene logic. The same object that evaluates also says what it needs
+(``required_text``), what it saw (``observed``) and how far off the firm is (``gap``), so text
+and logic cannot drift. Parsing from YAML lives in :mod:`recommender.criteria_parser`; the
+point-scoring node in :mod:`recommender.scoring`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from recommender import tristate as ts
+from recommender.evalframe import EvalFrame
+
+Outcomes = np.ndarray
+Sink = dict[str, np.ndarray]
+
+# Closed operator registry: the only comparisons a catalog may name. Inclusive/exclusive is
+# stated by the operator itself, exactly as the document words it; no epsilon anywhere.
+OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<=": np.less_equal,
+    "<": np.less,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+LOWER_BOUND_OPS = (">=", ">")
+UPPER_BOUND_OPS = ("<=", "<")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A required value: a constant, dated values, or a date relative to ``as_of``."""
+
+    constant: float | bool | None = None
+    by_date: tuple[tuple[dt.date, float], ...] = ()
+    years_before_as_of: float | None = None
+
+    def resolve(self, as_of: dt.date) -> float | bool | None:
+        """The value in force on ``as_of`` (a day number for relative dates); None if none is."""
+        if self.years_before_as_of is not None:
+            return float(_day_number(_shift_years(as_of, -self.years_before_as_of)))
+        if self.by_date:
+            current = None
+            for start, value in self.by_date:
+                if start <= as_of:
+                    current = value
+            return current
+        return self.constant
+
+    def text(self, as_of: dt.date) -> str:
+        if self.years_before_as_of is not None:
+            return _shift_years(as_of, -self.years_before_as_of).isoformat()
+        return _fmt(self.resolve(as_of))
+
+
+def _shift_years(day: dt.date, years: float) -> dt.date:
+    whole = int(years)
+    if whole != years:
+        return day + dt.timedelta(days=round(years * 365.2425))
+    try:
+        return day.replace(year=day.year + whole)
+    except ValueError:  # 29 February in a non-leap target year
+        return day.replace(year=day.year + whole, day=28)
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def _from_day_number(n: float) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(n))
+
+
+# --------------------------------------------------------------------------- base class
+
+
+@dataclass(frozen=True, eq=False)
+class Criterion:
+    """A node of a policy's criteria tree."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    clause: str
+    path: str
+    kind: ClassVar[str] = "criterion"
+
+    def evaluate(self, frame: EvalFrame, sink: Sink | None = None) -> Outcomes:
+        out = self._evaluate(frame, sink)
+        if sink is not None:
+            sink[self.path] = out
+        return out
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        raise NotImplementedError
+
+    def children(self) -> tuple[Criterion, ...]:
+        return ()
+
+    def walk(self) -> list[Criterion]:
+        """This node and every descendant, depth first."""
+        out: list[Criterion] = [self]
+        for c in self.children():
+            out.extend(c.walk())
+        return out
+
+    def fields(self) -> set[str]:
+        """Profile fields and derived facts this node reads."""
+        return set().union(*(c.fields() for c in self.children())) if self.children() else set()
+
+    # Explanations for one row ------------------------------------------------------
+    def observed(self, frame: EvalFrame, row: int) -> Any:
+        return None
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        return ""
+
+    def gap(self, frame: EvalFrame, row: int) -> float | None:
+        return None
+
+    def margin(self, frame: EvalFrame) -> np.ndarray | None:
+        """Relative distance to the threshold, positive when passing; None when not numeric."""
+        return None
+
+
+# --------------------------------------------------------------------------- leaves
+
+
+@dataclass(frozen=True, eq=False)
+class Compare(Criterion):
+    """``field op value`` on a number, bool or date column (dates: value relative to as_of)."""
+
+    field: str = ""
+    op: str = ">="
+    value: Threshold = Threshold()
+    field_kind: str = "number"
+    kind: ClassVar[str] = "compare"
+
+    def _required(self, frame: EvalFrame) -> float | None:
+        v = self.value.resolve(frame.as_of)
+        return None if v is None else float(v)
+
+    def _values(self, frame: EvalFrame) -> np.ndarray:
+        return frame.days(self.field) if self.field_kind == "date" else frame.num(self.field)
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        required = self._required(frame)
+        if required is None:  # no dated value in force on as_of: the rule does not exist yet
+            return np.full(frame.n, ts.NOT_MET, dtype=np.int8)
+        values = self._values(frame)
+        known = ~np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            hit = OPS[self.op](values, required)
+        return ts.from_bool(hit, known)
+
+    def fields(self) -> set[str]:
+        return {self.field}
+
+    def observed(self, frame: EvalFrame, row: int) -> Any:
+        v = frame.value(self.field, row)
+        return bool(v) if self.field_kind == "bool" and v is not None else v
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        return f"{self.op} {self.value.text(frame.as_of)}"
+
+    def gap(self, frame: EvalFrame, row: int) -> float | None:
+        required = self._required(frame)
+        observed = self._values(frame)[row]
+        if required is None or np.isnan(observed) or OPS[self.op](observed, required):
+            return None
+        if self.op in LOWER_BOUND_OPS or self.op in UPPER_BOUND_OPS:
+            return float(abs(required - observed))
+        return None
+
+    def margin(self, frame: EvalFrame) -> np.ndarray | None:
+        if self.field_kind != "number" or self.op not in LOWER_BOUND_OPS + UPPER_BOUND_OPS:
+            return None
+        required = self._required(frame)
+        if required is None:
+            return None
+        values = frame.num(self.field)
+        scale = abs(required) if required else 1.0
+        diff = (values - required) / scale
+        return diff if self.op in LOWER_BOUND_OPS else -diff
+
+    def date_when_met(self, frame: EvalFrame, row: int) -> dt.date | None:
+        """For ``established_on <= as_of - N years``: the first date the firm meets it."""
+        if self.field_kind != "date" or self.value.years_before_as_of is None:
+            return None
+        est = frame.days(self.field)[row]
+        if np.isnan(est):
+            return None
+        return _shift_years(_from_day_number(est), self.value.years_before_as_of)
+
+
+@dataclass(frozen=True, eq=False)
+class Membership(Criterion):
+    """``field`` in (or not in) a set. Code fields (industry, region) match by prefix.
+
+    For a code field, a firm code coarser than a listed code (firm ``C36``, policy ``C3670``)
+    is unknown: the firm may or may not fall inside.
+    """
+
+    field: str = ""
+    values: tuple[str, ...] = ()
+    negate: bool = False
+    prefix: bool = False
+    kind: ClassVar[str] = "membership"
+
+    def _lookup(self, uniques: np.ndarray) -> np.ndarray:
+        out = np.empty(len(uniques), dtype=np.int8)
+        for i, u in enumerate(uniques):
+            code = str(u)
+            if self.prefix:
+                if any(code.startswith(v) for v in self.values):
+                    out[i] = ts.MET
+                elif any(v.startswith(code) for v in self.values):
+                    out[i] = ts.UNKNOWN
+                else:
+                    out[i] = ts.NOT_MET
+            else:
+                out[i] = ts.MET if code in self.values else ts.NOT_MET
+        return ts.negate(out) if self.negate else out
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        codes, uniques = frame.factorized(self.field)
+        lut = np.append(self._lookup(uniques), np.int8(ts.UNKNOWN))  # index -1 → unknown
+        return lut[codes]
+
+    def fields(self) -> set[str]:
+        return {self.field}
+
+    def observed(self, frame: EvalFrame, row: int) -> Any:
+        return frame.value(self.field, row)
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        word = "not in" if self.negate else "in"
+        suffix = " (prefix match)" if self.prefix else ""
+        return f"{word} {{{', '.join(self.values)}}}{suffix}"
+
+
+@dataclass(frozen=True, eq=False)
+class Holds(Criterion):
+    """The firm holds (or does not hold) a certification; unknown when the list is unknown."""
+
+    cert: str = ""
+    negate: bool = False
+    kind: ClassVar[str] = "certification"
+
+    @property
+    def column(self) -> str:
+        return f"cert_{self.cert}"
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        values = frame.num(self.column)
+        known = ~np.isnan(values)
+        hit = values == 0.0 if self.negate else values == 1.0
+        return ts.from_bool(hit, known)
+
+    def fields(self) -> set[str]:
+        return {"certifications"}
+
+    def observed(self, frame: EvalFrame, row: int) -> Any:
+        v = frame.num(self.column)[row]
+        return None if np.isnan(v) else bool(v)
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        return f"{'does not hold' if self.negate else 'holds'} {self.cert}"
+
+
+@dataclass(frozen=True, eq=False)
+class Tier:
+    """One band of a tiered threshold: applies while ``by`` is within the bound."""
+
+    upto: float | None       # by <= upto (inclusive); None = no upper bound
+    below: float | None      # by < below (exclusive)
+    value: float
+
+    def contains(self, by: np.ndarray) -> np.ndarray:
+        if self.upto is not None:
+            return by <= self.upto
+        if self.below is not None:
+            return by < self.below
+        return np.ones_like(by, dtype=bool)
+
+    def text(self) -> str:
+        if self.upto is not None:
+            return f"<= {_fmt(self.upto)}"
+        if self.below is not None:
+            return f"< {_fmt(self.below)}"
+        return "otherwise"
+
+
+@dataclass(frozen=True, eq=False)
+class Tiered(Criterion):
+    """``field op required`` where ``required`` depends on the band of another field ``by``.
+
+    Tiers are tried in order; the first whose bound contains ``by`` applies. When ``by`` is
+    unknown, the outcome is still decided if the firm passes (or fails) every tier's value.
+    """
+
+    field: str = ""
+    op: str = ">="
+    by: str = ""
+    tiers: tuple[Tier, ...] = ()
+    kind: ClassVar[str] = "tiered"
+
+    def required_values(self, frame: EvalFrame) -> np.ndarray:
+        return frame.memo((id(self), "required"), lambda: self._required_values(frame))  # type: ignore[no-any-return]
+
+    def _required_values(self, frame: EvalFrame) -> np.ndarray:
+        by = frame.num(self.by)
+        req = np.full(frame.n, np.nan)
+        open_ = ~np.isnan(by)
+        for tier in self.tiers:
+            with np.errstate(invalid="ignore"):
+                hit = open_ & tier.contains(by)
+            req[hit] = tier.value
+            open_ &= ~hit
+        return req
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        values = frame.num(self.field)
+        req = self.required_values(frame)
+        op = OPS[self.op]
+        with np.errstate(invalid="ignore"):
+            out = ts.from_bool(op(values, req), ~np.isnan(values) & ~np.isnan(req))
+            unknown_band = np.isnan(req) & ~np.isnan(values)
+            if unknown_band.any():
+                passes = np.all([op(values, t.value) for t in self.tiers], axis=0)
+                fails = np.all([~op(values, t.value) for t in self.tiers], axis=0)
+                out[unknown_band & passes] = ts.MET
+                out[unknown_band & fails] = ts.NOT_MET
+        return out
+
+    def fields(self) -> set[str]:
+        return {self.field, self.by}
+
+    def observed(self, frame: EvalFrame, row: int) -> Any:
+        return frame.value(self.field, row)
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        req = self.required_values(frame)[row]
+        if np.isnan(req):
+            bands = "; ".join(f"{self.op} {_fmt(t.value)} if {self.by} {t.text()}" for t in self.tiers)
+            return f"{bands} ({self.by} unknown)"
+        tier = next(t for t in self.tiers if t.value == req)
+        return f"{self.op} {_fmt(float(req))} ({self.by} {tier.text()})"
+
+    def gap(self, frame: EvalFrame, row: int) -> float | None:
+        req = self.required_values(frame)[row]
+        val = frame.num(self.field)[row]
+        if np.isnan(req) or np.isnan(val) or OPS[self.op](val, req):
+            return None
+        return float(abs(req - val))
+
+    def margin(self, frame: EvalFrame) -> np.ndarray | None:
+        req = self.required_values(frame)
+        values = frame.num(self.field)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            diff = (values - req) / np.where(req == 0, 1.0, np.abs(req))
+        return diff if self.op in LOWER_BOUND_OPS else -diff
+
+
+@dataclass(frozen=True, eq=False)
+class Declaration(Criterion):
+    """A condition no profile field can express ("core technology in a state-supported field").
+
+    It is never silently met: ``assume: met`` conditions (e.g. "not in a prohibited industry",
+    which the authority presumes) are met but listed in the result's verify-yourself checklist;
+    ``assume: unknown`` conditions leave the policy undetermined.
+    """
+
+    assume: int = ts.UNKNOWN
+    kind: ClassVar[str] = "declaration"
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        return np.full(frame.n, self.assume, dtype=np.int8)
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        return "verify yourself" if self.assume == ts.MET else "to be verified (no profile field)"
+
+
+@dataclass(frozen=True, eq=False)
+class AsOfWindow(Criterion):
+    """Met when ``as_of`` falls in ``[start, end]`` (inclusive): a branch that only applies
+    from a date, e.g. the seven industries added to the VAT refund from 2022-07-01."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    kind: ClassVar[str] = "as_of_window"
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        inside = (self.start is None or self.start <= frame.as_of) and (
+            self.end is None or frame.as_of <= self.end)
+        return np.full(frame.n, ts.MET if inside else ts.NOT_MET, dtype=np.int8)
+
+    def observed(self, frame: EvalFrame, row: int) -> Any:
+        return frame.as_of.isoformat()
+
+    def required_text(self, frame: EvalFrame, row: int) -> str:
+        return f"as of {self.start.isoformat() if self.start else '…'} .. {self.end.isoformat() if self.end else '…'}"
+
+
+# --------------------------------------------------------------------------- composites
+
+
+@dataclass(frozen=True, eq=False)
+class AllOf(Criterion):
+    items: tuple[Criterion, ...] = ()
+    kind: ClassVar[str] = "all"
+
+    def children(self) -> tuple[Criterion, ...]:
+        return self.items
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        return ts.all_of([c.evaluate(frame, sink) for c in self.items], frame.n)
+
+
+@dataclass(frozen=True, eq=False)
+class AnyOf(Criterion):
+    items: tuple[Criterion, ...] = ()
+    kind: ClassVar[str] = "any"
+
+    def children(self) -> tuple[Criterion, ...]:
+        return self.items
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        return ts.any_of([c.evaluate(frame, sink) for c in self.items], frame.n)
+
+
+@dataclass(frozen=True, eq=False)
+class Not(Criterion):
+    item: Criterion | None = None
+    kind: ClassVar[str] = "not"
+
+    def children(self) -> tuple[Criterion, ...]:
+        return (self.item,) if self.item is not None else ()
+
+    def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
+        if self.item is None:
+            raise ValueError(f"{self.path}: 'not' without an operand")
+        return ts.negate(self.item.evaluate(frame, sink))
+
+
+LEAF_KINDS = (Compare, Membership, Holds, Tiered, Declaration, AsOfWindow)

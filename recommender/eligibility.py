@@ -1,0 +1,153 @@
+"""Eligibility: the catalog × a frame of firms → per-criterion outcomes and per-policy verdicts.
+
+Written once over arrays; a single firm is a frame of one row. Each policy's tree is preceded
+by two checks the catalog header implies: the policy is in force on ``as_of`` and, for a
+regional policy, the firm is registered in its region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender import tristate as ts
+from recommender.catalog import Catalog, Policy
+from recommender.criteria import Criterion, Declaration, Membership
+from recommender.evalframe import EvalFrame
+from recommender.fields import source_fields
+from recommender.reference import ReferenceTables
+
+VERDICTS = ("ineligible", "undetermined", "eligible")
+IN_FORCE = "policy_in_force"
+REGION = "policy_region"
+
+
+@dataclass
+class PolicyOutcome:
+    """Outcomes of one policy over every firm of the frame."""
+
+    policy: Policy
+    verdict: np.ndarray                     # int8: 0 ineligible, 1 undetermined, 2 eligible
+    in_force: bool
+    region: np.ndarray                      # int8 tristate of the region check
+    nodes: dict[str, np.ndarray] = field(default_factory=dict)   # path → outcomes
+
+    def leaves(self) -> list[Criterion]:
+        return [c for c in self.policy.criteria.walk() if not c.children()]
+
+    def share_met(self) -> np.ndarray:
+        """Share of the policy's measurable leaves (not declarations) that are met."""
+        leaves = [c for c in self.leaves() if not isinstance(c, Declaration)]
+        if not leaves:
+            return np.ones(len(self.verdict))
+        stacked = np.stack([self.nodes[c.path] for c in leaves])
+        return (stacked == ts.MET).mean(axis=0)
+
+    def unknown_count(self) -> np.ndarray:
+        leaves = [c for c in self.leaves() if not isinstance(c, Declaration)]
+        if not leaves:
+            return np.zeros(len(self.verdict))
+        return (np.stack([self.nodes[c.path] for c in leaves]) == ts.UNKNOWN).sum(axis=0)
+
+
+@dataclass
+class Eligibility:
+    """The result of one eligibility run."""
+
+    frame: EvalFrame
+    outcomes: dict[str, PolicyOutcome]
+
+    @property
+    def policy_ids(self) -> list[str]:
+        return list(self.outcomes)
+
+    def verdict_matrix(self) -> np.ndarray:
+        """``(n_firms, n_policies)`` int8 verdict codes, policies in ``policy_ids`` order."""
+        return np.stack([o.verdict for o in self.outcomes.values()], axis=1)
+
+
+def _region_check(policy: Policy, frame: EvalFrame) -> np.ndarray:
+    prefixes = policy.header.region_prefixes
+    if not prefixes:
+        return np.full(frame.n, ts.MET, dtype=np.int8)
+    check = Membership(id=REGION, label_zh="", label_en="", clause="", path=REGION,
+                       field="region_code", values=prefixes, prefix=True)
+    return check.evaluate(frame)
+
+
+def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame, as_of: dt.date,
+                     ref: ReferenceTables) -> Eligibility:
+    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame)."""
+    frame = EvalFrame(profiles, as_of, ref)
+    outcomes = {}
+    for policy in catalog:
+        nodes: dict[str, np.ndarray] = {}
+        tree = policy.criteria.evaluate(frame, nodes)
+        in_force = policy.in_force(as_of)
+        region = _region_check(policy, frame)
+        verdict = ts.all_of([tree, region], frame.n)
+        if not in_force:
+            verdict = np.full(frame.n, ts.NOT_MET, dtype=np.int8)
+        outcomes[policy.id] = PolicyOutcome(policy, verdict, in_force, region, nodes)
+    return Eligibility(frame, outcomes)
+
+
+def _support(node: Criterion, nodes: dict[str, np.ndarray], row: int) -> list[Criterion]:
+    """Leaves that carry the node's outcome: every child of an all, the deciding route of an any."""
+    if not node.children():
+        return [node]
+    outcome = nodes[node.path][row]
+    kids = list(node.children())
+    if node.kind == "any":
+        same = [k for k in kids if nodes[k.path][row] == outcome]
+        kids = same[:1] if outcome == ts.MET else same
+    elif node.kind == "all" and outcome == ts.NOT_MET:
+        kids = [k for k in kids if nodes[k.path][row] == ts.NOT_MET]
+    return [leaf for k in kids for leaf in _support(k, nodes, row)]
+
+
+def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str, Any]:
+    """Per-criterion explanation of one firm for one policy (SPEC §5 ``criteria`` and more)."""
+    policy, nodes = outcome.policy, outcome.nodes
+    criteria = [{
+        "id": IN_FORCE, "label": "政策在有效期内 / policy in force",
+        "outcome": "met" if outcome.in_force else "not_met",
+        "observed": frame.as_of.isoformat(),
+        "required": f"{policy.header.valid_from.isoformat()} .. "
+                    f"{policy.header.valid_to.isoformat() if policy.header.valid_to else 'open'}",
+        "gap": None, "clause": policy.header.references[0].text(),
+    }]
+    if policy.header.region_prefixes:
+        criteria.append({
+            "id": REGION, "label": "注册地在政策适用地区 / registered in the policy's region",
+            "outcome": ts.OUTCOME_NAMES[outcome.region[row]],
+            "observed": frame.value("region_code", row),
+            "required": "prefix in {" + ", ".join(policy.header.region_prefixes) + "}",
+            "gap": None, "clause": policy.header.references[0].text(),
+        })
+    for leaf in outcome.leaves():
+        code = int(nodes[leaf.path][row])
+        criteria.append({
+            "id": leaf.id,
+            "label": f"{leaf.label_zh} / {leaf.label_en}",
+            "outcome": ts.OUTCOME_NAMES[code],
+            "observed": leaf.observed(frame, row),
+            "required": leaf.required_text(frame, row),
+            "gap": leaf.gap(frame, row) if code == ts.NOT_MET else None,
+            "clause": leaf.clause,
+            "kind": leaf.kind,
+        })
+    support = _support(policy.criteria, nodes, row)
+    missing = sorted({src for leaf in support if nodes[leaf.path][row] == ts.UNKNOWN
+                      and not isinstance(leaf, Declaration)
+                      for f in leaf.fields() for src in source_fields(f)
+                      if frame.value(src, row) is None})
+    verify = [{"id": leaf.id, "label": f"{leaf.label_zh} / {leaf.label_en}", "clause": leaf.clause,
+               "assumed": bool(nodes[leaf.path][row] == ts.MET)}
+              for leaf in support if isinstance(leaf, Declaration)]
+    return {"criteria": criteria, "missing_fields": missing, "verify_yourself": verify}
+

@@ -1,0 +1,138 @@
+"""Matching: profiles → eligibility → benefit → ranking → SPEC §5 results.
+
+A single firm is a batch of one: :func:`match_frame` serves the CLI, the API and bulk runs.
+The ranker is pluggable (:class:`Ranker`): the rule order ``rules-v1`` by default, the learned
+LambdaRank model when one is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from recommender.catalog import Catalog
+from recommender.eligibility import VERDICTS, Eligibility, evaluate_catalog, explain_row
+from recommender.fields import DERIVED_KINDS
+from recommender.ranking_rules import RuleRanker, Scores
+from recommender.reference import ReferenceTables
+
+
+class Ranker(Protocol):
+    """What matching needs from a ranker."""
+
+    version: str
+
+    def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores: ...
+
+    def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """How many and which policies to return, and how much to explain."""
+
+    top_k: int | None = 10
+    include_all: bool = False
+    explain: bool = False
+    family: str | None = None
+    detail: bool = True          # per-criterion explanations (off for bulk output)
+
+
+def benefit_matrix(elig: Eligibility) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated (low, high) yuan per (firm, policy); NaN where unknown or not estimable."""
+    lows, highs = [], []
+    for o in elig.outcomes.values():
+        lo, hi = o.policy.estimate(elig.frame)
+        lows.append(lo)
+        highs.append(hi)
+    return np.stack(lows, axis=1), np.stack(highs, axis=1)
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        return _clean(v.item())
+    return v
+
+
+def derived_facts(elig: Eligibility, row: int) -> dict[str, Any]:
+    out = {}
+    for name in DERIVED_KINDS:
+        v = elig.frame.value(name, row)
+        if DERIVED_KINDS[name] == "bool" and v is not None:
+            v = bool(v)
+        out[name] = _clean(v)
+    return out
+
+
+def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str, Any]:
+    b = policy.header.benefit
+    return {
+        "kind": b.kind,
+        "low": _clean(low), "high": _clean(high),
+        "years": b.years,
+        "formula": policy.benefit_formula.text(as_of) if policy.benefit_formula else None,
+        "description": f"{b.description_zh} / {b.description_en}",
+        "clause": b.clause,
+        "uncertain": b.uncertain,
+    }
+
+
+def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
+                options: MatchOptions = MatchOptions(), ranker: Ranker | None = None) -> list[dict[str, Any]]:
+    """Match every firm of a typed profile frame; one SPEC §5 result per firm, in input order."""
+    ranker = ranker or RuleRanker()
+    policies = [p for p in catalog if options.family is None or p.header.family == options.family]
+    elig = evaluate_catalog(policies, profiles, as_of, ref)
+    low, high = benefit_matrix(elig)
+    point = np.where(np.isnan(low), np.nan, (low + high) / 2)
+    scores = ranker.score(elig, point)
+    orders = ranker.order(elig, scores, point)
+    verdicts = elig.verdict_matrix()
+    outcomes = list(elig.outcomes.values())
+    results = []
+    for row in range(elig.frame.n):
+        matches = []
+        for col in orders[row]:
+            v = int(verdicts[row, col])
+            if not options.include_all and VERDICTS[v] == "ineligible":
+                continue
+            if options.top_k is not None and len(matches) >= options.top_k:
+                break
+            o = outcomes[col]
+            m: dict[str, Any] = {
+                "policy_id": o.policy.id,
+                "title": f"{o.policy.header.title_zh} / {o.policy.header.title_en}",
+                "family": o.policy.header.family,
+                "rank": len(matches) + 1,
+                "verdict": VERDICTS[v],
+                "score": round(float(scores.score[row, col]), 6),
+                "estimated_benefit": _clean(point[row, col]),
+            }
+            if scores.approval_probability is not None:
+                p = float(scores.approval_probability[row, col])
+                m["approval_probability"] = round(p, 6)
+                ben = point[row, col]
+                m["expected_value"] = None if np.isnan(ben) else round(p * float(ben), 2)
+            m["benefit"] = _benefit_block(o.policy, low[row, col], high[row, col], as_of)
+            if options.detail:
+                m.update(explain_row(o, elig.frame, row))
+            m["references"] = o.policy.references_text()
+            matches.append(m)
+        eligible_value = [point[row, c] for c in range(len(outcomes))
+                          if verdicts[row, c] == 2 and not np.isnan(point[row, c])]
+        results.append({
+            "firm_id": elig.frame.value("firm_id", row),
+            "as_of": as_of.isoformat(),
+            "catalog_version": catalog.version,
+            "model_version": ranker.version,
+            "derived": derived_facts(elig, row),
+            "total_estimated_benefit": round(float(np.sum(eligible_value)), 2),
+            "matches": matches,
+        })
+    return results

@@ -1,0 +1,166 @@
+"""The firm profile of SPEC §2: the one place that declares the firm fields, units and bounds.
+
+Money is yuan, ratios are fractions 0–1, counts are non-negative integers, dates ISO-8601.
+A field that is absent or ``null`` is *unknown*, never zero. Unknown fields are an error
+(``extra="forbid"``). Everything else (frame validation for bulk runs, feature columns, the
+criteria language's field registry) reads its field list from :class:`FirmProfile`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
+                      ValidationError, ValidationInfo, field_validator)
+
+from recommender.errors import FieldIssue, ProfileError
+from recommender.reference import ReferenceTables, load_reference
+from recommender.uscc import credit_code_problem
+
+Certification = Literal[
+    "hnte", "tech_sme", "innovative_sme", "srdi_sme", "little_giant", "single_champion",
+    "above_scale", "smart_factory", "digital_workshop", "green_factory", "enterprise_tech_center",
+]
+CERTIFICATIONS: tuple[str, ...] = Certification.__args__  # type: ignore[attr-defined]
+Ownership = Literal["state", "private", "foreign", "collective", "other"]
+TaxCreditRating = Literal["A", "B", "M", "C", "D"]
+
+# Numeric field types. Strict: "12" is not a number and 3.5 is not a count.
+Yuan = Annotated[StrictFloat | StrictInt, Field(ge=0, description="yuan")]
+SignedYuan = Annotated[StrictFloat | StrictInt, Field(description="yuan, negative for a loss")]
+Share = Annotated[StrictFloat | StrictInt, Field(ge=0, le=1, description="fraction 0–1")]
+Count = Annotated[StrictInt, Field(ge=0)]
+Years = Annotated[StrictFloat | StrictInt, Field(ge=0, description="years")]
+
+
+class FirmProfile(BaseModel):
+    """One firm, as SPEC §2 defines it. Absent or ``null`` means unknown."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              json_schema_extra={"examples": [{
+                                  "firm_id": "F1", "region_code": "500112",
+                                  "industry_code": "C3670", "employees": 120,
+                                  "revenue": 45_000_000.0, "total_assets": 30_000_000.0,
+                                  "rd_expense": 2_100_000.0, "certifications": ["tech_sme"]}]})
+
+    firm_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$",
+                         description="caller's identifier, 1–64 printable characters")
+    name: str | None = Field(None, max_length=200, description="registered name")
+    credit_code: str | None = Field(None, description="18-char Unified Social Credit Code (GB 32100-2015)")
+    region_code: str = Field(description="6-digit administrative division code (GB/T 2260)")
+    industry_code: str = Field(description="GB/T 4754-2017 code, e.g. C3670, 3670, C36, 36")
+    established_on: dt.date | None = Field(None, description="registration date, ISO-8601")
+    ownership: Ownership | None = None
+    listed: StrictBool | None = Field(None, description="shares listed on an exchange")
+    employees: Count | None = Field(None, description="average employees last fiscal year")
+    revenue: Yuan | None = Field(None, description="operating revenue (营业收入) last fiscal year, yuan")
+    revenue_prev: Yuan | None = Field(None, description="operating revenue the year before, yuan")
+    total_assets: Yuan | None = Field(None, description="total assets at last year-end, yuan")
+    taxable_income: SignedYuan | None = Field(None, description="annual taxable income (应纳税所得额), yuan")
+    rd_expense: Yuan | None = Field(None, description="R&D expense last fiscal year, yuan")
+    rd_expense_3y: Yuan | None = Field(None, description="R&D expense, sum of last 3 fiscal years, yuan")
+    revenue_3y: Yuan | None = Field(None, description="operating revenue, sum of last 3 fiscal years, yuan")
+    rd_domestic_share: Share | None = Field(None, description="share of R&D expense incurred in China")
+    rd_staff: Count | None = Field(None, description="R&D staff")
+    tech_staff: Count | None = Field(None, description="science and technology staff (科技人员)")
+    high_tech_revenue_share: Share | None = Field(None, description="share of revenue from high-tech products/services")
+    main_business_share: Share | None = Field(None, description="main business revenue / operating revenue")
+    years_in_niche: Years | None = Field(None, description="years in its niche market (细分市场)")
+    invention_patents: Count | None = Field(None, description="granted invention patents held")
+    class1_ip: Count | None = Field(None, description="Class I IP held")
+    class2_ip: Count | None = Field(None, description="Class II IP held")
+    equity_financing_2y: Yuan | None = Field(None, description="new equity financing in the last 2 years, yuan")
+    certifications: list[Certification] | None = Field(None, description="titles held")
+    tax_credit_rating: TaxCreditRating | None = None
+    dishonest_record: StrictBool | None = Field(None, description="on a dishonesty / serious-violation list")
+    major_incident_last_year: StrictBool | None = Field(None, description="serious safety, quality or environmental incident in the past year")
+    export_share: Share | None = Field(None, description="export revenue / operating revenue")
+    ui_premium_paid: Yuan | None = Field(None, description="unemployment-insurance premiums paid last year, yuan")
+    insured_employees: Count | None = Field(None, description="employees with social insurance")
+    layoff_rate: Share | None = Field(None, description="share of insured employees laid off last year")
+    graduates_hired: Count | None = Field(None, description="graduates hired this year with social insurance")
+    vat_credit_balance: Yuan | None = Field(None, description="VAT input credit carried forward (留抵税额), yuan")
+    leases_state_property: StrictBool | None = Field(None, description="rents premises owned by a state entity")
+    business_scope: str | None = Field(None, max_length=4000, description="registered business scope (经营范围)")
+
+    @field_validator("credit_code")
+    @classmethod
+    def _check_credit_code(cls, value: str | None) -> str | None:
+        if value is not None and (problem := credit_code_problem(value)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("industry_code")
+    @classmethod
+    def _check_industry(cls, value: str, info: ValidationInfo) -> str:
+        canonical, problem = _ref(info).normalise_industry(value)
+        if problem:
+            raise ValueError(problem)
+        return canonical  # type: ignore[return-value]
+
+    @field_validator("region_code")
+    @classmethod
+    def _check_region(cls, value: str, info: ValidationInfo) -> str:
+        if problem := _ref(info).region_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("established_on")
+    @classmethod
+    def _not_in_future(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > dt.date.today():
+            raise ValueError(f"{value.isoformat()} is in the future")
+        return value
+
+    @field_validator("certifications")
+    @classmethod
+    def _unique_certs(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("lists a certification more than once")
+        return value
+
+
+def _ref(info: ValidationInfo) -> ReferenceTables:
+    """Reference tables passed as validation context, else the bundled ones."""
+    ref = (info.context or {}).get("ref")
+    return ref if isinstance(ref, ReferenceTables) else load_reference()
+
+
+PROFILE_FIELDS: tuple[str, ...] = tuple(FirmProfile.model_fields)
+
+
+def _issues(err: ValidationError) -> list[FieldIssue]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = ".".join(str(p) for p in e["loc"]) or "(profile)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (not in SPEC §2)"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        out.append(FieldIssue(loc, msg))
+    return out
+
+
+def parse_profile(data: Any, *, record: str | None = None,
+                  ref: ReferenceTables | None = None) -> FirmProfile:
+    """Validate one profile (a mapping, e.g. from ``json.loads``).
+
+    Raises
+    ------
+    ProfileError
+        naming every invalid field and why; ``record`` (e.g. ``"line 3"``) prefixes the message.
+    """
+    if not isinstance(data, dict):
+        raise ProfileError([FieldIssue("(profile)", f"must be a JSON object, got {type(data).__name__}")],
+                           record=record)
+    try:
+        return FirmProfile.model_validate(data, context={"ref": ref} if ref else None)
+    except ValidationError as err:
+        raise ProfileError(_issues(err), record=record) from None
+
+
+def profile_issues(err: ValidationError) -> list[FieldIssue]:
+    """Public view of a pydantic error as field issues (used by the API's error handler)."""
+    return _issues(err)

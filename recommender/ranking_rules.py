@@ -1,0 +1,53 @@
+"""The rule order used until (and as a baseline beside) the learned ranker: ``rules-v1``.
+
+Order: verdict (eligible, undetermined, ineligible), then estimated benefit in yuan (unknown
+last), then the share of measurable criteria met, then policy id. The score shown is
+``(verdict_code + share_met) / 3`` in [0, 1]: eligible firms score in [2/3, 1], undetermined
+in [1/3, 2/3], ineligible in [0, 1/3]; it is comparable across firms, unlike a LambdaRank score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.eligibility import Eligibility
+
+RULES_VERSION = "rules-v1"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per (firm, policy) arrays, shape ``(n_firms, n_policies)`` in ``policy_ids`` order."""
+
+    score: np.ndarray
+    approval_probability: np.ndarray | None = None
+
+
+class RuleRanker:
+    """Scores pairs by verdict and share of criteria met (no learning)."""
+
+    version = RULES_VERSION
+
+    def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores:
+        verdict = elig.verdict_matrix().astype("float64")
+        share = np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
+        return Scores(score=(verdict + share) / 3.0)
+
+    def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
+        """rules-v1: verdict, estimated benefit, share of criteria met."""
+        share = np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
+        return order(elig.verdict_matrix(), benefit, share)
+
+
+def order(verdict: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Column order per firm row: verdict first, then each key in turn, all descending.
+
+    ``keys`` are ``(n_firms, n_policies)`` float arrays; NaN sorts last. Returns policy column
+    indices, best first; ties keep catalog (id) order. An ineligible policy never precedes an
+    eligible or undetermined one, whatever the keys say.
+    """
+    cleaned = [np.where(np.isnan(k), -np.inf, k) for k in keys]
+    sort_keys = tuple(-k for k in reversed(cleaned)) + (-verdict.astype("float64"),)
+    return np.lexsort(sort_keys, axis=-1)
