@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
-	$(BIN)/recommender match data/samples/firms.jsonl --as-of 2022-06-30 --top-k 5
+	$(BIN)/recommender match data/samples/firms.jsonl --as-of 2022-06-30 --top-k 3 \
+	  | $(BIN)/python -c "import json,sys; [print(r['firm_id'], [(m['policy_id'], m['verdict'], m['estimated_benefit']) for m in r['matches']]) for r in map(json.loads, sys.stdin)]"
+	$(BIN)/recommender serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/lint-imports

@@ -48,7 +48,7 @@ class Formula:
         if self.op == "sub":
             return self.args[0].evaluate(frame) - self.args[1].evaluate(frame)
         if self.op == "div":
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = self.args[0].evaluate(frame) / self.args[1].evaluate(frame)
             out[~np.isfinite(out)] = np.nan
             return out

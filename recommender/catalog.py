@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from recommender.criteria import Criterion
 from recommender.criteria_parser import parse_criteria
 from recommender.errors import CatalogError, UnknownPolicyError
 from recommender.evalframe import EvalFrame
+from recommender.profile import Certification
 from recommender.reference import DEFAULT_DATA_DIR, ReferenceTables, load_reference
 
 Family = Literal["relief", "specialized_sme", "innovation", "digital", "green", "trade",
@@ -61,6 +63,37 @@ class BenefitSpec(BaseModel):
     uncertain: str | None = None
 
 
+class Window(BaseModel):
+    """One application window (申报时间); either bound may be open (``None``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    opens: dt.date | None = None
+    closes: dt.date | None = None
+    note_zh: str = ""
+    note_en: str = ""
+
+
+class Exclusion(BaseModel):
+    """Another policy this one does not stack with (e.g. two income-tax rate reliefs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    policy: str = Field(pattern=r"^[a-z]{2}-[a-z0-9-]+$")
+    reason_zh: str = Field(min_length=1)
+    reason_en: str = Field(min_length=1)
+    clause: str | None = None
+
+
+class Relations(BaseModel):
+    """How a policy relates to others: titles it grants, prerequisites, ladders, exclusions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    grants: Certification | None = Field(None, description="the title a successful application grants")
+    title_valid_years: int | None = Field(None, ge=1, le=10, description="years the granted title lasts")
+    requires: tuple[str, ...] = Field((), description="policies whose title must be held first")
+    next_rung_of: str | None = Field(None, description="the ladder rung below this one")
+    excludes: tuple[Exclusion, ...] = ()
+
+
 class _Header(BaseModel):
     """The non-criteria part of a policy file, strictly typed."""
 
@@ -80,9 +113,11 @@ class _Header(BaseModel):
     uncertain: tuple[str, ...] = ()
     criteria: Any
     benefit: BenefitSpec
+    relations: Relations = Relations()
+    windows: tuple[Window, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Policy:
     """One parsed policy: header facts, the criteria tree and the benefit estimate."""
 
@@ -95,12 +130,21 @@ class Policy:
     def id(self) -> str:
         return self.header.id
 
+    @cached_property
+    def leaves(self) -> list[Criterion]:
+        """The leaf criteria of the tree, depth first (computed once)."""
+        return [c for c in self.criteria.walk() if not c.children()]
+
     def in_force(self, as_of: dt.date) -> bool:
         h = self.header
         return h.valid_from <= as_of and (h.valid_to is None or as_of <= h.valid_to)
 
     def references_text(self) -> list[str]:
-        return [r.text() for r in self.header.references]
+        return list(self._references)
+
+    @cached_property
+    def _references(self) -> tuple[str, ...]:
+        return tuple(r.text() for r in self.header.references)
 
     def estimate(self, frame: EvalFrame) -> tuple[np.ndarray, np.ndarray]:
         """Estimated (low, high) benefit in yuan per row; NaN where unknown or not estimable."""
@@ -113,7 +157,7 @@ class Policy:
         return np.full(frame.n, np.nan), np.full(frame.n, np.nan)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """SafeLoader that refuses duplicate mapping keys."""
 
 
@@ -147,6 +191,11 @@ def parse_policy(raw: Any, file: str, ref: ReferenceTables | None) -> Policy:
         raise CatalogError(f"file name must equal the policy id ({header.id}.yaml)", file=file, policy_id=pid)
     if header.valid_to is not None and header.valid_to < header.valid_from:
         raise CatalogError("valid_to is before valid_from", file=file, policy_id=pid, path="valid_to")
+    for i, w in enumerate(header.windows):
+        if w.opens is None and w.closes is None:
+            raise CatalogError("a window needs 'opens' or 'closes'", file=file, policy_id=pid, path=f"windows.{i}")
+        if w.opens is not None and w.closes is not None and w.closes < w.opens:
+            raise CatalogError("'closes' is before 'opens'", file=file, policy_id=pid, path=f"windows.{i}")
     clause = header.references[0].clause
     try:
         root = parse_criteria(header.criteria, title_zh=header.title_zh, title_en=header.title_en,
@@ -212,4 +261,25 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
             raise CatalogError(f"file must live under {policy.header.family}/ (its family)",
                                file=rel, policy_id=policy.id)
         policies[policy.id] = policy
+    _check_relations(policies)
     return Catalog(tuple(policies[k] for k in sorted(policies)), digest.hexdigest()[:16])
+
+
+def _check_relations(policies: dict[str, Policy]) -> None:
+    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title."""
+    for policy in policies.values():
+        rel = policy.header.relations
+        named = [("requires", p) for p in rel.requires] + [("excludes", e.policy) for e in rel.excludes]
+        if rel.next_rung_of is not None:
+            named.append(("next_rung_of", rel.next_rung_of))
+        for key, target in named:
+            if target not in policies:
+                raise CatalogError(f"unknown policy {target!r}", file=policy.file, policy_id=policy.id,
+                                   path=f"relations.{key}")
+            if target == policy.id:
+                raise CatalogError("a policy cannot relate to itself", file=policy.file,
+                                   policy_id=policy.id, path=f"relations.{key}")
+            if key != "excludes" and policies[target].header.relations.grants is None:
+                raise CatalogError(f"{target!r} grants no title (relations.grants), so it cannot be a "
+                                   f"prerequisite or a rung", file=policy.file, policy_id=policy.id,
+                                   path=f"relations.{key}")

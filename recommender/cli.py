@@ -5,7 +5,6 @@ Exit status 0 on success, 2 on bad input with the reason (naming the field) on s
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -13,48 +12,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from recommender.catalog import Catalog, load_catalog
+from recommender.catalog import load_catalog
+from recommender.cli_common import AsOf, fail, load_ranker, parse_as_of
 from recommender.errors import RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
-from recommender.matching import MatchOptions, Ranker, match_frame
+from recommender.matching import MatchOptions, match_frame
 from recommender.reference import load_reference
+from recommender import cli_batch, cli_catalog, cli_ml, cli_serve
 from recommender.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Match firms to government support policies (SPEC §6).")
-
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="evaluation date, ISO-8601 (default: today)")]
-
-
-def fail(message: str) -> None:
-    """Print ``message`` to stderr and exit with status 2 (bad input)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def parse_as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD)")
-        raise  # unreachable
-
-
-def load_ranker(model: Path | None, settings: Settings, catalog: Catalog) -> Ranker | None:
-    """The learned ranker from ``model`` (or the default model), or None for the rule order."""
-    model_dir = model or settings.resolved_model_dir()
-    if model_dir is None:
-        return None
-    try:
-        from recommender.learned_ranker import LearnedRanker
-    except ImportError:
-        if model is not None:
-            fail("--model: this build has no learned ranker")
-        return None
-    return LearnedRanker.load(model_dir, catalog)
 
 
 def _write_jsonl(rows: list[dict[str, Any]]) -> None:
@@ -92,16 +61,9 @@ def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules (training, bulk runs, API)."""
-    for module in ("recommender.cli_ml", "recommender.cli_batch", "recommender.cli_catalog", "recommender.cli_serve"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
-            continue
-        mod.register(app)
+# Commands that live in their own modules; each module's register() adds its commands.
+for _module in (cli_batch, cli_catalog, cli_ml, cli_serve):
+    _module.register(app)
 
-
-_register_optional()
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -68,9 +68,9 @@ def _shape(node: dict[str, Any], path: str) -> str:
         if required <= keys:
             extra = keys - required - optional
             if extra:
-                raise _fail(path, f"unknown key(s) {sorted(extra)} for a {kind!r} criterion")
+                raise _fail(path, f"unknown key(s) {sorted(map(str, extra))} for a {kind!r} criterion")
             return kind
-    raise _fail(path, f"cannot tell the criterion kind from keys {sorted(keys)}; expected one of "
+    raise _fail(path, f"cannot tell the criterion kind from keys {sorted(map(str, keys))}; expected one of "
                       "field/op/value, field/in, field/not_in, holds, lacks, field/op/by/tiers, "
                       "declare, score, all, any, not")
 
@@ -317,6 +317,7 @@ def parse_criteria(raw: Any, *, title_zh: str, title_en: str, clause: str | None
     if not isinstance(raw, list) or not raw:
         raise _fail("criteria", "'criteria' must be a non-empty list")
     ctx = _Ctx(ref)
-    items = tuple(parse_criterion(c, f"criteria[{i}]", ctx, clause) for i, c in enumerate(raw))
+    # Leaves name their own clause (or a composite ancestor's); the document alone is not enough.
+    items = tuple(parse_criterion(c, f"criteria[{i}]", ctx, None) for i, c in enumerate(raw))
     return AllOf(id="all", label_zh=title_zh, label_en=title_en, clause=clause or "",
                  path="criteria", items=items)

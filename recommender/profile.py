@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
-                      ValidationError, ValidationInfo, field_validator)
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator)
 
 from recommender.errors import FieldIssue, ProfileError
 from recommender.reference import ReferenceTables, load_reference
@@ -26,12 +25,15 @@ CERTIFICATIONS: tuple[str, ...] = Certification.__args__  # type: ignore[attr-de
 Ownership = Literal["state", "private", "foreign", "collective", "other"]
 TaxCreditRating = Literal["A", "B", "M", "C", "D"]
 
-# Numeric field types. Strict: "12" is not a number and 3.5 is not a count.
-Yuan = Annotated[StrictFloat | StrictInt, Field(ge=0, description="yuan")]
-SignedYuan = Annotated[StrictFloat | StrictInt, Field(description="yuan, negative for a loss")]
-Share = Annotated[StrictFloat | StrictInt, Field(ge=0, le=1, description="fraction 0–1")]
-Count = Annotated[StrictInt, Field(ge=0)]
-Years = Annotated[StrictFloat | StrictInt, Field(ge=0, description="years")]
+EARLIEST_ESTABLISHED_ON = dt.date(1900, 1, 1)
+"""No registered firm is older; also keeps dates inside the range pandas can represent."""
+
+# Numeric field types. Strict: "12" is not a number, true is not 1 and 3.5 is not a count.
+Yuan = Annotated[float, Field(ge=0, strict=True)]
+SignedYuan = Annotated[float, Field(strict=True)]
+Share = Annotated[float, Field(ge=0, le=1, strict=True)]
+Count = Annotated[int, Field(ge=0, strict=True)]
+Years = Annotated[float, Field(ge=0, strict=True)]
 
 
 class FirmProfile(BaseModel):
@@ -111,6 +113,8 @@ class FirmProfile(BaseModel):
     def _not_in_future(cls, value: dt.date | None) -> dt.date | None:
         if value is not None and value > dt.date.today():
             raise ValueError(f"{value.isoformat()} is in the future")
+        if value is not None and value < EARLIEST_ESTABLISHED_ON:
+            raise ValueError(f"{value.isoformat()} is before {EARLIEST_ESTABLISHED_ON.isoformat()}")
         return value
 
     @field_validator("certifications")

@@ -2,31 +2,95 @@
 
 Instantiated by the CLI entry point and the API's lifespan; core functions take explicit
 arguments. Nothing here runs at import.
+
+API settings (see ``docs/api.md``): the database URL (``RECOMMENDER_DATABASE_URL`` or the
+conventional ``DATABASE_URL``), the API keys (``RECOMMENDER_API_KEYS``: JSON mapping of
+sha256 hex digest → role), whether the public endpoints need a key, and request limits.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Literal
 
+import re
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from recommender.reference import DEFAULT_DATA_DIR
 
+Role = Literal["public", "caseworker", "admin"]
+ROLES: tuple[Role, ...] = ("public", "caseworker", "admin")
+"""Roles in increasing order of power; a role may do everything a lower role may."""
+
+PROJECT_ROOT = DEFAULT_DATA_DIR.parent
+DEV_API_KEYS: dict[str, Role] = {
+    "dev-public-key": "public",
+    "dev-caseworker-key": "caseworker",
+    "dev-admin-key": "admin",
+}
+"""Development keys (plain text, documented in docs/api.md), used only while
+``RECOMMENDER_API_KEYS`` is unset. Setting it replaces all three."""
+
+
+def hash_key(key: str) -> str:
+    """The sha256 hex digest under which an API key is stored."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
 
 class Settings(BaseSettings):
-    """Where the data, catalog and model live, and service limits."""
+    """Where the data, catalog, model and database live, API keys and service limits."""
 
-    model_config = SettingsConfigDict(env_prefix="RECOMMENDER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RECOMMENDER_", extra="ignore",
+                                      validate_by_name=True, validate_by_alias=True)
 
     data_dir: Path = DEFAULT_DATA_DIR
     catalog_dir: Path | None = None          # default: data_dir / "catalog"
     model_dir: Path | None = None            # default: data_dir / "models" / "default" if present
+    rules_only: bool = Field(False, description="ignore any model; rank by the rule order rules-v1")
+
+    # --- API service -----------------------------------------------------------------
+    var_dir: Path = Field(PROJECT_ROOT / "var", description="jobs' files and the default SQLite database")
+    database_url: str | None = Field(
+        None, validation_alias=AliasChoices("RECOMMENDER_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="any SQLAlchemy URL; default sqlite:///<var_dir>/recommender.db")
+    api_keys: dict[str, Role] | None = Field(
+        None, description="sha256 hex digest of each key → role; default: the DEV_API_KEYS")
+    public_requires_key: bool = Field(False, description="public endpoints (match, policies) need a key")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="JSON and screening upload bodies")
+    max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="registry uploads to /v1/jobs")
+    max_batch_profiles: int = Field(1000, ge=1, description="profiles per POST /v1/match/batch")
+    max_screen_applicants: int = Field(1000, ge=1, description="applicants per POST /v1/screen")
+    job_workers: int = Field(1, ge=1, le=8, description="bulk jobs run at the same time")
+    job_chunk_rows: int = Field(50_000, ge=100, description="rows per checkpointed chunk of a job")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _digests(cls, value: dict[str, Role] | None) -> dict[str, Role] | None:
+        bad = [k for k in value or {} if not re.fullmatch(r"[0-9a-fA-F]{64}", k)]
+        if bad:
+            raise ValueError(f"keys must be sha256 hex digests (64 hex characters), got {bad[0][:12]!r}…")
+        return value
 
     def resolved_catalog_dir(self) -> Path:
         return self.catalog_dir or self.data_dir / "catalog"
 
     def resolved_model_dir(self) -> Path | None:
+        if self.rules_only:
+            return None
         if self.model_dir is not None:
             return self.model_dir
         default = self.data_dir / "models" / "default"
         return default if (default / "manifest.json").exists() else None
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file under ``var_dir``."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'recommender.db'}"
+
+    def key_roles(self) -> dict[str, Role]:
+        """sha256 digest → role: the configured keys, or the hashed development keys."""
+        if self.api_keys is not None:
+            return {digest.lower(): role for digest, role in self.api_keys.items()}
+        return {hash_key(key): role for key, role in DEV_API_KEYS.items()}

@@ -1,0 +1,38 @@
+"""Pieces every CLI command shares: the ``--as-of`` option, exit-2 failures, model loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from recommender.catalog import Catalog
+from recommender.matching import Ranker
+from recommender.runtime import load_ranker as _load_ranker
+from recommender.settings import Settings
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="evaluation date, ISO-8601 (default: today)")]
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``message`` to stderr and exit with status 2 (bad input)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def parse_as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD)")
+
+
+def load_ranker(model: Path | None, settings: Settings, catalog: Catalog) -> Ranker | None:
+    """The learned ranker from ``--model`` (required) or the default model (optional)."""
+    if model is not None:
+        return _load_ranker(model, catalog, required=True)
+    return _load_ranker(settings.resolved_model_dir(), catalog)
