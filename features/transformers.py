@@ -1,0 +1,196 @@
+"""sklearn transformers that turn a pair table into a float feature matrix.
+
+:class:`SignedLog` is a plain array transformer (``sign(x)·log1p(|x|)``, NaN kept) and passes
+sklearn's estimator checks. :class:`PairFeatures` reads a pair table by the column names of
+:mod:`features.columns`: numeric columns pass through (money on a signed log scale, NaN kept
+for LightGBM), categoricals are one-hot encoded with the categories seen in ``fit``, and
+``scope_policy_similarity`` is the cosine similarity of the firm's business scope and the
+policy text under a character n-gram TF-IDF fitted in ``fit``. Its learned state round-trips
+through JSON (:meth:`PairFeatures.get_state` / :meth:`PairFeatures.from_state`): no pickle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from features.columns import (CATEGORICAL_COLUMNS, LOG_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS)
+
+SIMILARITY = "scope_policy_similarity"
+
+
+def signed_log(x: np.ndarray) -> np.ndarray:
+    """``sign(x) * log1p(|x|)``; NaN stays NaN.
+
+    >>> signed_log(np.array([0.0, -9.0, np.nan])).round(3).tolist()[:2]
+    [0.0, -2.303]
+    """
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+class SignedLog(TransformerMixin, BaseEstimator):
+    """Signed log transform of every column of a numeric array (stateless but fitted).
+
+    Missing values (NaN) are kept, so LightGBM can route them.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> SignedLog:
+        """Record the number of input features (and names when given a DataFrame)."""
+        validate_data(self, X, ensure_all_finite="allow-nan", dtype="float64")
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Transformed copy, same shape."""
+        check_is_fitted(self, "n_features_in_")
+        arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
+        return signed_log(np.asarray(arr, dtype="float64"))
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """``log_<name>`` for every input feature."""
+        check_is_fitted(self, "n_features_in_")
+        names = (input_features if input_features is not None
+                 else getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]))
+        return np.asarray([f"log_{n}" for n in names], dtype=object)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _require(X: pd.DataFrame, columns: Sequence[str]) -> None:
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame (a pair table), got {type(X).__name__}")
+    missing = [c for c in columns if c not in X.columns]
+    if missing:
+        raise ValueError(f"pair table is missing column(s) {missing}")
+
+
+class PairFeatures(TransformerMixin, BaseEstimator):
+    """Pair table → float matrix of firm, policy, pair and text-similarity features.
+
+    Parameters
+    ----------
+    numeric : sequence of str, default ``features.columns.NUMERIC_COLUMNS``
+    log_columns : sequence of str, default ``features.columns.LOG_COLUMNS``
+        Numeric columns put on a signed log scale (money, counts of yuan-like size).
+    categorical : sequence of str, default ``features.columns.CATEGORICAL_COLUMNS``
+    text : (str, str), default ``(business_scope, policy_text)``
+    ngram_range : (int, int), default (1, 2)
+        Character n-gram range of the TF-IDF (``char_wb`` analyser; suits Chinese text).
+    max_features : int, default 2000
+        Vocabulary cap of the TF-IDF.
+    """
+
+    def __init__(self, numeric: Sequence[str] = NUMERIC_COLUMNS,
+                 log_columns: Sequence[str] = LOG_COLUMNS,
+                 categorical: Sequence[str] = CATEGORICAL_COLUMNS,
+                 text: tuple[str, str] = TEXT_COLUMNS, ngram_range: tuple[int, int] = (1, 2),
+                 max_features: int = 2000) -> None:
+        self.numeric = numeric
+        self.log_columns = log_columns
+        self.categorical = categorical
+        self.text = text
+        self.ngram_range = ngram_range
+        self.max_features = max_features
+
+    def _columns(self) -> list[str]:
+        return [*self.numeric, *self.categorical, *self.text]
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> PairFeatures:
+        """Learn the categories and fit the TF-IDF on the distinct texts of ``X``."""
+        _require(X, self._columns())
+        self.categories_ = {c: sorted(str(v) for v in pd.unique(X[c].dropna())) for c in self.categorical}
+        texts = pd.concat([X[t].dropna().astype(str) for t in self.text]).unique()
+        self.vectorizer_ = self._vectorizer(None)
+        self.vectorizer_.fit(texts if len(texts) else np.array(["-"]))
+        self.n_features_in_ = len(self._columns())
+        self.feature_names_out_ = self._names()
+        return self
+
+    def _vectorizer(self, vocabulary: dict[str, int] | None) -> TfidfVectorizer:
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range),
+                               max_features=self.max_features, vocabulary=vocabulary,
+                               dtype=np.float64)
+
+    def _names(self) -> np.ndarray:
+        logs = set(self.log_columns)
+        names = [f"log_{c}" if c in logs else c for c in self.numeric]
+        names += [f"{c}={v}" for c in self.categorical for v in self.categories_[c]]
+        names.append(SIMILARITY)
+        return np.asarray(names, dtype=object)
+
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """Output feature names, in column order."""
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Float64 matrix ``(len(X), len(get_feature_names_out()))``; NaN where unknown."""
+        check_is_fitted(self, "feature_names_out_")
+        _require(X, self._columns())
+        n = len(X)
+        logs = set(self.log_columns)
+        blocks = []
+        num = np.array(X[list(self.numeric)].to_numpy(dtype="float64", na_value=np.nan), copy=True)
+        for j, c in enumerate(self.numeric):
+            if c in logs:
+                num[:, j] = signed_log(num[:, j])
+        blocks.append(num)
+        for c in self.categorical:
+            cats = self.categories_[c]
+            values = X[c].astype(object).where(X[c].notna(), None).map(lambda v: None if v is None else str(v))
+            codes = pd.Index(cats, dtype=object).get_indexer(values)   # -1: unknown or unseen
+            onehot = np.zeros((n, len(cats)))
+            hit = codes >= 0
+            onehot[np.flatnonzero(hit), codes[hit]] = 1.0
+            blocks.append(onehot)
+        blocks.append(self._similarity(X)[:, None])
+        return np.hstack(blocks) if blocks else np.empty((n, 0))
+
+    def _similarity(self, X: pd.DataFrame) -> np.ndarray:
+        """Cosine similarity of the two text columns; NaN where either text is unknown."""
+        a_col, b_col = self.text
+        a_codes, a_uni = pd.factorize(X[a_col], use_na_sentinel=True)
+        b_codes, b_uni = pd.factorize(X[b_col], use_na_sentinel=True)
+        if len(a_uni) == 0 or len(b_uni) == 0:
+            return np.full(len(X), np.nan)
+        A = self.vectorizer_.transform(np.asarray(a_uni, dtype=str))
+        B = self.vectorizer_.transform(np.asarray(b_uni, dtype=str))
+        sims = np.asarray((A @ B.T).todense())      # rows are L2-normalised: dot = cosine
+        out = sims[np.maximum(a_codes, 0), np.maximum(b_codes, 0)]
+        out[(a_codes < 0) | (b_codes < 0)] = np.nan
+        return out
+
+    # JSON persistence ---------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """Parameters and learned state as JSON-ready data."""
+        check_is_fitted(self, "feature_names_out_")
+        vocab = {str(k): int(v) for k, v in self.vectorizer_.vocabulary_.items()}
+        return {"params": {"numeric": list(self.numeric), "log_columns": list(self.log_columns),
+                           "categorical": list(self.categorical), "text": list(self.text),
+                           "ngram_range": list(self.ngram_range), "max_features": self.max_features},
+                "categories": self.categories_, "vocabulary": vocab,
+                "idf": [float(v) for v in self.vectorizer_.idf_]}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> PairFeatures:
+        """Rebuild a fitted transformer from :meth:`get_state` output."""
+        p = state["params"]
+        self = cls(numeric=tuple(p["numeric"]), log_columns=tuple(p["log_columns"]),
+                   categorical=tuple(p["categorical"]), text=(p["text"][0], p["text"][1]),
+                   ngram_range=(int(p["ngram_range"][0]), int(p["ngram_range"][1])),
+                   max_features=int(p["max_features"]))
+        self.categories_ = {k: list(v) for k, v in state["categories"].items()}
+        vec = self._vectorizer({k: int(v) for k, v in state["vocabulary"].items()})
+        vec.idf_ = np.asarray(state["idf"], dtype="float64")
+        self.vectorizer_ = vec
+        self.n_features_in_ = len(self._columns())
+        self.feature_names_out_ = self._names()
+        return self

@@ -1,0 +1,189 @@
+"""Model artifacts: native LightGBM text boosters plus JSON, checked on load. Never pickle.
+
+A model directory holds::
+
+    manifest.json              feature names in order, catalog hash, training-data hash,
+                               library versions, metrics, created_at, file digests
+    ranker.txt                 LambdaRank booster (Booster.save_model, text)
+    approval_classifier.txt    approval classifier booster (text)
+    calibrator.json            isotonic thresholds of the approval probability
+    features.json              state of the feature transformer (JSON; opaque here)
+
+:func:`load_artifact` refuses a missing or altered file, feature names that differ from the
+running code's, and (unless told otherwise) a model built for another catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import sklearn
+
+from models.calibration import ApprovalModel, IsotonicMap
+from models.errors import ModelArtifactError
+from models.ranker import LambdaRanker
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+RANKER = "ranker.txt"
+CLASSIFIER = "approval_classifier.txt"
+CALIBRATOR = "calibrator.json"
+FEATURES = "features.json"
+
+
+@dataclass
+class Artifact:
+    """A loaded (or about to be saved) model."""
+
+    ranker: LambdaRanker
+    approval: ApprovalModel
+    feature_state: dict[str, Any]
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["model_version"])
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.manifest["feature_names"])
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions recorded in every manifest."""
+    return {"python": platform.python_version(), "lightgbm": lgb.__version__,
+            "scikit-learn": sklearn.__version__, "pandas": pd.__version__, "numpy": np.__version__}
+
+
+def save_artifact(directory: Path, ranker: LambdaRanker, approval: ApprovalModel,
+                  feature_state: dict[str, Any], *, catalog_version: str, training_data_hash: str,
+                  metrics: dict[str, Any], training: dict[str, Any] | None = None) -> Artifact:
+    """Write a model directory; returns the artifact with its manifest.
+
+    Raises
+    ------
+    ModelArtifactError
+        When the ranker and the classifier were fitted on different feature names.
+    """
+    names = [str(n) for n in ranker.feature_names_in_]
+    if list(approval.feature_names_in_) != names:
+        raise ModelArtifactError("ranker and approval classifier use different feature names")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    blobs = {
+        RANKER: ranker.booster_.model_to_string().encode(),
+        CLASSIFIER: approval.booster_.model_to_string().encode(),
+        CALIBRATOR: json.dumps(approval.calibrator_.to_json()).encode(),
+        FEATURES: json.dumps(feature_state, ensure_ascii=False, sort_keys=True).encode(),
+    }
+    for name, data in blobs.items():
+        (directory / name).write_bytes(data)
+    model_hash = _sha(blobs[RANKER] + blobs[CLASSIFIER] + blobs[CALIBRATOR] + blobs[FEATURES])[:12]
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model_version": f"ltr-{model_hash}",
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "feature_names": names,
+        "catalog_version": catalog_version,
+        "training_data_hash": training_data_hash,
+        "libraries": library_versions(),
+        "metrics": metrics,
+        "training": training or {},
+        "files": {name: _sha(data) for name, data in blobs.items()},
+    }
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+    return Artifact(ranker, approval, feature_state, manifest)
+
+
+def _read(directory: Path, name: str) -> bytes:
+    path = directory / name
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ModelArtifactError(f"model {directory}: missing file {name}") from None
+
+
+def _json(directory: Path, name: str, data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelArtifactError(f"model {directory}: {name} is not valid JSON ({err})") from None
+
+
+def _first_difference(expected: Sequence[str], found: Sequence[str]) -> str:
+    for i, (a, b) in enumerate(zip(expected, found, strict=False)):
+        if a != b:
+            return f"first difference at position {i}: expected {a!r}, found {b!r}"
+    return f"expected {len(expected)} features, found {len(found)}"
+
+
+def load_artifact(directory: Path, *, expected_features: Sequence[str] | None = None,
+                  catalog_version: str | None = None) -> Artifact:
+    """Load and verify a model directory.
+
+    Parameters
+    ----------
+    directory : Path
+    expected_features : sequence of str, optional
+        The feature names the running code produces, in order; refused if they differ.
+    catalog_version : str, optional
+        The loaded catalog's content hash; refused if it differs from the manifest's.
+        ``None`` skips the check (e.g. to rank a newer catalog on purpose).
+
+    Raises
+    ------
+    ModelArtifactError
+        Naming the directory and the file or check that failed.
+    """
+    directory = Path(directory)
+    manifest = _json(directory, MANIFEST, _read(directory, MANIFEST))
+    for key in ("format_version", "model_version", "feature_names", "catalog_version", "files"):
+        if key not in manifest:
+            raise ModelArtifactError(f"model {directory}: {MANIFEST} lacks {key!r}")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise ModelArtifactError(f"model {directory}: format_version {manifest['format_version']} "
+                                 f"is not supported (expected {FORMAT_VERSION})")
+    blobs = {name: _read(directory, name) for name in (RANKER, CLASSIFIER, CALIBRATOR, FEATURES)}
+    for name, data in blobs.items():
+        if manifest["files"].get(name) != _sha(data):
+            raise ModelArtifactError(f"model {directory}: {name} does not match the digest in {MANIFEST}")
+    names = [str(n) for n in manifest["feature_names"]]
+    if expected_features is not None and list(expected_features) != names:
+        raise ModelArtifactError(
+            f"model {directory}: feature names differ from the running code's "
+            f"({_first_difference(list(expected_features), names)}); retrain the model")
+    if catalog_version is not None and catalog_version != manifest["catalog_version"]:
+        raise ModelArtifactError(
+            f"model {directory}: built for catalog {manifest['catalog_version']}, "
+            f"the loaded catalog is {catalog_version}; retrain the model")
+    try:
+        ranker_booster = lgb.Booster(model_str=blobs[RANKER].decode())
+        clf_booster = lgb.Booster(model_str=blobs[CLASSIFIER].decode())
+    except (lgb.basic.LightGBMError, UnicodeDecodeError) as err:
+        raise ModelArtifactError(f"model {directory}: cannot read a booster ({err})") from None
+    for name, booster in ((RANKER, ranker_booster), (CLASSIFIER, clf_booster)):
+        if booster.feature_name() != names:
+            raise ModelArtifactError(f"model {directory}: {name} features differ from {MANIFEST} "
+                                     f"({_first_difference(names, booster.feature_name())})")
+    try:
+        calibrator = IsotonicMap.from_json(_json(directory, CALIBRATOR, blobs[CALIBRATOR]))
+    except (KeyError, ValueError) as err:
+        raise ModelArtifactError(f"model {directory}: {CALIBRATOR} is invalid ({err})") from None
+    return Artifact(LambdaRanker.from_booster(ranker_booster),
+                    ApprovalModel.from_parts(clf_booster, calibrator),
+                    _json(directory, FEATURES, blobs[FEATURES]), manifest)

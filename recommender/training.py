@@ -1,0 +1,290 @@
+"""Training and evaluation of the learned ranker from a registry and an application history.
+
+Time is split at ``until``: the training window is the year before it, the test window the
+year after. Each window's pairs are built from eligibility as of the window's middle, with
+history statistics from the year before the window starts (never later), and labelled from
+the window's events: 0 no application, 1 applied or rejected, 2 approved, 3 approved with
+an estimated benefit of at least 100,000 yuan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import columns as C
+from features.history import HistoryStats, attach_history, history_stats
+from features.transformers import PairFeatures
+from models.artifacts import Artifact, save_artifact
+from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBaseline
+from models.calibration import ApprovalModel
+from models.metrics import expected_calibration_error, map_at_k, ndcg_at_k, recall_at_k
+from models.ranker import LambdaRanker
+from models.splits import Window, group_holdout, train_test_windows
+from recommender.catalog import Catalog
+from recommender.eligibility import evaluate_catalog
+from recommender.errors import InputFileError
+from recommender.fields import PROFILE_KINDS
+from recommender.frame import coerce_frame
+from recommender.matching import benefit_matrix
+from recommender.pairs_table import build_pairs
+from recommender.reference import ReferenceTables
+
+LARGE_AWARD = 100_000.0
+"""Approved pairs worth at least this many yuan get the top label (3)."""
+APPROVED = 2
+K_VALUES: tuple[int, ...] = (5, 10)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
+    except FileNotFoundError:
+        raise InputFileError("file not found", path=str(path)) from None
+    except (OSError, ValueError) as err:
+        raise InputFileError(f"cannot read the file ({err})", path=str(path)) from None
+    raise InputFileError("must be a .parquet or .csv file", path=str(path))
+
+
+def read_registry(path: Path, ref: ReferenceTables) -> pd.DataFrame:
+    """A registry file (SPEC §2 columns) as a typed profile frame; checks are column-wise.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file and the column (field) at fault: unknown or missing columns, bad
+        industry or region codes, duplicate firm ids, negative or out-of-range values.
+    """
+    df = _read_table(path)
+    unknown = [c for c in df.columns if c not in PROFILE_KINDS]
+    if unknown:
+        raise InputFileError(f"field {unknown[0]}: unknown column (not in SPEC §2)", path=str(path))
+    for req in ("firm_id", "region_code", "industry_code"):
+        if req not in df.columns or df[req].isna().any():
+            raise InputFileError(f"field {req}: required column missing or empty", path=str(path))
+    if df["firm_id"].duplicated().any():
+        dup = df.loc[df["firm_id"].duplicated(), "firm_id"].iloc[0]
+        raise InputFileError(f"field firm_id: duplicate firm_id {dup!r}", path=str(path))
+    canon = {}
+    for code in pd.unique(df["industry_code"].astype(str)):
+        canon[code], problem = ref.normalise_industry(code)
+        if problem:
+            raise InputFileError(f"field industry_code: {problem}", path=str(path))
+    df = df.assign(industry_code=df["industry_code"].astype(str).map(canon))
+    for code in pd.unique(df["region_code"].astype(str)):
+        if problem := ref.region_problem(code):
+            raise InputFileError(f"field region_code: {problem}", path=str(path))
+    try:
+        typed = coerce_frame(df)
+    except (ValueError, TypeError) as err:
+        raise InputFileError(f"a column has values of the wrong type ({err})", path=str(path)) from None
+    for name, kind in PROFILE_KINDS.items():
+        if kind != "number" or name == "taxable_income":
+            continue
+        col = typed[name]
+        if (col < 0).any():
+            raise InputFileError(f"field {name}: negative value", path=str(path))
+        if name.endswith(("_share", "_rate")) and (col > 1).any():
+            raise InputFileError(f"field {name}: share above 1 (shares are fractions 0–1)", path=str(path))
+    return typed
+
+
+def read_interactions(path: Path) -> pd.DataFrame:
+    """An interaction log (SPEC §7) with ``event_date`` as datetime64.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file and the column at fault.
+    """
+    df = _read_table(path)
+    for col in C.INTERACTION_COLUMNS:
+        if col not in df.columns:
+            raise InputFileError(f"field {col}: required column missing", path=str(path))
+    bad = sorted(set(df[C.OUTCOME].dropna().astype(str)) - set(C.OUTCOMES))
+    if bad or df[C.OUTCOME].isna().any():
+        raise InputFileError(f"field outcome: {bad[0] if bad else None!r} is not one of "
+                             f"{', '.join(C.OUTCOMES)}", path=str(path))
+    try:
+        dates = pd.to_datetime(df[C.EVENT_DATE], errors="raise", format="ISO8601")
+    except (ValueError, TypeError) as err:
+        raise InputFileError(f"field event_date: not an ISO date ({err})", path=str(path)) from None
+    return pd.DataFrame({C.FIRM_ID: df[C.FIRM_ID].astype(str), C.POLICY_ID: df[C.POLICY_ID].astype(str),
+                         C.EVENT_DATE: dates.astype("datetime64[ns]"), C.OUTCOME: df[C.OUTCOME].astype(str)})
+
+
+def file_hash(*paths: Path) -> str:
+    """SHA-256 (first 16 hex digits) over the bytes of the training files."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def families(catalog: Catalog) -> dict[str, str]:
+    return {p.id: p.header.family for p in catalog}
+
+
+def window_as_of(window: Window) -> dt.date:
+    """Eligibility date of a window: its middle (1 July for a calendar year)."""
+    return window.start + (window.end - window.start) / 2
+
+
+def labelled_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
+                   events: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Candidate pairs as of the window's middle, history before its start, labels inside it.
+
+    Adds ``label`` (graded), ``applied_decided`` (1 when an approved/rejected application
+    exists) and ``approved`` (0/1).
+    """
+    elig = evaluate_catalog(catalog, profiles, window_as_of(window), ref)
+    low, high = benefit_matrix(elig)
+    pairs = attach_history(build_pairs(elig, low, high),
+                           history_stats(events, window.start, families(catalog)))
+    inside = events.loc[window.contains(events[C.EVENT_DATE])]
+    rank = inside[C.OUTCOME].map({"approved": 2, "rejected": 1, "applied": 0}).astype(int)
+    best = inside.assign(_r=rank).groupby([C.FIRM_ID, C.POLICY_ID])["_r"].max().rename("_best")
+    applied = inside.groupby([C.FIRM_ID, C.POLICY_ID]).size().rename("_n")
+    pairs = pairs.join(best, on=[C.FIRM_ID, C.POLICY_ID]).join(applied, on=[C.FIRM_ID, C.POLICY_ID])
+    approved = (pairs["_best"] == 2).to_numpy()
+    label = np.where(approved, APPROVED, np.where(pairs["_n"].notna(), 1, 0))
+    label = np.where(approved & (pairs[C.BENEFIT].fillna(0) >= LARGE_AWARD), 3, label)
+    pairs[C.LABEL] = label
+    pairs["applied_decided"] = pairs["_best"].isin([1, 2]).astype(int)
+    pairs["approved"] = approved.astype(int)
+    pairs[C.QUERY] = pairs[C.FIRM_ID].astype(str) + "|" + window.start.isoformat()
+    return pairs.drop(columns=["_best", "_n"])
+
+
+def training_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
+                   events: pd.DataFrame, until: dt.date, years: int) -> pd.DataFrame:
+    """Labelled pairs of each of the ``years`` one-year windows before ``until`` (query = firm × window)."""
+    parts = []
+    for k in range(years, 0, -1):
+        end = until.replace(year=until.year - k + 1)
+        parts.append(labelled_pairs(profiles, catalog, ref, events, Window(end.replace(year=end.year - 1), end)))
+    return pd.concat(parts, ignore_index=True)
+
+
+@dataclass
+class TrainResult:
+    """Everything ``train`` produced: the saved artifact and its figures."""
+
+    artifact: Artifact
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def score_table(models: dict[str, Any], X: np.ndarray, pairs: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """NDCG/MAP/recall@k (relevant = approved) of every model on a labelled pair matrix."""
+    y, q = pairs[C.LABEL].to_numpy(), pairs[C.QUERY].to_numpy()
+    out: dict[str, dict[str, float]] = {}
+    for name, model in models.items():
+        s = model.predict(X)
+        row: dict[str, float] = {}
+        for k in K_VALUES:
+            nd = ndcg_at_k(y, s, q, k, min_relevant=APPROVED)
+            row[f"ndcg@{k}"] = nd.mean
+            row[f"map@{k}"] = map_at_k(y, s, q, k, min_relevant=APPROVED).mean
+            row[f"recall@{k}"] = recall_at_k(y, s, q, k, min_relevant=APPROVED).mean
+        row["queries"] = float(len(nd.values))
+        row["excluded_queries"] = float(nd.n_excluded)
+        out[name] = row
+    return out
+
+
+def fit_baselines(X: np.ndarray, pairs: pd.DataFrame, names: list[str]) -> dict[str, Any]:
+    """The three baselines fitted on training pairs."""
+    y, q = pairs[C.LABEL].to_numpy(), pairs[C.QUERY].to_numpy()
+    return {name: cls().fit(X, y, q, names) for name, cls in (
+        ("rules", RuleOrderBaseline), ("popularity", PopularityBaseline), ("logistic", LogisticBaseline))}
+
+
+def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
+          until: dt.date, out_dir: Path, *, training_data_hash: str, seed: int = 0,
+          n_estimators: int = 300, train_years: int = 2) -> TrainResult:
+    """Fit features, ranker and approval model on the ``train_years`` before ``until``; test on
+    the year after.
+
+    The artifact is written to ``out_dir``; its history statistics are those at ``until``
+    (what serving sees). Metrics on the test window are stored in the manifest.
+    """
+    t0 = time.perf_counter()
+    train_w, test_w = train_test_windows(until, train_years)
+    test_w = Window(until, until.replace(year=until.year + 1))
+    tr = training_pairs(profiles, catalog, ref, events, until, train_years)
+    featurizer = PairFeatures().fit(tr)
+    names = [str(n) for n in featurizer.get_feature_names_out()]
+    Xtr = featurizer.transform(tr)
+    useful = tr.groupby(C.QUERY)[C.LABEL].transform("max").to_numpy() > 0   # all-zero queries teach nothing
+    ranker = LambdaRanker(n_estimators=n_estimators, random_state=seed).fit(
+        Xtr[useful], tr[C.LABEL].to_numpy()[useful], tr[C.QUERY].to_numpy()[useful], names)
+    decided = tr["applied_decided"].to_numpy() == 1
+    holdout = group_holdout(tr[C.FIRM_ID].to_numpy()[decided], 0.3, seed)
+    approval = ApprovalModel(random_state=seed).fit(Xtr[decided], tr["approved"].to_numpy()[decided],
+                                                    holdout, names)
+    fit_seconds = time.perf_counter() - t0
+    te = labelled_pairs(profiles, catalog, ref, events, test_w)
+    Xte = featurizer.transform(te)
+    table = score_table({"lambdarank": ranker, **fit_baselines(Xtr, tr, names)}, Xte, te)
+    dec_te = te["applied_decided"].to_numpy() == 1
+    ece = (expected_calibration_error(te["approved"].to_numpy()[dec_te], approval.predict_proba(Xte[dec_te]))
+           if dec_te.any() else float("nan"))
+    metrics = {"test_window": [test_w.start.isoformat(), test_w.end.isoformat()],
+               "models": table, "approval_ece": ece, "fit_seconds": round(fit_seconds, 2),
+               "train_pairs": int(len(tr)), "test_pairs": int(len(te))}
+    serve_history = history_stats(events, until, families(catalog))
+    state = {"transformer": featurizer.get_state(), "history": serve_history.to_json()}
+    artifact = save_artifact(out_dir, ranker, approval, state, catalog_version=catalog.version,
+                             training_data_hash=training_data_hash, metrics=metrics,
+                             training={"until": until.isoformat(), "seed": seed, "train_years": train_years,
+                                       "train_window": [train_w.start.isoformat(), train_w.end.isoformat()],
+                                       "n_estimators": n_estimators, "firms": int(len(profiles))})
+    return TrainResult(artifact, metrics, time.perf_counter() - t0)
+
+
+def history_from_state(state: dict[str, Any]) -> HistoryStats:
+    """The serving history statistics stored in an artifact's feature state."""
+    return HistoryStats.from_json(state["history"])
+
+
+def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog,
+                   ref: ReferenceTables, until: dt.date | None = None,
+                   check_catalog: bool = True) -> dict[str, Any]:
+    """Score a saved model and freshly fitted baselines on the year after ``until``.
+
+    ``until`` defaults to the model's own split date. Returns the metric table, the ECE, the
+    NDCG@k curve (k = 1..10) per model, the reliability table and the feature importance.
+    """
+    from recommender.learned_ranker import LearnedRanker
+    lr = LearnedRanker(Path(model_dir), catalog, check_catalog=check_catalog)
+    art = lr._artifact
+    until = until or dt.date.fromisoformat(art.manifest["training"]["until"])
+    years = int(art.manifest["training"].get("train_years", 2))
+    tr = training_pairs(profiles, catalog, ref, events, until, years)
+    te = labelled_pairs(profiles, catalog, ref, events, Window(until, until.replace(year=until.year + 1)))
+    Xtr, Xte = lr._features.transform(tr), lr._features.transform(te)
+    models = {"lambdarank": art.ranker, **fit_baselines(Xtr, tr, art.feature_names)}
+    y, q = te[C.LABEL].to_numpy(), te[C.QUERY].to_numpy()
+    curves = {name: [ndcg_at_k(y, m.predict(Xte), q, k, min_relevant=APPROVED).mean for k in range(1, 11)]
+              for name, m in models.items()}
+    dec = te["applied_decided"].to_numpy() == 1
+    p, t = art.approval.predict_proba(Xte[dec]), te["approved"].to_numpy()[dec]
+    bins = np.minimum((p * 10).astype(int), 9)
+    reliability = [(float(p[bins == b].mean()), float(t[bins == b].mean()), int((bins == b).sum()))
+                   for b in range(10) if (bins == b).any()]
+    return {"models": score_table(models, Xte, te), "approval_ece": expected_calibration_error(t, p),
+            "ndcg_curves": curves, "reliability": reliability, "until": until.isoformat(),
+            "importance": dict(zip(art.feature_names, art.ranker.importance().tolist(), strict=True)),
+            "model_version": art.version}

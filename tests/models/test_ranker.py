@@ -1,0 +1,60 @@
+"""LambdaRank wrapper: grouping checks, not-fitted errors, a tiny fit, baselines' interface."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBaseline
+from models.errors import NotFittedError
+from models.ranker import LambdaRanker, check_groups, group_sizes
+
+
+def _data(n_q: int = 40, per: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_q * per, 3))
+    y = np.clip(np.round(X[:, 0] + 1), 0, 3).astype(int)
+    q = np.repeat(np.arange(n_q), per)
+    perm = rng.permutation(len(q))
+    return X[perm], y[perm], q[perm]
+
+
+def test_groups_must_cover_every_row() -> None:
+    with pytest.raises(ValueError, match=r"^query groups cover 5 rows but X has 6 rows; give one query id per row$"):
+        check_groups(np.array([2, 3]), 6)
+
+
+def test_fit_refuses_query_ids_of_another_length() -> None:
+    X, y, q = _data()
+    with pytest.raises(ValueError, match=r"^X, y and query_ids must have equal length, got 240, 240 and 239$"):
+        LambdaRanker(n_estimators=5).fit(X, y, q[:-1])
+
+
+def test_group_sizes_sorts_stably() -> None:
+    order, sizes = group_sizes(np.array(["b", "a", "b", "a", "c"]), 5)
+    assert order.tolist() == [1, 3, 0, 2, 4]
+    assert sizes.tolist() == [2, 2, 1]
+
+
+def test_not_fitted_has_a_hint() -> None:
+    with pytest.raises(NotFittedError, match=r"^this LambdaRanker is not fitted yet: call fit"):
+        LambdaRanker().predict(np.zeros((1, 3)))
+
+
+def test_tiny_ranker_learns_the_signal() -> None:
+    X, y, q = _data()
+    r = LambdaRanker(n_estimators=20, min_child_samples=5).fit(X, y, q, ["a", "b", "c"])
+    s = r.predict(X)
+    assert np.corrcoef(s, X[:, 0])[0, 1] > 0.8
+    assert r.importance().argmax() == 0
+
+
+def test_baselines_share_the_interface() -> None:
+    X, y, q = _data()
+    names = ["verdict", "log_benefit_point", "share_met"]
+    rules = RuleOrderBaseline().fit(X, y, q, names)
+    assert rules.predict(np.array([[2.0, np.nan, 0.5]])).tolist() == [2000.0 - 1.0 + 0.0005]
+    with pytest.raises(ValueError, match=r"^PopularityBaseline needs feature 'log_policy_prior_applications'"):
+        PopularityBaseline().fit(X, y, q, names).predict(X)
+    lr = LogisticBaseline().fit(X, y, q, names)
+    assert lr.predict(X).shape == (len(X),)

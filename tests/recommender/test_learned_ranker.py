@@ -1,0 +1,103 @@
+"""The learned ranker behind the Ranker protocol: order invariant, cold start, explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from models.errors import ModelArtifactError
+from recommender.catalog import Catalog, load_catalog
+from recommender.eligibility import evaluate_catalog
+from recommender.frame import coerce_frame
+from recommender.learned_ranker import INELIGIBLE_SCORE, LearnedRanker
+from recommender.matching import benefit_matrix
+from recommender.ranking_rules import order
+from recommender.reference import DEFAULT_DATA_DIR, ReferenceTables, load_reference
+from recommender.synth import generate_interactions, generate_registry
+from recommender.training import train
+
+LTR_CATALOG = Path(__file__).resolve().parent / "ltr_catalog"
+END = dt.date(2022, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    ref = load_reference(DEFAULT_DATA_DIR)
+    full = load_catalog(LTR_CATALOG)
+    # train without the 2022 policy so that scoring it is a genuine cold start
+    catalog = Catalog(tuple(p for p in full if p.id != "xx-smart-upgrade"), "without-smart")
+    reg = generate_registry(1500, 3, END)
+    events = generate_interactions(reg, catalog, ref, 3, 3, END)
+    d = tmp_path_factory.mktemp("model")
+    result = train(coerce_frame(reg), events.assign(event_date=events["event_date"].astype("datetime64[ns]")),
+                   catalog, ref, dt.date(2022, 1, 1), d, training_data_hash="t", n_estimators=20)
+    profiles = coerce_frame(reg.head(60))
+    return d, full, catalog, ref, profiles, result
+
+
+def test_version_and_refusal_of_another_catalog(setup) -> None:  # type: ignore[no-untyped-def]
+    d, full, catalog, *_ = setup
+    assert LearnedRanker(d, catalog).version.startswith("ltr-")
+    with pytest.raises(ModelArtifactError, match=rf"^model {d}: built for catalog without-smart, "
+                                                 rf"the loaded catalog is {full.version}; retrain the model$"):
+        LearnedRanker(d, full)
+
+
+def test_cold_start_and_ineligible_pairs(setup) -> None:  # type: ignore[no-untyped-def]
+    d, full, _, ref, profiles, _ = setup
+    ranker = LearnedRanker(d, full, check_catalog=False)
+    elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
+    low, high = benefit_matrix(elig)
+    point = (low + high) / 2
+    scores = ranker.score(elig, point)
+    verdict = elig.verdict_matrix()
+    assert np.all(scores.score[verdict == 0] == INELIGIBLE_SCORE)
+    assert np.all(scores.approval_probability[verdict == 0] == 0.0)
+    cand = verdict >= 1
+    assert np.all((scores.approval_probability[cand] >= 0) & (scores.approval_probability[cand] <= 1))
+    smart = elig.policy_ids.index("xx-smart-upgrade")
+    assert np.isfinite(scores.score[verdict[:, smart] >= 1, smart]).all()      # unseen policy is scored
+    assert (scores.score[verdict[:, smart] >= 1, smart] > INELIGIBLE_SCORE).all()
+    for rank_by in ("relevance", "expected_value"):
+        r = LearnedRanker(d, full, check_catalog=False, rank_by=rank_by)
+        idx = r.order(elig, scores, point)
+        ranked = np.take_along_axis(verdict, idx, axis=1)
+        assert np.all(np.diff(ranked.astype(int), axis=1) <= 0)
+
+
+def test_explain_names_features_in_words(setup) -> None:  # type: ignore[no-untyped-def]
+    d, _, catalog, ref, profiles, _ = setup
+    ranker = LearnedRanker(d, catalog)
+    elig = evaluate_catalog(catalog, profiles, dt.date(2021, 6, 30), ref)
+    verdict = elig.verdict_matrix()
+    row, col = map(int, np.argwhere(verdict >= 1)[0])
+    reasons = ranker.explain(elig, row, col)
+    assert reasons and all(isinstance(r, str) and r.endswith("the rank)") for r in reasons)
+    bad = np.argwhere(verdict == 0)
+    if len(bad):
+        assert ranker.explain(elig, int(bad[0][0]), int(bad[0][1])) == []
+
+
+def test_metrics_are_reported(setup) -> None:  # type: ignore[no-untyped-def]
+    result = setup[-1]
+    assert set(result.metrics["models"]) == {"lambdarank", "rules", "popularity", "logistic"}
+    assert 0.0 <= result.metrics["approval_ece"] <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda p: st.tuples(
+    arrays(np.int8, (5, p), elements=st.integers(0, 2)),
+    arrays(np.float64, (5, p), elements=st.floats(-1e6, 1e6) | st.just(np.nan)),
+    arrays(np.float64, (5, p), elements=st.floats(-1e6, 1e6) | st.just(np.nan)))))
+def test_eligible_never_below_ineligible(data) -> None:  # type: ignore[no-untyped-def]
+    verdict, score, benefit = data
+    idx = order(verdict, score, benefit)
+    ranked = np.take_along_axis(verdict, idx, axis=1).astype(int)
+    assert np.all(np.diff(ranked, axis=1) <= 0)
+    assert sorted(idx[0].tolist()) == list(range(verdict.shape[1]))
