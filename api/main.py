@@ -1,0 +1,95 @@
+"""The FastAPI application: ``create_app(settings)`` builds it; the lifespan loads the state.
+
+Run it with ``recommender serve`` (uvicorn, factory ``api.main:create_app``). Settings are
+read once here, at the edge (environment variables ``RECOMMENDER_*`` and ``DATABASE_URL``,
+see docs/api.md). The catalog, reference tables, ranker and database are opened once in the
+lifespan and reach handlers only through :mod:`api.deps`; tests pass their own ``Settings``
+or override dependencies with ``app.dependency_overrides``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.jobs import JobRunner
+from api.limits import BodySizeLimit
+from api.openapi import install_openapi
+from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
+from api.security import KeyRing
+from api.state import ServiceState
+from recommender.runtime import load_matcher
+from recommender.settings import Settings
+from recommender.store import open_store
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """\
+Matches Chinese enterprise support policies to firms (SPEC §5 results), screens applicants
+for caseworkers, runs bulk registry jobs and records application outcomes.
+
+**Keys and roles.** Send an API key in `X-API-Key` (or `Authorization: Bearer`). Roles:
+`public` (match, policies) < `caseworker` (screen, jobs, outcomes) < `admin` (reload, audit).
+Public endpoints need no key unless `RECOMMENDER_PUBLIC_REQUIRES_KEY=true`; a key that is sent
+must be valid. Development keys (only while `RECOMMENDER_API_KEYS` is unset):
+`dev-public-key`, `dev-caseworker-key`, `dev-admin-key`.
+
+**Errors** are JSON `{"detail", "issues": [{"field", "reason"}]}` with the field path.
+"""
+TAGS = [
+    {"name": "match", "description": "One firm, or up to 1,000, → ranked and explained policies."},
+    {"name": "screening", "description": "Caseworkers: many applicants against one policy."},
+    {"name": "policies", "description": "Browse and search the catalog."},
+    {"name": "jobs", "description": "Bulk registry runs in the background; they survive restarts."},
+    {"name": "outcomes", "description": "Application outcomes: feedback for training."},
+    {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
+    {"name": "health", "description": "Liveness and readiness."},
+    {"name": "web", "description": "The SME web page."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; nothing is loaded until the lifespan starts.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default: read from the environment now.
+    """
+    cfg = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True))
+        if matcher.model_error:
+            log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
+        store = await run_in_threadpool(open_store, cfg.resolved_database_url())
+        runner = JobRunner(store, cfg.var_dir / "jobs", lambda: app.state.service.matcher,
+                           workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows)
+        app.state.service = ServiceState(settings=cfg, keys=KeyRing(cfg.key_roles()), matcher=matcher,
+                                         store=store, jobs=runner)
+        runner.start()
+        log.info("ready: catalog %s (%d policies), model %s", matcher.catalog_version,
+                 len(matcher.catalog), matcher.model_version)
+        try:
+            yield
+        finally:
+            runner.stop()
+            store.close()
+
+    app = FastAPI(title="Enterprise policy recommender", version="1.0.0", description=DESCRIPTION,
+                  openapi_tags=TAGS, lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
+                       max_upload_bytes=cfg.max_upload_bytes)
+    for module in (matches, screening, policies, jobs, outcomes, admin, health, web):
+        app.include_router(module.router)
+    app.mount("/web", StaticFiles(directory=web.WEB_DIR), name="web")
+    install_openapi(app)
+    return app

@@ -1,0 +1,51 @@
+"""Application outcomes (SPEC §7 rows): recorded as feedback for the next training run."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from api.bodies import outcomes_body
+from api.deps import CaseworkerDep, MatcherDep, StoreDep
+from api.errors import ApiError
+from api.openapi import errors, json_body
+from api.schemas import OutcomesRecorded
+from recommender.store import OutcomeRecord
+
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=errors(401, 403, 422))
+MAX_OUTCOMES = 10_000
+_EXAMPLE = [{"firm_id": "CQ-001", "policy_id": "cn-tech-sme-evaluation", "event_date": "2022-05-20",
+             "outcome": "approved"}]
+
+
+async def _outcomes(request: Request, matcher: MatcherDep) -> list[OutcomeRecord]:
+    records = await outcomes_body(request, MAX_OUTCOMES)
+    known = set(matcher.catalog.ids)
+    bad = [(f"body.{i}.policy_id", f"unknown policy {r.policy_id!r}")
+           for i, r in enumerate(records) if r.policy_id not in known]
+    if bad:
+        raise ApiError(422, "outcomes name policies that are not in the catalog", bad[:50])
+    return records
+
+
+@router.post("", response_model=OutcomesRecorded, responses=errors(413, 415),
+             openapi_extra=json_body("OutcomeRecord", array=True, example=_EXAMPLE),
+             summary="Record application outcomes")
+def record_outcomes(caller: CaseworkerDep, records: Annotated[list[OutcomeRecord], Depends(_outcomes)],
+                    store: StoreDep) -> Any:
+    """A JSON list of ``{firm_id, policy_id, event_date, outcome}`` (outcome: approved,
+    rejected or applied; at most 10,000 rows). A row identical to one already stored is
+    counted under ``duplicates`` and not stored twice."""
+    recorded, duplicates = store.add_outcomes(records, key_id=caller.key_id)
+    return {"recorded": recorded, "duplicates": duplicates}
+
+
+@router.get("/export", response_class=Response, summary="All outcomes as an interactions CSV",
+            responses={200: {"content": {"text/csv": {}},
+                             "description": "firm_id,policy_id,event_date,outcome (recommender train --interactions)"}})
+def export_outcomes(caller: CaseworkerDep, store: StoreDep,
+                    policy_id: Annotated[str | None, Query(max_length=80)] = None) -> Response:
+    return Response(store.export_outcomes_csv(policy_id=policy_id), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="interactions.csv"'})

@@ -1,0 +1,208 @@
+"""API latency benchmark: POST /v1/match vs a trivial endpoint, at 4 and 32 connections.
+
+Starts the service as deployed (one uvicorn worker, bundled catalog, default model) on a free
+loopback port, drives it from an asyncio load generator with keep-alive connections (raw
+HTTP/1.1 over sockets, so the generator costs little next to the server), and prints p50/p99
+latency, requests/s and errors for each endpoint and concurrency, in the same run. Then it
+holds POST /v1/match under load for ``--memory-seconds`` and samples the worker's resident
+memory every second.
+
+Usage::
+
+    .venv/bin/python benchmarks/api_latency.py [--seconds 10] [--memory-seconds 60] [--rules-only]
+
+Targets on a 2-core machine: at 4 connections p50 <= 3 ms and p99 <= 10 ms; at 32
+connections >= 800 requests/s on one worker with no errors; memory flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "samples" / "firms.jsonl"
+
+
+@dataclass
+class Run:
+    """Latencies (seconds) and error count of one load run."""
+
+    label: str
+    connections: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    def line(self) -> str:
+        lat = sorted(self.latencies)
+        if not lat:
+            return f"{self.label:34s} conns={self.connections:3d}  no successful request, errors={self.errors}"
+        p50 = lat[len(lat) // 2] * 1e3
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3
+        rps = len(lat) / self.seconds
+        return (f"{self.label:34s} conns={self.connections:3d}  p50={p50:8.2f} ms  p99={p99:8.2f} ms  "
+                f"req/s={rps:8.1f}  n={len(lat):6d}  errors={self.errors}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _request(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: keep-alive",
+            f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("connection closed")
+    status = int(status_line.split()[1])
+    length = 0
+    chunked = False
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value.strip())
+        elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _connection(port: int, request: bytes, until: float, out: list[float], errors: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            start = time.perf_counter()
+            writer.write(request)
+            await writer.drain()
+            status = await _read_response(reader)
+            if status == 200:
+                out.append(time.perf_counter() - start)
+            else:
+                errors.append(status)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, request: bytes, connections: int, seconds: float) -> tuple[list[float], int]:
+    until = time.perf_counter() + seconds
+    latencies: list[float] = []
+    errors: list[int] = []
+    await asyncio.gather(*(_connection(port, request, until, latencies, errors) for _ in range(connections)))
+    return latencies, len(errors)
+
+
+def run_load(label: str, port: int, request: bytes, connections: int, seconds: float) -> Run:
+    asyncio.run(_load(port, request, connections, min(1.0, seconds / 5)))      # warm-up
+    latencies, errors = asyncio.run(_load(port, request, connections, seconds))
+    return Run(label, connections, seconds, latencies, errors)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(_request("GET", "/readyz"))
+                if b" 200 " in s.recv(4096).split(b"\r\n")[0] + b" ":
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not become ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load run")
+    parser.add_argument("--memory-seconds", type=float, default=60.0, help="duration of the memory run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[4, 32])
+    parser.add_argument("--rules-only", action="store_true", help="no learned model (rule order)")
+    parser.add_argument("--as-of", default="2022-06-30")
+    args = parser.parse_args()
+
+    profile = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    body = json.dumps(profile).encode()
+    match = _request("POST", f"/v1/match?as_of={args.as_of}", body, {"Content-Type": "application/json"})
+    trivial = _request("GET", "/healthz")
+    port = _free_port()
+    with TemporaryDirectory() as var:
+        env = {**os.environ, "RECOMMENDER_VAR_DIR": var, "RECOMMENDER_RULES_ONLY": str(args.rules_only).lower()}
+        env.pop("DATABASE_URL", None)
+        env.pop("RECOMMENDER_DATABASE_URL", None)
+        proc = start_server(port, env)
+        try:
+            ready = json.loads(subprocess.run(
+                [sys.executable, "-c", f"import httpx;print(httpx.get('http://127.0.0.1:{port}/readyz').text)"],
+                capture_output=True, text=True, check=True).stdout)
+            print(f"server pid {proc.pid}: catalog {ready['catalog_version']} ({ready['policies']} policies), "
+                  f"model {ready['model_version']}, cpus {os.cpu_count()}")
+            print(f"worker RSS after start: {rss_mib(proc.pid):.1f} MiB")
+            for conns in args.connections:
+                print(run_load("GET /healthz (framework ceiling)", port, trivial, conns, args.seconds).line(), flush=True)
+                print(run_load("POST /v1/match (one firm)", port, match, conns, args.seconds).line(), flush=True)
+            if args.memory_seconds > 0:
+                samples: list[float] = []
+
+                async def sample() -> None:
+                    end = time.perf_counter() + args.memory_seconds
+                    while time.perf_counter() < end:
+                        samples.append(rss_mib(proc.pid))
+                        await asyncio.sleep(1.0)
+
+                async def memory_run() -> tuple[list[float], int]:
+                    load = asyncio.create_task(_load(port, match, 4, args.memory_seconds))
+                    await sample()
+                    return await load
+
+                lat, errors = asyncio.run(memory_run())
+                third = max(1, len(samples) // 3)
+                print(f"memory over {args.memory_seconds:.0f} s of POST /v1/match at 4 connections "
+                      f"({len(lat)} requests, {errors} errors): RSS first {samples[0]:.1f} MiB, "
+                      f"max {max(samples):.1f} MiB, last {samples[-1]:.1f} MiB; mean of first third "
+                      f"{statistics.mean(samples[:third]):.1f}, last third {statistics.mean(samples[-third:]):.1f} MiB")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""``recommender serve``: the HTTP API (SPEC §6), run by uvicorn.
+
+The app is named by its factory *string* ``api.main:create_app``, so this package never
+imports ``api`` (layers: api → recommender).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+APP_FACTORY = "api.main:create_app"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the CLI."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="worker processes")] = 1,
+    ) -> None:
+        """Serve the API (bundled catalog, default model, SQLite under var/; see docs/api.md)."""
+        import uvicorn
+
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)

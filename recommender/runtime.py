@@ -1,0 +1,139 @@
+"""The loaded matcher: catalog, reference tables and ranker, built once and shared.
+
+Both front ends (the CLI and the API) need the same bundle: the catalog parsed and
+validated, the reference tables, the learned ranker when a model is configured (the rule
+order ``rules-v1`` otherwise) and the versions that stamp every result. :func:`load_matcher`
+builds it from :class:`~recommender.settings.Settings`; the :class:`Matcher` is immutable, so
+a service can swap in a new one with a single reference assignment and a request that holds
+the old one finishes on it (never a half-loaded state).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from recommender.catalog import Catalog, Policy, load_catalog
+from recommender.errors import ModelArtifactError
+from recommender.frame import profiles_to_frame
+from recommender.matching import MatchOptions, Ranker, match_frame
+from recommender.profile import FirmProfile
+from recommender.ranking_rules import RuleRanker
+from recommender.reference import ReferenceTables, load_reference
+from recommender.screening import screen_frame
+from recommender.settings import Settings
+
+RankBy = Literal["relevance", "expected_value", "rules"]
+"""``relevance``: the learned ranker's LambdaRank score; ``expected_value``: its calibrated
+approval probability × estimated benefit; ``rules``: the rule order ``rules-v1`` (verdict,
+estimated benefit, share of criteria met). Without a loaded model every choice is the rule
+order (and results say ``model_version: rules-v1``). The verdict always comes first."""
+
+__all__ = ["Matcher", "RankBy", "load_matcher", "load_ranker"]
+
+
+def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = False) -> Ranker | None:
+    """The learned ranker stored in ``model_dir``, or ``None`` for the rule order.
+
+    Parameters
+    ----------
+    model_dir : Path or None
+        A model directory (``manifest.json`` and boosters); ``None`` means no model.
+    catalog : Catalog
+        The catalog the model must have been trained for.
+    required : bool, default False
+        Raise instead of falling back when this build has no learned ranker.
+
+    Raises
+    ------
+    ModelArtifactError
+        The model directory is broken, or ``required`` and the learned ranker is unavailable.
+    """
+    if model_dir is None:
+        return None
+    try:
+        from recommender.learned_ranker import LearnedRanker
+    except ImportError:
+        if required:
+            raise ModelArtifactError(f"{model_dir}: this build has no learned ranker") from None
+        return None
+    ranker: Ranker = LearnedRanker(Path(model_dir), catalog)
+    return ranker
+
+
+@dataclass(frozen=True, eq=False)
+class Matcher:
+    """Everything matching needs, loaded once: catalog, reference tables, ranker, versions."""
+
+    catalog: Catalog
+    ref: ReferenceTables
+    ranker: Ranker | None
+    model_error: str | None = None            # why the configured model is not in use
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    @property
+    def catalog_version(self) -> str:
+        return self.catalog.version
+
+    @property
+    def model_version(self) -> str:
+        """The learned model's version, or ``rules-v1``."""
+        return (self.ranker or RuleRanker()).version
+
+    def policy(self, policy_id: str) -> Policy:
+        """The policy with this id; :class:`~recommender.errors.UnknownPolicyError` if none."""
+        return self.catalog.get(policy_id)
+
+    def ranker_for(self, rank_by: RankBy) -> Ranker:
+        if rank_by == "rules" or self.ranker is None:
+            return RuleRanker()
+        if rank_by == "expected_value" and getattr(self.ranker, "rank_by", None) == "relevance":
+            variant = copy.copy(self.ranker)          # shares the loaded boosters
+            variant.rank_by = "expected_value"        # type: ignore[attr-defined]
+            return variant
+        return self.ranker
+
+    def match(self, profiles: Sequence[FirmProfile], as_of: dt.date, options: MatchOptions,
+              rank_by: RankBy = "relevance") -> list[dict[str, Any]]:
+        """SPEC §5 results, one per profile, in input order."""
+        frame = profiles_to_frame(list(profiles))
+        return match_frame(frame, self.catalog, as_of, self.ref, options, self.ranker_for(rank_by))
+
+    def screen(self, policy: Policy, applicants: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
+        """Screening rows of a typed profile frame against one policy, eligible first."""
+        return screen_frame(applicants, policy, as_of, self.ref)
+
+
+def load_matcher(settings: Settings, *, model_fallback: bool = False) -> Matcher:
+    """Load catalog, reference tables and ranker as ``settings`` says.
+
+    Parameters
+    ----------
+    settings : Settings
+    model_fallback : bool, default False
+        When the configured model cannot be loaded (e.g. it was trained for another catalog
+        version), use the rule order and say why in ``Matcher.model_error`` instead of
+        raising. A service starting up wants this; a reload does not.
+
+    Raises
+    ------
+    CatalogError
+        A policy file is broken (naming file, policy and criterion).
+    ModelArtifactError
+        The configured model cannot be loaded for this catalog (unless ``model_fallback``).
+    """
+    ref = load_reference(settings.data_dir)
+    catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
+    try:
+        ranker = load_ranker(settings.resolved_model_dir(), catalog, required=settings.model_dir is not None)
+    except ModelArtifactError as err:
+        if not model_fallback:
+            raise
+        return Matcher(catalog=catalog, ref=ref, ranker=None, model_error=str(err))
+    return Matcher(catalog=catalog, ref=ref, ranker=ranker)

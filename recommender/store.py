@@ -1,0 +1,327 @@
+"""Domain persistence: bulk jobs, application outcomes and the audit log (SQLAlchemy 2).
+
+Why here and not in ``api/``: outcomes are SPEC §7 interaction rows, the training data of
+the next ranker (``export_outcomes_csv`` writes exactly what ``recommender train
+--interactions`` reads), and jobs are bulk registry runs (:mod:`recommender.batch`). Neither
+is about HTTP; a CLI or a scheduler could use them without the service. The API only calls
+the repository methods of :class:`Store`.
+
+Nothing connects at import: :func:`open_store` builds the engine from a URL given by the
+caller (``Settings.resolved_database_url()``), creates missing tables and returns a
+:class:`Store`. Any SQLAlchemy URL works; SQLite files are the default.
+
+What is stored never includes a firm's financial figures: the audit log keeps who (an API
+key id, never the key), when, which action and policy, how many firms, and the catalog and
+model versions; jobs keep file paths and row counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import (Date, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event,
+                        select, text, update)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+__all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "open_store"]
+
+JobState = Literal["queued", "running", "succeeded", "failed"]
+OUTCOME_COLUMNS = ("firm_id", "policy_id", "event_date", "outcome")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class OutcomeRecord(BaseModel):
+    """One application outcome (SPEC §7 interaction row): feedback for the next training run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{
+        "firm_id": "CQ-001", "policy_id": "cn-tech-sme-evaluation", "event_date": "2022-05-20",
+        "outcome": "approved"}]})
+
+    firm_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+    policy_id: str = Field(min_length=1, max_length=80)
+    event_date: dt.date
+    outcome: Literal["approved", "rejected", "applied"]
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Job(_Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    input_name: Mapped[str] = mapped_column(String(255))
+    input_path: Mapped[str] = mapped_column(Text)
+    output_path: Mapped[str] = mapped_column(Text)
+    rejects_path: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    top_k: Mapped[int] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    firms_matched: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    catalog_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class _Outcome(_Base):
+    __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint(*OUTCOME_COLUMNS, name="uq_outcome"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    firm_id: Mapped[str] = mapped_column(String(64), index=True)
+    policy_id: Mapped[str] = mapped_column(String(80))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class _Audit(_Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    policy_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    n_firms: Mapped[int] = mapped_column(Integer)
+    catalog_version: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A bulk job as stored (paths, parameters, state and row counts)."""
+
+    id: str
+    state: JobState
+    key_id: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    input_name: str
+    input_path: Path
+    output_path: Path
+    rejects_path: Path
+    as_of: dt.date
+    top_k: int
+    rows_done: int
+    chunks_done: int
+    rows_read: int | None
+    firms_matched: int | None
+    rows_rejected: int | None
+    attempts: int
+    error: str | None
+    catalog_version: str | None
+    model_version: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit-log line: who did what to how many firms, under which versions."""
+
+    at: dt.datetime
+    key_id: str
+    role: str
+    action: str
+    policy_id: str | None
+    job_id: str | None
+    n_firms: int
+    catalog_version: str
+    model_version: str
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite drops the time zone; every stored time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _job(row: _Job) -> JobRecord:
+    return JobRecord(
+        id=row.id, state=row.state, key_id=row.key_id,  # type: ignore[arg-type]
+        created_at=_aware(row.created_at), started_at=_aware(row.started_at),  # type: ignore[arg-type]
+        finished_at=_aware(row.finished_at), input_name=row.input_name,
+        input_path=Path(row.input_path), output_path=Path(row.output_path),
+        rejects_path=Path(row.rejects_path), as_of=row.as_of, top_k=row.top_k,
+        rows_done=row.rows_done, chunks_done=row.chunks_done, rows_read=row.rows_read,
+        firms_matched=row.firms_matched, rows_rejected=row.rows_rejected, attempts=row.attempts,
+        error=row.error, catalog_version=row.catalog_version, model_version=row.model_version)
+
+
+class Store:
+    """Repository of jobs, outcomes and audit entries over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar() == 1
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- jobs ------------------------------------------------------------------------
+    def create_job(self, *, key_id: str, input_name: str, input_path: Path, output_path: Path,
+                   rejects_path: Path, as_of: dt.date, top_k: int, job_id: str | None = None) -> JobRecord:
+        row = _Job(id=job_id or str(uuid.uuid4()), state="queued", key_id=key_id, created_at=_now(),
+                   input_name=input_name, input_path=str(input_path), output_path=str(output_path),
+                   rejects_path=str(rejects_path), as_of=as_of, top_k=top_k, rows_done=0,
+                   chunks_done=0, attempts=0)
+        with self._session() as s:
+            s.add(row)
+        return _job(row)
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        with self._session() as s:
+            row = s.get(_Job, job_id)
+            return _job(row) if row is not None else None
+
+    def unfinished_jobs(self) -> list[JobRecord]:
+        """Queued or running jobs, oldest first (to resume after a restart)."""
+        with self._session() as s:
+            rows = s.scalars(select(_Job).where(_Job.state.in_(("queued", "running")))
+                             .order_by(_Job.created_at)).all()
+            return [_job(r) for r in rows]
+
+    def _update_job(self, job_id: str, **values: Any) -> None:
+        with self._session() as s:
+            s.execute(update(_Job).where(_Job.id == job_id).values(**values))
+
+    def mark_running(self, job_id: str, *, catalog_version: str, model_version: str) -> None:
+        with self._session() as s:
+            row = s.get(_Job, job_id)
+            if row is None:
+                return
+            row.state, row.started_at, row.attempts = "running", _now(), row.attempts + 1
+            row.catalog_version, row.model_version = catalog_version, model_version
+
+    def record_progress(self, job_id: str, *, rows_done: int, chunks_done: int) -> None:
+        self._update_job(job_id, rows_done=rows_done, chunks_done=chunks_done)
+
+    def mark_succeeded(self, job_id: str, *, rows_read: int, firms_matched: int, rows_rejected: int) -> None:
+        self._update_job(job_id, state="succeeded", finished_at=_now(), rows_read=rows_read,
+                         rows_done=rows_read, firms_matched=firms_matched, rows_rejected=rows_rejected,
+                         error=None)
+
+    def mark_failed(self, job_id: str, *, error: str) -> None:
+        self._update_job(job_id, state="failed", finished_at=_now(), error=error[:2000])
+
+    # --- outcomes --------------------------------------------------------------------
+    def add_outcomes(self, records: list[OutcomeRecord], *, key_id: str) -> tuple[int, int]:
+        """Store outcomes; an identical row already stored is skipped.
+
+        Returns
+        -------
+        (recorded, duplicates) : tuple of int
+        """
+        batch = list(dict.fromkeys(records))                 # identical rows in one call
+        try:
+            fresh = self._insert_new(batch, key_id)
+        except IntegrityError:                               # a concurrent call won a race
+            fresh = 0
+            for rec in batch:
+                try:
+                    fresh += self._insert_new([rec], key_id)
+                except IntegrityError:
+                    pass
+        return fresh, len(records) - fresh
+
+    def _insert_new(self, batch: list[OutcomeRecord], key_id: str) -> int:
+        now = _now()
+        with self._session() as s:
+            firms = {r.firm_id for r in batch}
+            existing = {(r.firm_id, r.policy_id, r.event_date, r.outcome) for r in s.scalars(
+                select(_Outcome).where(_Outcome.firm_id.in_(firms)))} if firms else set()
+            new = [r for r in batch if (r.firm_id, r.policy_id, r.event_date, r.outcome) not in existing]
+            s.add_all([_Outcome(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
+                                outcome=r.outcome, recorded_at=now, key_id=key_id) for r in new])
+            return len(new)
+
+    def outcomes(self, *, policy_id: str | None = None) -> list[OutcomeRecord]:
+        """Stored outcomes by event date, then firm and policy."""
+        with self._session() as s:
+            query = select(_Outcome).order_by(_Outcome.event_date, _Outcome.firm_id, _Outcome.policy_id)
+            if policy_id is not None:
+                query = query.where(_Outcome.policy_id == policy_id)
+            return [OutcomeRecord(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
+                                  outcome=r.outcome) for r in s.scalars(query)]  # type: ignore[arg-type]
+
+    def export_outcomes_csv(self, *, policy_id: str | None = None) -> str:
+        """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``)."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(OUTCOME_COLUMNS)
+        for r in self.outcomes(policy_id=policy_id):
+            writer.writerow([r.firm_id, r.policy_id, r.event_date.isoformat(), r.outcome])
+        return buf.getvalue()
+
+    # --- audit -----------------------------------------------------------------------
+    def audit(self, *, key_id: str, role: str, action: str, n_firms: int, catalog_version: str,
+              model_version: str, policy_id: str | None = None, job_id: str | None = None) -> None:
+        with self._session() as s:
+            s.add(_Audit(at=_now(), key_id=key_id, role=role, action=action, policy_id=policy_id,
+                         job_id=job_id, n_firms=n_firms, catalog_version=catalog_version,
+                         model_version=model_version))
+
+    def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:
+        """The latest entries, newest first."""
+        with self._session() as s:
+            rows = s.scalars(select(_Audit).order_by(_Audit.id.desc()).limit(limit)).all()
+            return [AuditEntry(at=_aware(r.at), key_id=r.key_id, role=r.role,  # type: ignore[arg-type]
+                               action=r.action, policy_id=r.policy_id, job_id=r.job_id,
+                               n_firms=r.n_firms, catalog_version=r.catalog_version,
+                               model_version=r.model_version) for r in rows]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")      # readers do not block the job writer
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def open_store(url: str) -> Store:
+    """Connect to ``url`` (creating an SQLite file's directory), create missing tables."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    _Base.metadata.create_all(engine)
+    return Store(engine)
