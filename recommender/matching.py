@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from recommender.catalog import Catalog
+from recommender.catalog import Catalog, Policy
 from recommender.eligibility import VERDICTS, Eligibility, evaluate_catalog, explain_row
+from recommender.explain import explain_firm
 from recommender.fields import DERIVED_KINDS
 from recommender.ranking_rules import RuleRanker, Scores
 from recommender.reference import ReferenceTables
+from recommender.relations import held_titles, match_relations, relation_view, total_breakdown, totals
+from recommender.windows import window_table
 
 
 class Ranker(Protocol):
@@ -61,22 +65,37 @@ def _clean(v: Any) -> Any:
 
 
 def derived_facts(elig: Eligibility, row: int) -> dict[str, Any]:
-    out = {}
-    for name in DERIVED_KINDS:
-        v = elig.frame.value(name, row)
-        if DERIVED_KINDS[name] == "bool" and v is not None:
-            v = bool(v)
-        out[name] = _clean(v)
-    return out
+    """SPEC §3 derived facts of one firm (``null`` when unknown)."""
+    return _derived_rows(elig)[row]
+
+
+def _derived_rows(elig: Eligibility) -> list[dict[str, Any]]:
+    """Derived facts of every firm, read column-wise once (cell access per row is slow)."""
+    def compute() -> list[dict[str, Any]]:
+        cols = {}
+        for name, kind in DERIVED_KINDS.items():
+            values = elig.frame.df[name].to_numpy(dtype=object)
+            cols[name] = [None if v is None or (isinstance(v, float) and np.isnan(v))
+                          else (bool(v) if kind == "bool" else _clean(v)) for v in values]
+        return [{name: cols[name][i] for name in DERIVED_KINDS} for i in range(elig.frame.n)]
+
+    return elig.frame.memo(("matching", "derived"), compute)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=4096)
+def _formula_text(policy: Policy, as_of: dt.date) -> str | None:
+    return policy.benefit_formula.text(as_of) if policy.benefit_formula else None
 
 
 def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str, Any]:
     b = policy.header.benefit
+    mid = None if np.isnan(low) else (low + high) / 2
     return {
         "kind": b.kind,
         "low": _clean(low), "high": _clean(high),
         "years": b.years,
-        "formula": policy.benefit_formula.text(as_of) if policy.benefit_formula else None,
+        "per_year": None if mid is None else round(float(mid) / b.years, 2),
+        "formula": _formula_text(policy, as_of),
         "description": f"{b.description_zh} / {b.description_en}",
         "clause": b.clause,
         "uncertain": b.uncertain,
@@ -85,7 +104,14 @@ def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str,
 
 def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
                 options: MatchOptions = MatchOptions(), ranker: Ranker | None = None) -> list[dict[str, Any]]:
-    """Match every firm of a typed profile frame; one SPEC §5 result per firm, in input order."""
+    """Match every firm of a typed profile frame; one SPEC §5 result per firm, in input order.
+
+    Policies whose title the firm already holds (``relations.grants``) are left out unless
+    ``include_all``; the total counts eligible policies once, dropping the worse of two that
+    do not stack (:mod:`recommender.relations`). With ``options.explain`` each result also
+    carries what it takes, near misses, pathways and the next questions
+    (:func:`recommender.explain.explain_firm`).
+    """
     ranker = ranker or RuleRanker()
     policies = [p for p in catalog if options.family is None or p.header.family == options.family]
     elig = evaluate_catalog(policies, profiles, as_of, ref)
@@ -95,12 +121,16 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
     orders = ranker.order(elig, scores, point)
     verdicts = elig.verdict_matrix()
     outcomes = list(elig.outcomes.values())
+    windows = window_table(policies, as_of)
+    view = relation_view(policies, elig.frame, verdicts, point)
+    total, total_per_year = totals(view, point)
+    firm_ids = elig.frame.df["firm_id"].to_numpy(dtype=object)
     results = []
     for row in range(elig.frame.n):
         matches = []
         for col in orders[row]:
             v = int(verdicts[row, col])
-            if not options.include_all and VERDICTS[v] == "ineligible":
+            if not options.include_all and (VERDICTS[v] == "ineligible" or view.held[row, col]):
                 continue
             if options.top_k is not None and len(matches) >= options.top_k:
                 break
@@ -120,19 +150,29 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
                 ben = point[row, col]
                 m["expected_value"] = None if np.isnan(ben) else round(p * float(ben), 2)
             m["benefit"] = _benefit_block(o.policy, low[row, col], high[row, col], as_of)
+            m["application_window"] = dict(windows[o.policy.id])
+            rel = match_relations(view, row, col)
+            if rel is not None:
+                m["relations"] = rel
             if options.detail:
                 m.update(explain_row(o, elig.frame, row))
             m["references"] = o.policy.references_text()
             matches.append(m)
-        eligible_value = [point[row, c] for c in range(len(outcomes))
-                          if verdicts[row, c] == 2 and not np.isnan(point[row, c])]
-        results.append({
-            "firm_id": elig.frame.value("firm_id", row),
+        result: dict[str, Any] = {
+            "firm_id": firm_ids[row],
             "as_of": as_of.isoformat(),
             "catalog_version": catalog.version,
             "model_version": ranker.version,
             "derived": derived_facts(elig, row),
-            "total_estimated_benefit": round(float(np.sum(eligible_value)), 2),
+            "total_estimated_benefit": float(total[row]),
+            "total_estimated_benefit_per_year": float(total_per_year[row]),
             "matches": matches,
-        })
+        }
+        if options.detail and view.held[row].any():
+            result["held_titles"] = held_titles(view, verdicts, row)
+        if options.explain:
+            result["total_breakdown"] = total_breakdown(view, verdicts, point, row)
+            result.update(explain_firm(elig, profiles, row, matches, view, point, ref,
+                                       top_k=options.top_k or 10))
+        results.append(result)
     return results

@@ -1,0 +1,156 @@
+"""Levers: which profile fields a firm can move, in what unit, and the smallest move that
+crosses a threshold exactly as the engine compares it.
+
+A derived ratio (``rd_intensity = rd_expense / revenue``) is moved through its numerator with
+the denominator held fixed. Money moves in whole yuan, counts in whole units, shares and
+years continuously. Size and history (revenue_prev, taxable_income, total assets, the
+industry, bool flags) are not levers: a criterion on them is a blocker, or a wait for ages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from recommender.criteria import OPS
+
+Unit = Literal["yuan", "count", "share", "years"]
+
+RATIOS: dict[str, tuple[str, str, float]] = {
+    # derived field: (numerator, denominator, offset) with value = num / den + offset (derived.py)
+    "rd_intensity": ("rd_expense", "revenue", 0.0),
+    "rd_intensity_3y": ("rd_expense_3y", "revenue_3y", 0.0),
+    "tech_staff_ratio": ("tech_staff", "employees", 0.0),
+    "rd_staff_ratio": ("rd_staff", "employees", 0.0),
+    "revenue_growth": ("revenue", "revenue_prev", -1.0),
+}
+
+# field: (unit, cost weight per 100 % relative increase). Weights only rank alternatives.
+LEVERS: dict[str, tuple[Unit, float]] = {
+    "rd_expense": ("yuan", 1.0),
+    "rd_expense_3y": ("yuan", 1.5),
+    "equity_financing_2y": ("yuan", 3.0),
+    "revenue": ("yuan", 4.0),
+    "tech_staff": ("count", 1.0),
+    "rd_staff": ("count", 1.0),
+    "employees": ("count", 3.0),
+    "insured_employees": ("count", 2.0),
+    "graduates_hired": ("count", 1.0),
+    "class1_ip": ("count", 2.0),
+    "class2_ip": ("count", 1.0),
+    "invention_patents": ("count", 2.0),
+    "rd_domestic_share": ("share", 1.0),
+    "high_tech_revenue_share": ("share", 2.0),
+    "main_business_share": ("share", 2.0),
+    "export_share": ("share", 3.0),
+}
+WAIT_FIELDS: dict[str, Unit] = {"years_in_niche": "years"}
+
+LABELS: dict[str, tuple[str, str]] = {
+    "rd_expense": ("R&D expense", "研发费用"),
+    "rd_expense_3y": ("3-year R&D expense", "近三年研发费用"),
+    "revenue": ("operating revenue", "营业收入"),
+    "revenue_3y": ("3-year revenue", "近三年营业收入"),
+    "revenue_prev": ("previous year's revenue", "上年营业收入"),
+    "employees": ("employees", "职工人数"),
+    "tech_staff": ("S&T staff", "科技人员"),
+    "rd_staff": ("R&D staff", "研发人员"),
+    "equity_financing_2y": ("new equity financing in the last 2 years", "近两年新增股权融资"),
+    "class1_ip": ("Class I IP items", "I类知识产权"),
+    "class2_ip": ("Class II IP items", "II类知识产权"),
+    "invention_patents": ("invention patents", "发明专利"),
+    "graduates_hired": ("graduates hired", "招用高校毕业生"),
+    "insured_employees": ("insured employees", "参保职工"),
+    "rd_domestic_share": ("share of R&D incurred in China", "境内研发费用占比"),
+    "high_tech_revenue_share": ("high-tech revenue share", "高新技术产品（服务）收入占比"),
+    "main_business_share": ("main-business share of revenue", "主营业务收入占比"),
+    "export_share": ("export share", "出口收入占比"),
+    "years_in_niche": ("years in the niche market", "从事细分市场年限"),
+    "established_on": ("registration date", "注册成立日期"),
+    "certifications": ("titles held", "已获称号"),
+}
+
+
+def label(field: str) -> tuple[str, str]:
+    """``(english, chinese)`` label of a field (the field name when none is defined)."""
+    return LABELS.get(field, (field.replace("_", " "), field))
+
+
+def unit_of(field: str) -> Unit:
+    if field in LEVERS:
+        return LEVERS[field][0]
+    return WAIT_FIELDS.get(field, "share" if field.endswith(("_share", "_rate")) else "yuan")
+
+
+def fmt(value: float, unit: Unit) -> str:
+    """A value in its unit: ``¥1,234,000``, ``12``, ``3 %``, ``2.5 years``."""
+    if unit == "yuan":
+        return f"¥{value:,.0f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "share":
+        return f"{round(value * 100, 4):g} %"
+    return f"{value:g} years"
+
+
+@dataclass(frozen=True)
+class Move:
+    """The smallest value of ``field`` that satisfies the criterion."""
+
+    field: str
+    unit: Unit
+    current: float
+    target: float
+
+
+def smallest_move(field: str, op: str, threshold: float, values: dict[str, float]) -> Move | str:
+    """Smallest ``target`` of the lever behind ``field`` so that ``field op threshold`` holds.
+
+    Parameters
+    ----------
+    field : str
+        A profile field or a ratio of :data:`RATIOS`.
+    op : str
+        ``>=`` or ``>`` (lower bounds are the only moves a firm can make).
+    threshold : float
+        The required value in force for the firm (its tier for tiered rules).
+    values : dict
+        Current profile values (NaN when unknown) of the lever and its denominator.
+
+    Returns
+    -------
+    Move or str
+        The move, or a reason why no move exists (not a lever, ratio undefined, above 100 %).
+    """
+    lever, den, off = RATIOS.get(field, (field, "", 0.0))
+    if lever not in LEVERS and lever not in WAIT_FIELDS:
+        return "not a lever"
+    unit = unit_of(lever)
+    current = values.get(lever, math.nan)
+    scale = values.get(den, math.nan) if den else 1.0
+    if math.isnan(current) or math.isnan(scale):
+        return "unknown"
+    if den and scale == 0:
+        return f"ratio undefined ({label(den)[0]} is 0)"
+
+    def passes(x: float) -> bool:
+        v = np.float64(x) / np.float64(scale) + off if den else np.float64(x)
+        return bool(OPS[op](v, np.float64(threshold)))
+
+    estimate = (threshold - off) * scale
+    if unit in ("yuan", "count"):
+        x = float(max(math.ceil(estimate - 1e-9 * max(abs(estimate), 1.0)), math.floor(current) + 1))
+        while not passes(x):
+            x += 1.0
+        while x - 1 > current and passes(x - 1):
+            x -= 1.0
+    else:
+        x = float(estimate) if op == ">=" else float(np.nextafter(estimate, np.inf))
+        while not passes(x):
+            x = float(np.nextafter(x, np.inf))
+        if unit == "share" and x > 1.0:
+            return f"would need {fmt(x, 'share')}, above 100 %"
+    return Move(lever, unit, float(current), x)
