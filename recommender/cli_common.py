@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn, Optional
 import typer
 
 from recommender.catalog import Catalog
+from recommender.errors import ModelArtifactError
 from recommender.matching import Ranker
 from recommender.runtime import load_ranker as _load_ranker
 from recommender.settings import Settings
@@ -32,7 +33,15 @@ def parse_as_of(value: str | None) -> dt.date:
 
 
 def load_ranker(model: Path | None, settings: Settings, catalog: Catalog) -> Ranker | None:
-    """The learned ranker from ``--model`` (required) or the default model (optional)."""
+    """The learned ranker from ``--model`` (required: exit 2 if unusable) or the default model
+    (optional: when it cannot be used, say why on stderr and rank by the rule order)."""
     if model is not None:
-        return _load_ranker(model, catalog, required=True)
-    return _load_ranker(settings.resolved_model_dir(), catalog)
+        try:
+            return _load_ranker(model, catalog, required=True)
+        except ModelArtifactError as err:
+            fail(f"--model: {err}")
+    try:
+        return _load_ranker(settings.resolved_model_dir(), catalog)
+    except ModelArtifactError as err:
+        typer.echo(f"warning: default model not used ({err}); ranking by rules-v1", err=True)
+        return None

@@ -217,6 +217,12 @@ class Compare(Criterion):
         return _shift_years(_from_day_number(est), self.value.years_before_as_of)
 
 
+def _leaf_codes(frame: EvalFrame, code: str) -> list[str]:
+    """The most specific GB/T 4754 codes under ``code`` (codes with no finer code below them)."""
+    finer = [c for c in frame.ref.industry_names if c.startswith(code) and c != code]
+    return [c for c in finer if not any(o != c and o.startswith(c) for o in finer)]
+
+
 @dataclass(frozen=True, eq=False)
 class Membership(Criterion):
     """``field`` in (or not in) a set. Code fields (industry, region) match by prefix.
@@ -231,15 +237,22 @@ class Membership(Criterion):
     prefix: bool = False
     kind: ClassVar[str] = "membership"
 
-    def _lookup(self, uniques: np.ndarray) -> np.ndarray:
+    def _covers(self, code: str) -> bool:
+        return any(code.startswith(v) for v in self.values)
+
+    def _lookup(self, uniques: np.ndarray, frame: EvalFrame) -> np.ndarray:
         out = np.empty(len(uniques), dtype=np.int8)
         for i, u in enumerate(uniques):
             code = str(u)
             if self.prefix:
-                if any(code.startswith(v) for v in self.values):
+                if self._covers(code):
                     out[i] = ts.MET
                 elif any(v.startswith(code) for v in self.values):
-                    out[i] = ts.UNKNOWN
+                    # The firm's code is coarser than a listed one: met only when every finer
+                    # code under it is listed (section K = division K70), else unknown.
+                    leaves = frame.memo(("leaf_codes", code), lambda: _leaf_codes(frame, code)) \
+                        if self.field == "industry_code" else []
+                    out[i] = ts.MET if leaves and all(self._covers(c) for c in leaves) else ts.UNKNOWN
                 else:
                     out[i] = ts.NOT_MET
             else:
@@ -248,7 +261,7 @@ class Membership(Criterion):
 
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         codes, uniques = frame.factorized(self.field)
-        lut = np.append(self._lookup(uniques), np.int8(ts.UNKNOWN))  # index -1 → unknown
+        lut = np.append(self._lookup(uniques, frame), np.int8(ts.UNKNOWN))  # index -1 → unknown
         return lut[codes]
 
     def fields(self) -> set[str]:
@@ -381,7 +394,7 @@ class Tiered(Criterion):
     def margin(self, frame: EvalFrame) -> np.ndarray | None:
         req = self.required_values(frame)
         values = frame.num(self.field)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             diff = (values - req) / np.where(req == 0, 1.0, np.abs(req))
         return diff if self.op in LOWER_BOUND_OPS else -diff
 

@@ -39,7 +39,7 @@ def industry_group(code: str | None, ref: ReferenceTables) -> str | None:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = num / den
     out[~np.isfinite(out)] = np.nan
     return out
@@ -95,7 +95,7 @@ def add_derived(df: pd.DataFrame, as_of: dt.date, ref: ReferenceTables) -> pd.Da
     out["rd_intensity_3y"] = _ratio(num["rd_expense_3y"], num["revenue_3y"])
     out["tech_staff_ratio"] = _ratio(num["tech_staff"], num["employees"])
     out["rd_staff_ratio"] = _ratio(num["rd_staff"], num["employees"])
-    out["revenue_growth"] = _ratio(num["revenue"], num["revenue_prev"]) - 1.0
+    out["revenue_growth"] = _ratio(num["revenue"] - num["revenue_prev"], num["revenue_prev"])
     slp_parts = [
         ts.from_bool(num[col] <= bound, ~np.isnan(num[col]))
         for col, bound in (("taxable_income", SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME),
@@ -104,10 +104,10 @@ def add_derived(df: pd.DataFrame, as_of: dt.date, ref: ReferenceTables) -> pd.Da
     ]
     slp = ts.all_of(slp_parts, len(out))
     out["small_low_profit"] = np.where(slp == ts.UNKNOWN, np.nan, (slp == ts.MET).astype("float64"))
-    # Few distinct certification lists exist: decode each once, then index.
+    # Few distinct certification lists exist: decode each once, then index. None = unknown.
     certs = out["certifications"]
-    uniq, inverse = np.unique(certs.fillna("\x00").to_numpy(dtype=str), return_inverse=True)
+    codes, uniques = pd.factorize(certs, use_na_sentinel=True)
     for cert, col in CERT_COLUMNS.items():
-        lut = np.array([np.nan if u == "\x00" else float(cert in u.split(";")) for u in uniq])
-        out[col] = lut[inverse] if len(uniq) else np.empty(0)
+        lut = np.array([float(cert in str(u).split(";")) for u in uniques] + [np.nan])
+        out[col] = lut[codes]
     return out

@@ -37,7 +37,7 @@ class PolicyOutcome:
     nodes: dict[str, np.ndarray] = field(default_factory=dict)   # path → outcomes
 
     def leaves(self) -> list[Criterion]:
-        return [c for c in self.policy.criteria.walk() if not c.children()]
+        return self.policy.leaves
 
     def share_met(self) -> np.ndarray:
         """Share of the policy's measurable leaves (not declarations) that are met."""
@@ -110,6 +110,23 @@ def _support(node: Criterion, nodes: dict[str, np.ndarray], row: int) -> list[Cr
     return [leaf for k in kids for leaf in _support(k, nodes, row)]
 
 
+_LABELS: dict[int, str] = {}
+
+
+def _label(leaf: Criterion) -> str:
+    key = id(leaf)
+    if key not in _LABELS:
+        _LABELS[key] = f"{leaf.label_zh} / {leaf.label_en}"
+    return _LABELS[key]
+
+
+def _required(leaf: Criterion, frame: EvalFrame, row: int) -> str:
+    """Required text; the same for every row except tiered and score criteria."""
+    if leaf.kind in ("tiered", "score"):
+        return leaf.required_text(frame, row)
+    return frame.memo((id(leaf), "required_text"), lambda: leaf.required_text(frame, row))  # type: ignore[no-any-return]
+
+
 def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str, Any]:
     """Per-criterion explanation of one firm for one policy (SPEC §5 ``criteria`` and more)."""
     policy, nodes = outcome.policy, outcome.nodes
@@ -133,10 +150,10 @@ def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str,
         code = int(nodes[leaf.path][row])
         criteria.append({
             "id": leaf.id,
-            "label": f"{leaf.label_zh} / {leaf.label_en}",
+            "label": _label(leaf),
             "outcome": ts.OUTCOME_NAMES[code],
             "observed": leaf.observed(frame, row),
-            "required": leaf.required_text(frame, row),
+            "required": _required(leaf, frame, row),
             "gap": leaf.gap(frame, row) if code == ts.NOT_MET else None,
             "clause": leaf.clause,
             "kind": leaf.kind,
@@ -146,7 +163,7 @@ def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str,
                       and not isinstance(leaf, Declaration)
                       for f in leaf.fields() for src in source_fields(f)
                       if frame.value(src, row) is None})
-    verify = [{"id": leaf.id, "label": f"{leaf.label_zh} / {leaf.label_en}", "clause": leaf.clause,
+    verify = [{"id": leaf.id, "label": _label(leaf), "clause": leaf.clause,
                "assumed": bool(nodes[leaf.path][row] == ts.MET)}
               for leaf in support if isinstance(leaf, Declaration)]
     return {"criteria": criteria, "missing_fields": missing, "verify_yourself": verify}

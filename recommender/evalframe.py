@@ -21,12 +21,14 @@ class EvalFrame:
 
     def __init__(self, profiles: pd.DataFrame, as_of: dt.date, ref: ReferenceTables) -> None:
         self.as_of = as_of
+        self.ref = ref
         self.df = add_derived(profiles, as_of, ref)
         self.n = len(self.df)
         self._num: dict[str, np.ndarray] = {}
         self._fact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._days: dict[str, np.ndarray] = {}
         self._memo: dict[object, object] = {}
+        self._py: dict[str, list[object]] = {}
 
     def memo(self, key: object, compute):  # type: ignore[no-untyped-def]
         """Cache a whole-frame computation (e.g. score totals) for per-row explanations."""
@@ -61,11 +63,16 @@ class EvalFrame:
 
     def value(self, name: str, row: int) -> object:
         """One cell as a JSON-friendly Python value (``None`` when unknown)."""
-        v = self.df[name].iloc[row]
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
-            return None
-        if isinstance(v, pd.Timestamp):
-            return v.date().isoformat()
-        if isinstance(v, np.generic):
-            return v.item()
-        return v
+        if name not in self._py:
+            self._py[name] = [_plain(v) for v in self.df[name].tolist()]
+        return self._py[name][row]
+
+
+def _plain(v: object) -> object:
+    if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v

@@ -27,7 +27,9 @@ def coerce_frame(df: pd.DataFrame) -> pd.DataFrame:
     n = len(df)
     for name, kind in PROFILE_KINDS.items():
         col = df[name] if name in df else pd.Series([None] * n, index=df.index, dtype=object)
-        if kind in ("number", "bool"):
+        if kind in ("number", "bool") and col.dtype == np.float64:
+            out[name] = col.astype("float64")      # already canonical (NaN for unknown)
+        elif kind in ("number", "bool"):
             out[name] = pd.to_numeric(col.astype(object).where(col.notna(), np.nan),
                                       errors="raise").astype("float64")
         elif kind == "date":

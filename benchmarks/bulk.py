@@ -1,0 +1,362 @@
+"""Bulk-run benchmark (issue 6): throughput, peak memory, eligibility against Polars and DuckDB,
+Dask against local, compiled against stock LightGBM predict. Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/bulk.py                      # 1M firms (+3M for memory), ~10 min
+    .venv/bin/python benchmarks/bulk.py --firms 200000 --big-firms 0 --no-dask   # quick look
+    .venv/bin/python benchmarks/bulk.py --model DIR          # also the learned ranker
+
+Registries are built with the synthetic generator (seed 0, as of 2022-06-30) and cached under
+``benchmarks/.cache/`` (git-ignored). The 3M registry is the 1M one three times with re-keyed
+``firm_id``s (the generator needs ~95 µs per firm; the memory question is only about size).
+Every timing is the best of ``--repeat`` runs (default 3: other jobs share the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+AS_OF = dt.date(2022, 6, 30)
+CACHE = ROOT / "benchmarks" / ".cache"
+SPEC_POLICIES = ("cn-hnte-recognition", "cn-tech-sme-evaluation", "cn-innovative-sme", "cn-srdi-sme",
+                 "cn-little-giant", "cn-rd-super-deduction", "cn-small-low-profit-cit",
+                 "cn-vat-credit-refund-2022", "cn-si-deferral-2022", "cn-ui-job-stabilisation-refund",
+                 "cn-graduate-hiring-subsidy-2022", "cn-rent-relief-2022", "cq-above-scale-upgrade")
+PIECE = 250_000
+
+
+def _load() -> tuple[Any, Any]:
+    from recommender.catalog import load_catalog
+    from recommender.reference import load_reference
+    from recommender.settings import Settings
+    s = Settings()
+    return load_catalog(s.resolved_catalog_dir(), data_dir=s.data_dir), load_reference(s.data_dir)
+
+
+# ----------------------------------------------------------------------------- registries
+
+
+def registry(n: int) -> Path:
+    """The cached synthetic registry of ``n`` firms (built in pieces to bound memory)."""
+    from recommender.synth import generate_registry, registry_to_parquet_frame
+    path = CACHE / f"registry-{n}.parquet"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    t0 = time.perf_counter()
+    writer = None
+    for k, start in enumerate(range(0, n, PIECE)):
+        size = min(PIECE, n - start)
+        frame = registry_to_parquet_frame(generate_registry(size, k, AS_OF))
+        frame["firm_id"] = [f"F{start + i + 1:08d}" for i in range(size)]
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, table.schema)
+        writer.write_table(table, row_group_size=100_000)
+        print(f"  generated {start + size:,}/{n:,} firms ({time.perf_counter() - t0:.0f} s)", flush=True)
+    assert writer is not None
+    writer.close()
+    os.replace(tmp, path)
+    return path
+
+
+def tripled(base: Path, n: int) -> Path:
+    """``base`` three times over with re-keyed firm ids (3n firms)."""
+    path = CACHE / f"registry-{3 * n}-tripled.parquet"
+    if path.exists():
+        return path
+    pf = pq.ParquetFile(base)
+    tmp = path.with_suffix(".tmp")
+    with pq.ParquetWriter(tmp, pf.schema_arrow) as writer:
+        for copy in "ABC":
+            for i in range(pf.num_row_groups):
+                t = pf.read_row_group(i)
+                ids = pc.binary_join_element_wise(pa.scalar(copy), t["firm_id"].cast(pa.string()), "").cast(t.schema.field("firm_id").type)
+                writer.write_table(t.set_column(t.schema.get_field_index("firm_id"), "firm_id", ids))
+    os.replace(tmp, path)
+    return path
+
+
+def _slice(base: Path, n: int) -> Path:
+    path = CACHE / f"{base.stem}-head{n}.parquet"
+    if not path.exists():
+        pq.write_table(pq.read_table(base).slice(0, n), path, row_group_size=100_000)
+    return path
+
+
+# ----------------------------------------------------------------------------- children
+
+
+def child_match(args: argparse.Namespace) -> None:
+    """Run one match-registry in this (child) process and print its summary as JSON."""
+    catalog, ref = _load()
+    ranker = None
+    if args.model:
+        from recommender.learned_ranker import LearnedRanker
+        ranker = LearnedRanker(Path(args.model), catalog, check_catalog=False)
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    if args.engine == "dask":
+        from recommender.batch_dask import run_registry_dask
+        summary = run_registry_dask(Path(args.registry), out, catalog=catalog, ref=ref, as_of=AS_OF, ranker=ranker)
+    else:
+        from recommender.batch import run_registry
+        summary = run_registry(Path(args.registry), out, catalog=catalog, ref=ref, as_of=AS_OF, ranker=ranker,
+                               workers=args.workers)
+    summary["wall"] = time.perf_counter() - t0
+    print("RESULT " + json.dumps(summary))
+
+
+def run_child(registry_path: Path, *, engine: str = "local", workers: int | None = None,
+              model: str | None = None) -> dict[str, Any]:
+    """A match-registry run in a subprocess, with its peak memory: the highest summed PSS of
+    the process tree (psutil, polled every 100 ms; the summed RSS too, which counts pages
+    shared by forked workers twice) and the largest single process's ru_maxrss."""
+    import psutil
+    out = CACHE / f"out-{engine}-{registry_path.stem}.parquet"
+    cmd = [sys.executable, __file__, "--child-match", "--registry", str(registry_path), "--out", str(out),
+           "--engine", engine]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
+    if model:
+        cmd += ["--model", model]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    ps = psutil.Process(proc.pid)
+    peak = peak_rss = 0
+    while proc.poll() is None:
+        try:
+            procs = [ps, *ps.children(recursive=True)]
+            full = [p.memory_full_info() for p in procs if p.is_running()]
+            # PSS shares pages common to forked workers out among them: the tree's true footprint
+            peak = max(peak, sum(getattr(m, "pss", m.rss) for m in full))
+            peak_rss = max(peak_rss, sum(m.rss for m in full))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    stdout = proc.stdout.read() if proc.stdout else ""
+    line = next((x for x in stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"child run failed ({proc.returncode}): {stdout[-2000:]}")
+    summary = json.loads(line[len("RESULT "):])
+    summary["peak_tree_rss"] = peak
+    summary["peak_tree_rss_sum"] = peak_rss
+    summary["ru_maxrss"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 if \
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > before else None
+    return summary
+
+
+def best(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
+    return min(runs, key=lambda r: r[key])
+
+
+# ----------------------------------------------------------------------------- eligibility
+
+
+def _ours_chunk(path: str, groups: list[int], policy_ids: list[str]) -> np.ndarray:
+    from recommender.eligibility import evaluate_catalog
+    from recommender.registry_io import validate_chunk
+    catalog, ref = _load()
+    policies = [catalog.get(p) for p in policy_ids]
+    raw = pq.ParquetFile(path).read_row_groups(groups).to_pandas()
+    valid = validate_chunk(raw, 1, ref).valid
+    return evaluate_catalog(policies, valid, AS_OF, ref).verdict_matrix()
+
+
+def ours_verdicts(path: Path, policy_ids: list[str], workers: int) -> np.ndarray:
+    """Read, validate and evaluate ``policy_ids`` over the file: row groups split over processes."""
+    n_groups = pq.ParquetFile(path).num_row_groups
+    tasks = [[i] for i in range(n_groups)]
+    if workers == 1:
+        return np.concatenate([_ours_chunk(str(path), g, policy_ids) for g in tasks])
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        return np.concatenate(list(pool.map(_ours_chunk, [str(path)] * len(tasks), tasks, [policy_ids] * len(tasks))))
+
+
+def duckdb_verdicts(path: Path, policies: list[Any], ref: Any) -> tuple[np.ndarray, list[str]]:
+    import duckdb
+    import peers
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    peers.duckdb_reference(con, ref)
+    sql, ids = peers.duckdb_sql(policies, str(path), AS_OF, ref)
+    res = con.execute(sql).fetchnumpy()
+    return np.stack([np.asarray(res[i], dtype=np.int8) for i in ids], axis=1), ids
+
+
+def polars_verdicts(path: Path, policies: list[Any], ref: Any) -> tuple[np.ndarray, list[str]]:
+    import peers
+    lf, ids = peers.polars_query(policies, str(path), AS_OF, ref)
+    df = lf.collect()
+    return np.stack([df[i].to_numpy().astype(np.int8) for i in ids], axis=1), ids
+
+
+def _timed(fn: Any, repeat: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def eligibility_section(path: Path, n: int, repeat: int) -> None:
+    catalog, ref = _load()
+    import polars as pl
+    os.environ.setdefault("POLARS_MAX_THREADS", "2")
+    print(f"\n== Eligibility verdicts over {path.name} ({n:,} firms); peers: polars {pl.__version__}, "
+          f"duckdb {__import__('duckdb').__version__}, 2 threads each")
+    check = _slice(path, min(n, 100_000))
+    for label, ids, reps in (("13 SPEC policies", list(SPEC_POLICIES), repeat),
+                             (f"full catalog ({len(list(catalog))})", [p.id for p in catalog], 1)):
+        policies = [catalog.get(i) for i in ids]
+        # correctness first, on the same rows
+        ours = ours_verdicts(check, ids, 1)
+        for name, fn in (("DuckDB", duckdb_verdicts), ("Polars", polars_verdicts)):
+            got, got_ids = fn(check, policies, ref)
+            left_out = sorted(set(ids) - set(got_ids))
+            cols = [ids.index(i) for i in got_ids]
+            same = np.array_equal(ours[:, cols], got)
+            print(f"  [{label}] {name} translated {len(got_ids)}/{len(ids)} policies"
+                  f"{' (left out: ' + ', '.join(left_out) + ')' if left_out else ''}; verdicts equal ours on "
+                  f"{len(ours):,} rows: {same}")
+            if not same:
+                bad = [got_ids[j] for j in range(len(got_ids)) if not np.array_equal(ours[:, cols[j]], got[:, j])]
+                print(f"    MISMATCH in {bad}")
+        t1, v1 = _timed(lambda: ours_verdicts(path, ids, 1), 1)
+        t2, v2 = _timed(lambda: ours_verdicts(path, ids, 2), reps)
+        td, (vd, _) = _timed(lambda: duckdb_verdicts(path, policies, ref), reps)
+        tp, (vp, _) = _timed(lambda: polars_verdicts(path, policies, ref), reps)
+        ok = np.array_equal(v1, v2) and np.array_equal(v1, vd) and np.array_equal(v1, vp)
+        ours_best = min(t1, t2)
+        print(f"  [{label}] best of {reps}: ours (read+validate+evaluate) 2 processes {t2:.2f} s (1 process, "
+              f"1 run: {t1:.2f} s) | Polars {tp:.2f} s | DuckDB {td:.2f} s | all equal on {n:,} rows: {ok}")
+        print(f"  [{label}] speed-up of ours (best): {tp / ours_best:.2f}x vs Polars (target >= 1.5), "
+              f"{td / ours_best:.2f}x vs DuckDB (target >= 3)")
+
+
+# ----------------------------------------------------------------------------- model
+
+
+def _compiled(model_txt: Path) -> Any:
+    from recommender.compiled_trees import compile_booster
+    digest = hashlib.sha256(model_txt.read_bytes()).hexdigest()[:16]
+    return compile_booster(model_txt.read_text(), CACHE / f"trees-{digest}.so")
+
+
+def model_section(model: Path, path: Path, n_sample: int, repeat: int) -> None:
+    import lightgbm as lgb
+    from recommender.eligibility import evaluate_catalog
+    from recommender.learned_ranker import LearnedRanker
+    from recommender.registry_io import validate_chunk
+    catalog, ref = _load()
+    ranker = LearnedRanker(model, catalog, check_catalog=False)
+    raw = pq.ParquetFile(path).read_row_groups([0]).to_pandas().iloc[:n_sample]
+    elig = evaluate_catalog(catalog, validate_chunk(raw, 1, ref).valid, AS_OF, ref)
+    t0 = time.perf_counter()
+    X, _, _ = ranker._matrix(elig)
+    t_feat = time.perf_counter() - t0
+    print(f"\n== Learned ranker {ranker.version} on {n_sample:,} firms: {len(X):,} candidate pairs "
+          f"({len(X) / n_sample:.1f} per firm); pair features {len(X) / t_feat:,.0f} rows/s")
+    for name in ("ranker.txt", "approval_classifier.txt"):
+        booster = lgb.Booster(model_file=str(model / name))
+        t0 = time.perf_counter()
+        compiled = _compiled(model / name)
+        t_compile = time.perf_counter() - t0
+        ts, a = _timed(lambda: booster.predict(X, num_threads=2), repeat)
+        tc, b = _timed(lambda: compiled.predict(X, n_jobs=2), repeat)
+        print(f"  {name}: {booster.num_trees()} trees; stock LightGBM {len(X) / ts:,.0f} rows/s, "
+              f"compiled (lleaves) {len(X) / tc:,.0f} rows/s ({ts / tc:.1f}x; compile/load {t_compile:.1f} s); "
+              f"max |difference| {np.max(np.abs(a - b)) if len(X) else 0:.2e}")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--firms", type=int, default=1_000_000)
+    p.add_argument("--big-firms", type=int, default=3, help="memory check at N× --firms (0: skip)")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-dask", action="store_true")
+    p.add_argument("--no-peers", action="store_true")
+    p.add_argument("--model", type=Path, default=None, help="learned-ranker model dir (default: data/models/default if present)")
+    p.add_argument("--model-firms", type=int, default=20_000, help="firms for the learned-ranker figures")
+    # child mode
+    p.add_argument("--child-match", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--registry", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--engine", default="local", help=argparse.SUPPRESS)
+    p.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child_match:
+        args.model = str(args.model) if args.model else None
+        child_match(args)
+        return
+    n = args.firms
+    print(f"bulk benchmark: {n:,} firms, as of {AS_OF}, {os.cpu_count()} cores, best of {args.repeat}")
+    path = registry(n)
+    gib = 1 << 30
+
+    print(f"\n== End to end (read Parquet, validate, eligibility for the full catalog, benefit, rule ranking "
+          f"rules-v1, top 10, write Parquet), local engine")
+    runs = [run_child(path) for _ in range(args.repeat)]
+    local = best(runs)
+    print(f"  {n:,} firms in {local['wall']:.1f} s = {n / local['wall']:,.0f} firms/s (target >= 25,000); "
+          f"{local['match_rows']:,} match rows; reconciles: {local['reconciles']}")
+    peak1 = max(r["peak_tree_rss"] for r in runs)
+    print(f"  peak memory (process tree, summed PSS): {peak1 / gib:.2f} GiB (target <= 1 GiB); summed RSS "
+          f"{max(r['peak_tree_rss_sum'] for r in runs) / gib:.2f} GiB; largest single process ru_maxrss "
+          f"{max((r['ru_maxrss'] or 0) for r in runs) / gib:.2f} GiB")
+    one = run_child(path, workers=1)
+    print(f"  same run in one process (1 run): {n / one['wall']:,.0f} firms/s, peak {one['peak_tree_rss'] / gib:.2f} GiB")
+
+    if args.big_firms:
+        big = tripled(path, n)
+        r = run_child(big)
+        print(f"  {3 * n:,} firms (1 run): {3 * n / r['wall']:,.0f} firms/s, peak {r['peak_tree_rss'] / gib:.2f} GiB "
+              f"({(r['peak_tree_rss'] / peak1 - 1) * 100:+.1f} % vs {n:,}; target within 10 %)")
+
+    if not args.no_dask:
+        print("\n== Dask engine (2-worker LocalCluster, 1 thread each) vs local on the same data")
+        d = best([run_child(path, engine="dask") for _ in range(args.repeat)])
+        print(f"  dask {n / d['wall']:,.0f} firms/s vs local {n / local['wall']:,.0f} firms/s = "
+              f"{local['wall'] / d['wall'] * 100:.0f} % (target >= 70 %); peak {d['peak_tree_rss'] / gib:.2f} GiB")
+
+    if not args.no_peers:
+        eligibility_section(path, n, args.repeat)
+
+    model = args.model or (ROOT / "data/models/default")
+    if model.exists():
+        model_section(model, path, args.model_firms, args.repeat)
+        sample = _slice(path, args.model_firms)
+        r = best([run_child(sample, model=str(model)) for _ in range(min(args.repeat, 2))])
+        print(f"  end to end with the learned ranker (stock predict), {args.model_firms:,} firms: "
+              f"{args.model_firms / r['wall']:,.0f} firms/s, peak {r['peak_tree_rss'] / gib:.2f} GiB")
+    else:
+        print(f"\n== Learned ranker: no model at {model} (pass --model DIR); figures skipped")
+
+
+if __name__ == "__main__":
+    main()

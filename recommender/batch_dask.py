@@ -1,0 +1,126 @@
+"""The bulk run on a Dask cluster: the same chunk function, partitions as tasks.
+
+``dask.dataframe`` reads the registry in partitions on the workers (CSV byte blocks, Parquet
+row groups); each task validates its partition with the same rules as the local engine, runs
+the chunk function (:func:`recommender.batch.match_table`) and writes one part file. One pass
+suffices because the chunk function is row-wise: the client then finds ids repeated in
+earlier partitions (the first row wins, as locally) and drops those rows from the affected
+parts, which equals dropping them before matching. Workers write the parts beside the
+output, so on a real cluster the output directory must be on storage every worker can reach
+(NFS, a mounted bucket); the client then concatenates them in row order exactly as the local
+engine does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from recommender.batch import (_ChunkResult, _drop_seen, _finish, _fingerprint, _process_chunk, _SeenIds,
+                               write_part)
+from recommender.catalog import Catalog
+from recommender.errors import InputFileError
+from recommender.matching import Ranker
+from recommender.ranking_rules import RuleRanker
+from recommender.reference import ReferenceTables
+from recommender.registry_io import iter_raw_chunks
+
+
+def _partitions(registry: Path, chunk_rows: int):  # type: ignore[no-untyped-def]
+    """A dask DataFrame over the registry, read the way the local engine reads it."""
+    import dask.dataframe as dd
+
+    suffix = registry.suffix.lower()
+    if suffix == ".csv":
+        blocksize = max(1 << 20, chunk_rows * 200)
+        return dd.read_csv(registry, dtype=str, keep_default_na=False, na_values=[""],
+                           blocksize=blocksize, encoding="utf-8")
+    if suffix in (".parquet", ".pq"):
+        return dd.read_parquet(registry, split_row_groups=True)
+    # XLSX cannot be split by workers: the client reads it and scatters the chunks.
+    frames = list(iter_raw_chunks(registry, chunk_rows))
+    return dd.from_pandas(pd.concat(frames, ignore_index=True), chunksize=chunk_rows)
+
+
+def _match_part(part: pd.DataFrame, index: int, first_row: int, parts: str, setup: dict[str, Any]) -> _ChunkResult:
+    """Validate and match one partition, write its part files; ids repeated in earlier
+    partitions are dropped afterwards by the client (the chunk function is row-wise)."""
+    result = _process_chunk(part.reset_index(drop=True), first_row, True, setup)
+    write_part(Path(parts), index, result)
+    return _ChunkResult(result.firm_ids, result.rows, result.rejects.iloc[:0], result.rows_read, None)
+
+
+def _lengths(registry: Path, ddf) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Rows per partition: from the Parquet metadata when one partition is one row group."""
+    if registry.suffix.lower() in (".parquet", ".pq"):
+        meta = pq.ParquetFile(registry).metadata
+        lengths = np.array([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+        if len(lengths) == ddf.npartitions:
+            return lengths
+    return np.asarray(ddf.map_partitions(len).compute())
+
+
+def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
+                      ranker: Ranker | None = None, rejects: Path | None = None, top_k: int = 10,
+                      chunk_rows: int = 100_000, scheduler: str | None = None,
+                      allow_unknown_columns: bool = False, n_workers: int = 2) -> dict[str, Any]:
+    """Like :func:`recommender.batch.run_registry`, on a Dask ``distributed`` cluster.
+
+    ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a
+    ``LocalCluster`` with ``n_workers`` single-threaded workers is started for the run.
+    """
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    registry, out = Path(registry), Path(out)
+    if not registry.exists():
+        raise InputFileError("file not found", path=str(registry))
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        raise InputFileError("output must end in .parquet or .csv", path=str(out))
+    ranker = ranker or RuleRanker()
+    rejects = Path(rejects) if rejects else out.with_name(out.stem + ".rejects.csv")
+    parts = out.with_name(out.name + ".parts")
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True)
+    run_key = {"input": _fingerprint(registry), "as_of": as_of.isoformat(), "catalog": catalog.version,
+               "model": ranker.version, "top_k": top_k, "chunk_rows": chunk_rows,
+               "allow_unknown_columns": allow_unknown_columns}
+    (parts / "run.json").write_text(json.dumps(run_key))
+    started = time.perf_counter()
+    cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                                  processes=True, dashboard_address=":0")
+    try:
+        with Client(scheduler or cluster) as client:
+            ddf = _partitions(registry, chunk_rows)
+            lengths = _lengths(registry, ddf)
+            offsets = np.concatenate([[1], 1 + np.cumsum(lengths)[:-1]]).astype(int)
+            setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": ranker, "top_k": top_k,
+                     "allow": allow_unknown_columns}
+            shared = client.scatter([setup], broadcast=True)[0]
+            results = dask.compute(*[dask.delayed(_match_part)(p, i, int(o), str(parts), shared)
+                                     for i, (p, o) in enumerate(zip(ddf.to_delayed(), offsets))])
+        seen = _SeenIds()
+        for i, res in enumerate(results):    # ids seen in an earlier partition: drop, in order
+            if seen.contains(res.firm_ids).any():
+                part = parts / f"chunk-{i:06d}.parquet"
+                full = _ChunkResult(res.firm_ids, res.rows,
+                                    pd.read_parquet(parts / f"chunk-{i:06d}.rejects.parquet"), res.rows_read,
+                                    pq.read_table(part).replace_schema_metadata(None))
+                write_part(parts, i, _drop_seen(full, seen))
+            else:
+                seen.add(res.firm_ids)
+        counts = [r.rows_read for r in results]
+    finally:
+        if cluster is not None:
+            cluster.close()
+    summary = _finish(parts, out, rejects, int(sum(counts)), run_key, time.perf_counter() - started)
+    summary["engine"] = "dask"
+    return summary

@@ -1,0 +1,394 @@
+"""Registries (CSV, Parquet, XLSX) in bounded-memory chunks, validated column by column.
+
+The rules are those of :class:`~recommender.profile.FirmProfile` (bounds and types are read
+from its field declarations; code checks call the same functions), applied to whole columns
+so a million rows validate in seconds. Every row ends either in the valid frame or in the
+rejects with its row number (1-based, data rows), ``firm_id``, field and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from openpyxl.utils.exceptions import InvalidFileException
+
+from recommender.errors import InputFileError
+from recommender.fields import CATEGORY_VALUES, PROFILE_KINDS
+from recommender.frame import coerce_frame
+from recommender.profile import CERTIFICATIONS, EARLIEST_ESTABLISHED_ON, FirmProfile
+from recommender.reference import ReferenceTables
+from recommender.uscc import ALPHABET, credit_code_problem
+
+REJECT_COLUMNS = ["row", "firm_id", "field", "reason"]
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+_REQUIRED = [n for n, f in FirmProfile.model_fields.items() if f.is_required()]
+SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx")
+
+
+def _schema_constraints() -> dict[str, tuple[float | None, float | None, bool]]:
+    """(minimum, maximum, integer-only) per numeric field, read from FirmProfile's JSON schema
+    so the bounds are declared once, on the model."""
+    props = FirmProfile.model_json_schema()["properties"]
+    out = {}
+    for name, kind in PROFILE_KINDS.items():
+        if kind != "number":
+            continue
+        variants = props[name].get("anyOf", [props[name]])
+        ge = le = None
+        types = set()
+        for v in variants:
+            types.add(v.get("type"))
+            ge = v.get("minimum", ge)
+            le = v.get("maximum", le)
+        out[name] = (ge, le, "number" not in types)
+    return out
+
+
+_NUMERIC = _schema_constraints()
+_MAX_LEN = {n: next((v["maxLength"] for v in props.get("anyOf", [props]) if "maxLength" in v), None)
+            for n, props in FirmProfile.model_json_schema()["properties"].items() if PROFILE_KINDS[n] == "text"}
+
+
+@dataclass
+class Chunk:
+    """One validated chunk: typed valid rows and the rejects (row numbers are global)."""
+
+    valid: pd.DataFrame
+    rejects: pd.DataFrame
+    rows_read: int
+
+
+def _blank(col: pd.Series) -> np.ndarray:
+    s = col.astype(object)
+    isna = s.isna().to_numpy()
+    text = np.array([isinstance(v, str) and not v.strip() for v in s], dtype=bool) if s.dtype == object else np.zeros(len(s), bool)
+    return isna | text
+
+
+# Value kinds whose distinct values never compare equal across Python types (unlike 1, 1.0
+# and True), so a column can be validated once per distinct value and mapped back.
+_FACTORISABLE = {"string", "empty", "boolean", "date", "datetime", "datetime64"}
+
+
+def _distinct(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """``(codes, uniques)`` of a raw column, code -1 where null (None, NaN, NaT, NA).
+
+    Rules are applied once per distinct value. A column mixing value types that hash alike
+    (``1``, ``1.0``, ``True``) is not factorised: every row is its own value.
+    """
+    if isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) in _FACTORISABLE:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        return codes.astype(np.intp, copy=False), list(np.asarray(uniques, dtype=object))
+    values = col.to_numpy(dtype=object)
+    isna = pd.isna(values)
+    codes = np.arange(len(values), dtype=np.intp)
+    codes[isna] = -1
+    return codes, list(values)
+
+
+def _take(lut: np.ndarray, codes: np.ndarray, missing: Any) -> np.ndarray:
+    """``lut[codes]`` with ``missing`` where the code is -1."""
+    full = np.empty(len(lut) + 1, dtype=lut.dtype)
+    full[:-1] = lut
+    full[-1] = missing
+    return full[codes]
+
+
+def _number_values(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(blank, float values)`` of a number column (strings parsed like ``pd.to_numeric``)."""
+    dtype = col.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        return np.isnan(values), values
+    codes, uniques = _distinct(col)
+    ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+    text = pd.Series([None if b else u for u, b in zip(uniques, ublank)], dtype=object)
+    uvalues = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan) \
+        if len(text) else np.empty(0)
+    return _take(ublank, codes, True), _take(uvalues, codes, np.nan)
+
+
+_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+_LOOKUP = np.full(256, -1, dtype=np.int64)
+for _ch, _i in _VALUE.items():
+    _LOOKUP[ord(_ch)] = _i
+_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+
+
+def _credit_code_problems(codes: list[str]) -> list[str | None]:
+    """:func:`credit_code_problem` of many codes: well-formed codes are checked as one array,
+    the rest (and every failure, for its message) one by one."""
+    out: list[str | None] = [None] * len(codes)
+    fixed = [i for i, c in enumerate(codes) if len(c) == 18 and c.isascii()]
+    if fixed:
+        raw = np.frombuffer("".join(codes[i] for i in fixed).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        vals = _LOOKUP[raw]
+        ok = (vals >= 0).all(axis=1)
+        r = 31 - (vals[:, :17] * _WEIGHTS).sum(axis=1) % 31
+        ok &= vals[:, 17] == np.where(r == 31, 0, r)
+        suspect = set(np.asarray(fixed)[~ok].tolist())
+    else:
+        suspect = set()
+    checked = set(fixed)
+    for i, c in enumerate(codes):
+        if i in suspect or i not in checked:
+            out[i] = credit_code_problem(c)
+    return out
+
+
+def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
+                   allow_unknown_columns: bool = False, today: dt.date | None = None) -> Chunk:
+    """Validate one raw chunk (strings or typed columns); ``first_row`` numbers its first row.
+
+    Whole columns at once: text rules run once per distinct value and are mapped back to the
+    rows, so a chunk of 100,000 rows validates in well under a second.
+    """
+    today = today or dt.date.today()
+    n = len(raw)
+    rows = np.arange(first_row, first_row + n)
+    issues: list[tuple[np.ndarray, str, np.ndarray | str]] = []   # (mask, field, reason(s))
+    out: dict[str, Any] = {}
+
+    def reject(mask: np.ndarray, field: str, reason: np.ndarray | str) -> None:
+        if mask.any():
+            issues.append((mask, field, reason))
+
+    for col in raw.columns:
+        if col not in PROFILE_KINDS and not allow_unknown_columns:
+            reject(~_blank(raw[col]), str(col), "unknown field (not in SPEC §2)")
+    for name, kind in PROFILE_KINDS.items():
+        col = raw[name] if name in raw.columns else pd.Series([None] * n, index=raw.index, dtype=object)
+        if kind == "number":
+            blank, values = _number_values(col)
+            if name in _REQUIRED:
+                reject(blank, name, "required field is missing")
+            ge, le, integer = _NUMERIC[name]
+            bad = ~blank & np.isnan(values)
+            reject(bad, name, "not a number")
+            ok = ~blank & ~bad
+            with np.errstate(invalid="ignore"):
+                if integer:
+                    reject(ok & (values != np.floor(values)), name, "must be a whole number")
+                if ge is not None:
+                    reject(ok & (values < ge), name, f"must be >= {ge:g}")
+                if le is not None:
+                    reject(ok & (values > le), name, f"must be <= {le:g}")
+            reject(ok & ~np.isfinite(values), name, "must be finite")
+            out[name] = np.where(blank, np.nan, values)
+            continue
+        codes, uniques = _distinct(col)
+        ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+        blank = _take(ublank, codes, True)
+        if name in _REQUIRED:
+            reject(blank, name, "required field is missing")
+        if kind == "bool":
+            uvals = np.full(len(uniques), np.nan)
+            for i, v in enumerate(uniques):
+                if ublank[i]:
+                    continue
+                key = str(v).strip().lower() if not isinstance(v, (bool, np.bool_)) else ("true" if v else "false")
+                if key in _TRUE:
+                    uvals[i] = 1.0
+                elif key in _FALSE:
+                    uvals[i] = 0.0
+            vals = _take(uvals, codes, np.nan)
+            reject(~blank & np.isnan(vals), name, "must be true or false")
+            out[name] = vals
+        elif kind == "date":
+            text = pd.Series([None if b else u for u, b in zip(uniques, ublank)], dtype=object)
+            parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            if len(text) and not isinstance(parsed.dtype, np.dtype):   # time-zone aware: keep as given
+                parsed = pd.to_datetime(col.astype(object).where(~blank, None), errors="coerce", format="ISO8601")
+                ubad, stamps = parsed.isna().to_numpy(), parsed
+            else:
+                stamp_u = parsed.to_numpy()      # the parser's own unit: 2999-01-01 must not overflow
+                stamps = pd.Series(_take(stamp_u, codes, np.datetime64("NaT")), index=raw.index)
+                ubad = stamps.isna().to_numpy()
+            bad = ~blank & ubad
+            reject(bad, name, "not an ISO-8601 date (YYYY-MM-DD)")
+            future = ~blank & ~bad & (stamps > pd.Timestamp(today)).to_numpy()
+            reject(future, name, "is in the future")
+            out[name] = stamps.where(~blank)
+        else:
+            ustext = np.array([None if b else str(u).strip() for u, b in zip(uniques, ublank)], dtype=object)
+            present = ~blank
+            out[name] = _take(ustext, codes, None)
+            reasons: dict[int, str] = {}
+            if kind == "category":
+                allowed = set(CATEGORY_VALUES[name])
+                reject(present & _take(np.array([t not in allowed for t in ustext], dtype=bool), codes, False),
+                       name, f"must be one of {sorted(allowed)}")
+            elif kind == "set":
+                normal = np.empty(len(ustext), dtype=object)
+                for i, u in enumerate(ustext):
+                    if u is None:
+                        normal[i] = None
+                        continue
+                    items = [x.strip() for x in u.split(";") if x.strip()]
+                    normal[i] = ";".join(items)
+                    unknown = [x for x in items if x not in CERTIFICATIONS]
+                    if unknown:
+                        reasons[i] = f"unknown certification(s) {unknown}"
+                    elif len(set(items)) != len(items):
+                        reasons[i] = "lists a certification more than once"
+                out[name] = _take(normal, codes, None)
+            elif name == "industry_code":
+                canon = np.empty(len(ustext), dtype=object)
+                for i, u in enumerate(ustext):
+                    canon[i], problem = (None, None) if u is None else ref.normalise_industry(u)
+                    if problem:
+                        reasons[i] = problem
+                out[name] = _take(canon, codes, None)
+            elif name == "region_code":
+                reasons = {i: p for i, u in enumerate(ustext) if u is not None and (p := ref.region_problem(u))}
+            elif name == "credit_code":
+                idx = [i for i, u in enumerate(ustext) if u is not None]
+                problems = _credit_code_problems([ustext[i] for i in idx])
+                reasons = {i: p for i, p in zip(idx, problems) if p}
+            elif name == "firm_id":
+                ulen = np.array([0 if u is None else len(u) for u in ustext], dtype=np.int64)
+                reject(present & (_take(ulen, codes, 0) > 64), name, "must be at most 64 characters")
+                uprint = np.array([u is None or u.isprintable() for u in ustext], dtype=bool)
+                reject(present & ~_take(uprint, codes, True), name, "must be printable characters")
+            elif _MAX_LEN.get(name):
+                ulen = np.array([0 if u is None else len(u) for u in ustext], dtype=np.int64)
+                reject(present & (_take(ulen, codes, 0) > _MAX_LEN[name]), name,
+                       f"must be at most {_MAX_LEN[name]} characters")
+            if reasons:
+                ureason = np.full(len(ustext), None, dtype=object)
+                for i, p in reasons.items():
+                    ureason[i] = p
+                mapped = _take(ureason, codes, None)
+                reject(present & (mapped != None), name, mapped)  # noqa: E711 (element-wise)
+    bad_rows = np.zeros(n, dtype=bool)
+    records = []
+    firm_ids = pd.Series(out["firm_id"], dtype=object)
+    for mask, field, reason in issues:
+        bad_rows |= mask
+        idx = np.flatnonzero(mask)
+        reasons = reason[idx] if isinstance(reason, np.ndarray) else [reason] * len(idx)
+        records.extend(zip(rows[idx], firm_ids.iloc[idx], [field] * len(idx), reasons))
+    rejects = pd.DataFrame(records, columns=REJECT_COLUMNS).sort_values("row", kind="stable")
+    keep = ~bad_rows
+    typed = {k: (v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True))
+             for k, v in out.items()}
+    valid = coerce_frame(pd.DataFrame({k: pd.Series(v, dtype=object) if isinstance(v, np.ndarray)
+                                       and v.dtype == object else v for k, v in typed.items()}))
+    valid.insert(0, "_row", rows[keep])
+    return Chunk(valid=valid, rejects=rejects.reset_index(drop=True), rows_read=n)
+
+
+def iter_raw_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+    """Raw chunks of a registry file, in order; CSV/XLSX as text, Parquet as stored."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputFileError("file not found", path=str(path))
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputFileError(f"unsupported registry type {suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})", path=str(path))
+    try:
+        if suffix == ".csv":
+            yield from _csv_chunks(path, chunk_rows)
+        elif suffix in (".parquet", ".pq"):
+            pf = pq.ParquetFile(path)
+            for batch in pf.iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas(types_mapper=None)
+        else:
+            yield from _xlsx_chunks(path, chunk_rows)
+    except (pa.ArrowInvalid, OSError, ValueError, zipfile.BadZipFile, KeyError, InvalidFileException) as err:
+        raise InputFileError(f"cannot read: {err}".replace("\n", " "), path=str(path)) from None
+
+
+def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    with open(path, "rb") as fh:
+        head = fh.readline().decode("utf-8-sig").strip()
+    names = [c.strip() for c in head.split(",")]
+    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                   strings_can_be_null=True, null_values=[""])
+    read = pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 200), encoding="utf-8")
+    reader = pacsv.open_csv(path, read_options=read, convert_options=convert)
+    pending: list[pd.DataFrame] = []
+    size = 0
+    for batch in reader:
+        df = batch.to_pandas()
+        df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
+        pending.append(df)
+        size += len(df)
+        while size >= chunk_rows:
+            merged = pd.concat(pending, ignore_index=True)
+            yield merged.iloc[:chunk_rows].reset_index(drop=True)
+            rest = merged.iloc[chunk_rows:].reset_index(drop=True)
+            pending, size = ([rest] if len(rest) else []), len(rest)
+    if size:
+        yield pd.concat(pending, ignore_index=True)
+
+
+def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
+        buf: list[tuple] = []
+        for r in rows:
+            if r is None or all(v is None for v in r):
+                continue
+            buf.append(tuple(_xlsx_cell(v) for v in r))
+            if len(buf) >= chunk_rows:
+                yield pd.DataFrame(buf, columns=header, dtype=object)
+                buf = []
+        if buf:
+            yield pd.DataFrame(buf, columns=header, dtype=object)
+    finally:
+        wb.close()
+
+
+def _xlsx_cell(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def read_registry(path: Path, ref: ReferenceTables, *, allow_unknown_columns: bool = False,
+                  chunk_rows: int = 100_000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole registry at once: (valid typed frame with ``_row``, rejects). Small files only."""
+    valid, rejects, offset = [], [], 1
+    seen: set[str] = set()
+    for raw in iter_raw_chunks(path, chunk_rows):
+        chunk = validate_chunk(raw, offset, ref, allow_unknown_columns=allow_unknown_columns)
+        chunk = drop_duplicate_ids(chunk, seen)
+        offset += chunk.rows_read
+        valid.append(chunk.valid)
+        rejects.append(chunk.rejects)
+    if not valid:
+        raise InputFileError("the registry has no data rows", path=str(path))
+    return (pd.concat(valid, ignore_index=True),
+            pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS))
+
+
+def drop_duplicate_ids(chunk: Chunk, seen: set[str]) -> Chunk:
+    """Reject a row whose firm_id appeared earlier in the registry (the first one wins)."""
+    ids = chunk.valid["firm_id"]
+    dup = ids.duplicated(keep="first").to_numpy() | ids.isin(seen).to_numpy()
+    seen.update(ids[~dup])
+    if not dup.any():
+        return chunk
+    extra = pd.DataFrame({"row": chunk.valid["_row"][dup].to_numpy(), "firm_id": ids[dup].to_numpy(),
+                          "field": "firm_id", "reason": "duplicate firm_id (an earlier row has it)"})
+    rejects = pd.concat([chunk.rejects, extra], ignore_index=True).sort_values("row", kind="stable")
+    return Chunk(chunk.valid[~dup].reset_index(drop=True), rejects.reset_index(drop=True), chunk.rows_read)

@@ -1,0 +1,156 @@
+"""Bulk runs: every row accounted for, resume identical to an uninterrupted run, formats agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recommender.batch import run_registry
+from recommender.errors import InputFileError
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.date(2022, 6, 30)
+
+# (column, bad value, expected reason) — one planted row per kind of bad input
+PLANTED = [
+    ("credit_code", "91500112MA5U7A2B10", "check character is '0', expected 'N' (GB 32100-2015)"),
+    ("industry_code", "C99", "'C99': division 99 does not exist in GB/T 4754-2017"),
+    ("region_code", "509999", "'509999' is not in the administrative division table (GB/T 2260)"),
+    ("revenue", "-1", "must be >= 0"),
+    ("export_share", "1.5", "must be <= 1"),
+    ("established_on", "2999-01-01", "is in the future"),
+    ("established_on", "01/02/2020", "not an ISO-8601 date (YYYY-MM-DD)"),
+    ("employees", "12.5", "must be a whole number"),
+    ("total_assets", "lots", "not a number"),
+    ("listed", "maybe", "must be true or false"),
+    ("ownership", "public", "must be one of ['collective', 'foreign', 'other', 'private', 'state']"),
+    ("certifications", "hnte;iso9001", "unknown certification(s) ['iso9001']"),
+    ("region_code", "", "required field is missing"),
+]
+
+
+def _registry() -> tuple[pd.DataFrame, int]:
+    firms = [json.loads(x) for x in (ROOT / "data/samples/firms.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = []
+    for f in firms:
+        row = {k: (";".join(v) if isinstance(v, list) else v) for k, v in f.items()}
+        rows.append(row)
+    good = len(rows)
+    base = dict(rows[0])
+    for i, (col, value, _) in enumerate(PLANTED):
+        rows.append({**base, "firm_id": f"BAD-{i}", col: value})
+    rows.append({**base})                                   # duplicate firm_id of row 1
+    df = pd.DataFrame(rows).astype(object)
+    df = df.where(df.notna(), None)
+    return df.map(lambda v: v if v is None or isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)), good
+
+
+def _write(df: pd.DataFrame, path: Path) -> Path:
+    if path.suffix == ".csv":
+        df.to_csv(path, index=False)
+    elif path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_excel(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> tuple[Path, int, int]:
+    df, good = _registry()
+    path = _write(df, tmp_path_factory.mktemp("reg") / "registry.csv")
+    return path, good, len(df)
+
+
+def test_counts_reconcile_and_rejects_name_field_and_reason(registry, catalog, ref, tmp_path) -> None:
+    path, good, total = registry
+    out = tmp_path / "matches.parquet"
+    summary = run_registry(path, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=7)
+    assert summary["rows_read"] == total
+    assert summary["firms_matched"] == good
+    assert summary["rows_rejected"] == total - good
+    assert summary["reconciles"] is True
+    rejects = pd.read_csv(tmp_path / "matches.rejects.csv", dtype={"firm_id": str})
+    got = {(r.firm_id, r.field, r.reason) for r in rejects.itertuples()}
+    for i, (col, _, reason) in enumerate(PLANTED):
+        assert (f"BAD-{i}", col, reason) in got
+    assert (json.loads((ROOT / "data/samples/firms.jsonl").read_text(encoding="utf-8").splitlines()[0])["firm_id"],
+            "firm_id", "duplicate firm_id (an earlier row has it)") in got
+    assert sorted(rejects["row"].unique()) == list(range(good + 1, total + 1))
+    result = pd.read_parquet(out)
+    assert set(result["firm_id"]) == set(pd.read_csv(path, dtype=str)["firm_id"][:good])
+    assert list(result.columns) == ["firm_id", "rank", "policy_id", "verdict", "score",
+                                    "approval_probability", "estimated_benefit", "expected_value"]
+    assert json.loads((tmp_path / "matches.summary.json").read_text())["reconciles"] is True
+
+
+def test_unknown_column_rejects_rows_unless_allowed(catalog, ref, tmp_path) -> None:
+    df = pd.DataFrame([{"firm_id": "A", "region_code": "500112", "industry_code": "C36", "colour": "red"},
+                       {"firm_id": "B", "region_code": "500112", "industry_code": "C36", "colour": None}])
+    path = _write(df, tmp_path / "r.csv")
+    s = run_registry(path, tmp_path / "o.parquet", catalog=catalog, ref=ref, as_of=AS_OF)
+    assert (s["firms_matched"], s["rows_rejected"]) == (1, 1)
+    s = run_registry(path, tmp_path / "o2.parquet", catalog=catalog, ref=ref, as_of=AS_OF, allow_unknown_columns=True)
+    assert (s["firms_matched"], s["rows_rejected"]) == (2, 0)
+
+
+def test_firm_without_match_gets_one_empty_row(catalog, ref, tmp_path) -> None:
+    df = pd.DataFrame([{"firm_id": "BANK", "region_code": "110105", "industry_code": "J6621",
+                        "dishonest_record": "true", "major_incident_last_year": "true", "certifications": ""}])
+    out = tmp_path / "o.csv"
+    run_registry(_write(df, tmp_path / "r.csv"), out, catalog=catalog, ref=ref, as_of=dt.date(2010, 1, 1))
+    result = pd.read_csv(out, keep_default_na=False)
+    assert result[["firm_id", "rank", "policy_id"]].values.tolist() == [["BANK", 0, ""]]
+
+
+def test_resume_after_interruption_is_byte_identical(registry, catalog, ref, tmp_path) -> None:
+    path, *_ = registry
+    full = tmp_path / "full.parquet"
+    run_registry(path, full, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=5)
+    part = tmp_path / "part.parquet"
+    with pytest.raises(InterruptedError):
+        run_registry(path, part, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=5, stop_after_chunks=2)
+    assert not part.exists() and len(list((tmp_path / "part.parquet.parts").glob("chunk-*[0-9].parquet"))) == 2
+    run_registry(path, part, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=5, resume=True)
+    assert part.read_bytes() == full.read_bytes()
+    assert (tmp_path / "part.rejects.csv").read_bytes() == (tmp_path / "full.rejects.csv").read_bytes()
+
+
+def test_resume_refuses_checkpoints_of_another_run(registry, catalog, ref, tmp_path) -> None:
+    path, *_ = registry
+    out = tmp_path / "o.parquet"
+    with pytest.raises(InterruptedError):
+        run_registry(path, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=5, stop_after_chunks=1)
+    with pytest.raises(InputFileError, match="the checkpoints belong to a different run"):
+        run_registry(path, out, catalog=catalog, ref=ref, as_of=dt.date(2022, 7, 1), chunk_rows=5, resume=True)
+
+
+def test_csv_parquet_xlsx_give_identical_results(catalog, ref, tmp_path) -> None:
+    df, _ = _registry()
+    outputs = []
+    for suffix in (".csv", ".parquet", ".xlsx"):
+        src = _write(df, tmp_path / f"registry{suffix}")
+        out = tmp_path / f"out{suffix}.parquet"
+        run_registry(src, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=8)
+        outputs.append((pd.read_parquet(out), pd.read_csv(tmp_path / f"out{suffix}.rejects.csv", dtype=str)))
+    for result, rejects in outputs[1:]:
+        pd.testing.assert_frame_equal(result, outputs[0][0])
+        pd.testing.assert_frame_equal(rejects, outputs[0][1])
+
+
+def test_unsupported_file_type(catalog, ref, tmp_path) -> None:
+    src = tmp_path / "registry.txt"
+    src.write_text("x", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"unsupported registry type '.txt'"):
+        run_registry(src, tmp_path / "o.parquet", catalog=catalog, ref=ref, as_of=AS_OF)
+
+
+def test_corrupt_xlsx_is_a_clear_input_error(catalog, ref, tmp_path) -> None:
+    src = tmp_path / "registry.xlsx"
+    src.write_bytes(b"not a zip file")
+    with pytest.raises(InputFileError, match=r"registry.xlsx: cannot read: File is not a zip file"):
+        run_registry(src, tmp_path / "o.parquet", catalog=catalog, ref=ref, as_of=AS_OF)

@@ -1,0 +1,47 @@
+"""The Dask engine gives the same output as the local engine (2-worker LocalCluster).
+
+The Dask run goes through the installed CLI in a subprocess, end to end and isolated from
+whatever the test process has set up (event loops, servers, warning filters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recommender.batch import run_registry
+from recommender.runtime import load_ranker
+from recommender.settings import Settings
+
+from .test_batch import _registry, _write
+
+AS_OF = dt.date(2022, 6, 30)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix) -> None:
+    df, good = _registry()
+    src = _write(df, tmp_path / f"registry{suffix}")
+    ranker = load_ranker(Settings().resolved_model_dir(), catalog)      # the default model, as the CLI uses
+    local = run_registry(src, tmp_path / "local.parquet", catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=9,
+                         ranker=ranker)
+    proc = subprocess.run(
+        [sys.executable, "-m", "recommender.cli", "match-registry", str(src), "--out", str(tmp_path / "dask.parquet"),
+         "--engine", "dask", "--as-of", AS_OF.isoformat(), "--chunk-rows", "9", "--quiet"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    dist = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert dist["engine"] == "dask"
+    assert (dist["rows_read"], dist["firms_matched"], dist["rows_rejected"]) == \
+        (local["rows_read"], local["firms_matched"], local["rows_rejected"]) == (len(df), good, len(df) - good)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask.parquet"), pd.read_parquet(tmp_path / "local.parquet"))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dask.rejects.csv", dtype=str),
+                                  pd.read_csv(tmp_path / "local.rejects.csv", dtype=str))
