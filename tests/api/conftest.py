@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import KEYS, SAMPLES, LiveServer, make_settings, registry_frame
+from .api_testkit import KEYS, SAMPLES, LiveServer, make_settings, registry_frame
 
 from api.main import create_app
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import AS_OF, LiveServer, make_settings
+from .api_testkit import AS_OF, LiveServer, make_settings
 
 from api.main import create_app
 from recommender.store import open_store

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import LiveServer, make_settings
+from .api_testkit import LiveServer, make_settings
 
 from api.main import create_app
 from api.security import KeyRing

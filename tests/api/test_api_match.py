@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import AS_OF
+from .api_testkit import AS_OF
 
 Clients = dict[Any, httpx.Client]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import AS_OF, KEYS, LiveServer, make_settings
+from .api_testkit import AS_OF, KEYS, LiveServer, make_settings
 
 from api.main import create_app
 from recommender.settings import Settings

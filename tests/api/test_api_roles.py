@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import AS_OF
+from .api_testkit import AS_OF
 
 ROLES = [None, "bogus", "public", "caseworker", "admin"]
 NEEDS = {"public": 0, "caseworker": 1, "admin": 2}

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from api_testkit import AS_OF, registry_frame
+from .api_testkit import AS_OF, registry_frame
 
 Clients = dict[Any, httpx.Client]
 POLICY = "cn-small-low-profit-cit"
