@@ -12,13 +12,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from recommender.catalog import load_catalog
-from recommender.cli_common import AsOf, fail, load_ranker, parse_as_of
+from recommender.cli_common import AsOf, fail, load_domain, load_ranker, parse_as_of
 from recommender.errors import RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
 from recommender.matching import MatchOptions, match_frame
-from recommender.reference import load_reference
 from recommender import cli_batch, cli_catalog, cli_ml, cli_serve
 from recommender.settings import Settings
 
@@ -45,8 +43,7 @@ def match(
     day = parse_as_of(as_of)
     settings = Settings()
     try:
-        ref = load_reference(settings.data_dir)
-        catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
+        ref, catalog = load_domain(settings)
         profiles = read_profiles(firms, ref)
         ranker = load_ranker(model, settings, catalog)
         options = MatchOptions(top_k=None if all_ else top_k, include_all=all_, explain=explain)

@@ -12,12 +12,10 @@ import pandas as pd
 import typer
 
 from recommender.batch import run_registry
-from recommender.catalog import load_catalog
-from recommender.cli_common import AsOf, fail, load_ranker, parse_as_of
+from recommender.cli_common import AsOf, fail, load_domain, load_ranker, parse_as_of
 from recommender.errors import RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
-from recommender.reference import load_reference
 from recommender.registry_io import SUPPORTED_SUFFIXES, read_registry
 from recommender.screening import screen_frame
 from recommender.settings import Settings
@@ -62,8 +60,7 @@ def register(app: typer.Typer) -> None:
         day = parse_as_of(as_of)
         settings = Settings()
         try:
-            ref = load_reference(settings.data_dir)
-            catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
+            ref, catalog = load_domain(settings)
             pol = catalog.get(policy)
             frame, rejects = _load_applicants(applicants, ref)
             rows = screen_frame(frame, pol, day, ref)
@@ -106,8 +103,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"{rows:,} rows, {chunks} chunks, {rate:,.0f} rows/s", err=True)
 
         try:
-            ref = load_reference(settings.data_dir)
-            catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
+            ref, catalog = load_domain(settings)
             ranker = load_ranker(model, settings, catalog)
             if engine == "dask":
                 from recommender.batch_dask import run_registry_dask
@@ -138,8 +134,7 @@ def register(app: typer.Typer) -> None:
         day = parse_as_of(as_of)
         settings = Settings()
         try:
-            ref = load_reference(settings.data_dir)
-            catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
+            ref, catalog = load_domain(settings)
             pol = catalog.get(policy)
             valid, rejects = read_registry(Path(registry), ref)
             rows = screen_frame(valid.drop(columns="_row"), pol, day, ref, keep=("eligible", "undetermined"))

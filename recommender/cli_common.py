@@ -8,10 +8,11 @@ from typing import Annotated, NoReturn, Optional
 
 import typer
 
-from recommender.catalog import Catalog
+from recommender.catalog import Catalog, load_catalog
 from recommender.errors import ModelArtifactError
 from recommender.matching import Ranker
 from recommender.runtime import load_ranker as _load_ranker
+from recommender.reference import ReferenceTables, load_reference
 from recommender.settings import Settings
 
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="evaluation date, ISO-8601 (default: today)")]
@@ -45,3 +46,9 @@ def load_ranker(model: Path | None, settings: Settings, catalog: Catalog) -> Ran
     except ModelArtifactError as err:
         typer.echo(f"warning: default model not used ({err}); ranking by rules-v1", err=True)
         return None
+
+
+def load_domain(settings: Settings) -> tuple[ReferenceTables, Catalog]:
+    """The reference tables and the catalog named by ``settings`` (raises CatalogError)."""
+    ref = load_reference(settings.data_dir)
+    return ref, load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)

@@ -219,6 +219,8 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             reject(bad, name, "not an ISO-8601 date (YYYY-MM-DD)")
             future = ~blank & ~bad & (stamps > pd.Timestamp(today)).to_numpy()
             reject(future, name, "is in the future")
+            early = ~blank & ~bad & (stamps < pd.Timestamp(EARLIEST_ESTABLISHED_ON)).to_numpy()
+            reject(early, name, f"is before {EARLIEST_ESTABLISHED_ON.isoformat()}")
             out[name] = stamps.where(~blank)
         else:
             ustext = np.array([None if b else str(u).strip() for u, b in zip(uniques, ublank)], dtype=object)

@@ -24,6 +24,7 @@ PLANTED = [
     ("export_share", "1.5", "must be <= 1"),
     ("established_on", "2999-01-01", "is in the future"),
     ("established_on", "01/02/2020", "not an ISO-8601 date (YYYY-MM-DD)"),
+    ("established_on", "1899-12-31", "is before 1900-01-01"),
     ("employees", "12.5", "must be a whole number"),
     ("total_assets", "lots", "not a number"),
     ("listed", "maybe", "must be true or false"),
