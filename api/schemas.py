@@ -60,6 +60,9 @@ class PolicyMatch(BaseModel):
     missing_fields: list[str] = []
     verify_yourself: list[dict[str, Any]] = []
     references: list[str] = []
+    rank_reasons: list[str] | None = Field(
+        None, description="with explain=true and the learned ranker: the largest feature "
+                          "contributions to this policy's rank, in words")
 
 
 class MatchResult(BaseModel):

@@ -1,7 +1,24 @@
-"""Feature engineering on plain DataFrames: no domain imports (layer below ``recommender``)."""
+"""Feature engineering on plain arrays and frames: no domain imports (layer below ``recommender``).
 
-from features.history import HistoryStats, attach_history, history_stats
-from features.transformers import PairFeatures, SignedLog, signed_log
+Names are imported lazily (PEP 562), as in :mod:`models`: ``from features import columns``
+(the column contract the domain builds pair tables by) does not pull in scikit-learn.
+"""
 
-__all__ = ["HistoryStats", "PairFeatures", "SignedLog", "attach_history", "history_stats",
-           "signed_log"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "HistoryStats": "features.history", "attach_history": "features.history",
+    "history_stats": "features.history", "PairTable": "features.pair_table",
+    "PairFeatures": "features.transformers", "SignedLog": "features.transformers",
+    "signed_log": "features.transformers",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'features' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

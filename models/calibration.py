@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
 from models.errors import NotFittedError
+from models.ranker import predict_threads
 
 
 class IsotonicMap:
@@ -109,8 +110,8 @@ class ApprovalModel:
     def _raw(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "booster_"):
             raise NotFittedError("this ApprovalModel is not fitted yet: call fit or load an artifact")
-        return np.asarray(self.booster_.predict(np.asarray(X, dtype="float64"), raw_score=True,
-                                                num_threads=self.n_jobs))
+        X = np.asarray(X, dtype="float64")
+        return np.asarray(self.booster_.predict(X, raw_score=True, num_threads=predict_threads(len(X), self.n_jobs)))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probability of approval per row, in [0, 1]."""

@@ -115,7 +115,9 @@ def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: Ref
             out[pos] = matrix[rows, pcols]
         return out
 
-    prob = values(scores.approval_probability)
+    prob = np.full(total, np.nan)
+    if scores.has_probability:
+        prob[pos] = scores.probability_at(rows, pcols)
     benefit = values(point)
     columns = {
         "firm_id": firm_ids[firm_of], "rank": ranks, "policy_id": ids[policy],

@@ -5,11 +5,11 @@ Exit status 0 on success, 2 on bad input with the reason (naming the field) on s
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
+import orjson
 import typer
 
 from recommender.cli_common import AsOf, fail, load_domain, load_ranker, parse_as_of
@@ -25,9 +25,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 def _write_jsonl(rows: list[dict[str, Any]]) -> None:
-    out = sys.stdout
+    """One JSON object per line, UTF-8 (orjson: the results are large, ~40 KB a firm)."""
+    out = sys.stdout.buffer
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+    out.flush()
 
 
 @app.command()

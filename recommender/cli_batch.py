@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             ref, catalog = load_domain(settings)
-            ranker = load_ranker(model, settings, catalog)
+            ranker = load_ranker(model, settings, catalog, bulk=True)
             if engine == "dask":
                 from recommender.batch_dask import run_registry_dask
                 summary = run_registry_dask(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,

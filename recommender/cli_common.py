@@ -33,16 +33,22 @@ def parse_as_of(value: str | None) -> dt.date:
         fail(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD)")
 
 
-def load_ranker(model: Path | None, settings: Settings, catalog: Catalog) -> Ranker | None:
+def load_ranker(model: Path | None, settings: Settings, catalog: Catalog, *,
+                bulk: bool = False) -> Ranker | None:
     """The learned ranker from ``--model`` (required: exit 2 if unusable) or the default model
-    (optional: when it cannot be used, say why on stderr and rank by the rule order)."""
+    (optional: when it cannot be used, say why on stderr and rank by the rule order).
+
+    ``bulk``: large batches are scored by the trees compiled to native code, kept under
+    ``<var_dir>/compiled`` (compiled on first use).
+    """
+    compiled = settings.var_dir / "compiled" if bulk else None
     if model is not None:
         try:
-            return _load_ranker(model, catalog, required=True)
+            return _load_ranker(model, catalog, required=True, compiled_dir=compiled)
         except ModelArtifactError as err:
             fail(f"--model: {err}")
     try:
-        return _load_ranker(settings.resolved_model_dir(), catalog)
+        return _load_ranker(settings.resolved_model_dir(), catalog, compiled_dir=compiled)
     except ModelArtifactError as err:
         typer.echo(f"warning: default model not used ({err}); ranking by rules-v1", err=True)
         return None

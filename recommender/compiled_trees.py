@@ -25,7 +25,7 @@ def _positional_names(model_text: str) -> str:
     return "\n".join(lines)
 
 
-def compile_booster(model_text: str, cache: Path) -> Any:
+def compile_booster(model_text: str, cache: Path, *, raw_score: bool = False) -> Any:
     """A compiled predictor (``.predict(X, n_jobs=…)``) of a LightGBM text model.
 
     Parameters
@@ -33,7 +33,11 @@ def compile_booster(model_text: str, cache: Path) -> Any:
     model_text : str
         ``Booster.model_to_string()`` or the content of a saved model file.
     cache : Path
-        Where the compiled library is stored (reused when it exists: key it by the model's hash).
+        Where the compiled library is stored (reused when it exists: key it by the model's
+        hash and ``raw_score``).
+    raw_score : bool, default False
+        Return raw scores, without the objective's transform (e.g. no sigmoid for a binary
+        classifier), as ``Booster.predict(raw_score=True)``.
 
     Raises
     ------
@@ -48,5 +52,5 @@ def compile_booster(model_text: str, cache: Path) -> Any:
         src = Path(tmp) / "model.txt"
         src.write_text(_positional_names(model_text))
         model = lleaves.Model(model_file=str(src))
-        model.compile(cache=str(cache))
+        model.compile(cache=str(cache), raw_score=raw_score)
     return model

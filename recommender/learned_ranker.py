@@ -13,24 +13,30 @@ their attributes only (never by id), so a policy added after training is ranked 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from features import columns as C
 from features.history import HistoryStats, attach_history
+from features.pair_table import PairTable
 from features.transformers import PairFeatures
-from models.artifacts import FEATURES, load_artifact
+from models.artifacts import CLASSIFIER, FEATURES, RANKER, load_artifact
 from models.errors import ModelArtifactError
+from models.ranker import SMALL_PREDICT
 from recommender.catalog import Catalog
 from recommender.criteria import Compare, Tiered
 from recommender.eligibility import Eligibility
 from recommender.matching import benefit_matrix
-from recommender.pairs_table import build_pairs, leaf_margins
+from recommender.pairs_table import leaf_margins, pair_table
 from recommender.ranking_rules import Scores, order
 
+BLOCK_PAIRS = 100_000
+"""Pairs whose features are built at a time (bounds the float matrix to about 60 MB)."""
 INELIGIBLE_SCORE = -1000.0
 """Score of an ineligible pair (below any LambdaRank score the model produces in practice)."""
 RankBy = Literal["relevance", "expected_value"]
@@ -38,8 +44,12 @@ RankBy = Literal["relevance", "expected_value"]
 _RATIO_FIELDS = {"rd_intensity", "rd_intensity_3y", "tech_staff_ratio", "rd_staff_ratio",
                  "revenue_growth", "high_tech_revenue_share", "main_business_share",
                  "export_share", "layoff_rate", "rd_domestic_share"}
+_VALUE_WORDS: dict[str, dict[object, str]] = {
+    "verdict": {2: "every criterion is met", 1: "no criterion fails, but some cannot be checked yet"},
+    "days_to_end": {"unknown": "the policy has no end date"},
+}
 _PLAIN = {
-    "verdict": "every criterion checked so far is met",
+    "verdict": "eligibility",
     "share_met": "the share of criteria already met",
     "unknown_count": "criteria that cannot be checked yet (missing data)",
     "log_benefit_point": "the estimated benefit",
@@ -49,7 +59,7 @@ _PLAIN = {
     "log_policy_prior_applications": "how many firms applied for this policy last year",
     "family_prior_approval_rate": "how often policies of this family were approved last year",
     "n_unknown_fields": "how complete the firm's profile is",
-    "days_to_end": "the time left before the policy ends",
+    "days_to_end": "days left before the policy ends",
 }
 
 
@@ -67,6 +77,11 @@ class LearnedRanker:
         Within a verdict, order by the LambdaRank score, or by approval probability × benefit
         (unknown benefit last, then by score).
     check_catalog : bool, default True
+    compiled_dir : Path, optional
+        Where to keep the boosters compiled to native code (lleaves); when given, a batch of
+        :data:`~models.ranker.SMALL_PREDICT` pairs or more is scored by the compiled trees
+        (compiled once per model, about 20 s, then loaded from this directory). Scores equal
+        LightGBM's within float rounding.
 
     Raises
     ------
@@ -75,7 +90,7 @@ class LearnedRanker:
     """
 
     def __init__(self, model_dir: Path, catalog: Catalog, *, rank_by: RankBy = "relevance",
-                 check_catalog: bool = True) -> None:
+                 check_catalog: bool = True, compiled_dir: Path | None = None) -> None:
         if rank_by not in ("relevance", "expected_value"):
             raise ValueError(f"rank_by must be 'relevance' or 'expected_value', got {rank_by!r}")
         model_dir = Path(model_dir)
@@ -91,24 +106,95 @@ class LearnedRanker:
             model_dir, expected_features=[str(n) for n in self._features.get_feature_names_out()],
             catalog_version=catalog.version if check_catalog else None)
         self.version: str = self._artifact.version
+        self._history_cache: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+        self._model_dir = model_dir
+        self._compiled_dir = None if compiled_dir is None else Path(compiled_dir)
+        self._compiled: dict[str, Any] = {}
         self.rank_by: RankBy = rank_by
 
-    def _matrix(self, elig: Eligibility) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable state for worker processes: compiled libraries are reloaded there."""
+        return {**self.__dict__, "_compiled": {}}
+
+    def _table(self, elig: Eligibility) -> PairTable:
+        """Candidate pairs of the run with the history statistics of their policies."""
         low, high = benefit_matrix(elig)
-        pairs = attach_history(build_pairs(elig, low, high), self._history)
-        X = self._features.transform(pairs) if len(pairs) else np.empty((0, len(self._artifact.feature_names)))
-        return X, pairs[C.ROW].to_numpy(dtype=int), pairs[C.COL].to_numpy(dtype=int)
+        table = pair_table(elig, low, high)
+        return table.with_policy_columns(self._policy_history(table))
+
+    def _policy_history(self, table: PairTable) -> dict[str, np.ndarray]:
+        """History statistics per policy of the run (computed once per catalog, then kept)."""
+        ids = tuple(str(v) for v in table.policies[C.POLICY_ID])
+        cached = self._history_cache.get(ids)
+        if cached is None:
+            frame = attach_history(pd.DataFrame({C.POLICY_ID: list(ids),
+                                                 C.POLICY_FAMILY: table.policies[C.POLICY_FAMILY]}),
+                                   self._history)
+            cached = {name: frame[name].to_numpy(dtype="float64") for name in C.HISTORY_NUMERIC}
+            self._history_cache = {ids: cached}        # one catalog at a time
+        return cached
+
+    def _matrix(self, elig: Eligibility) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feature matrix of every candidate pair, with the pairs' firm rows and policy columns."""
+        table = self._table(elig)
+        return self._features.transform(table), table.rows, table.cols
+
+    def _predict(self, which: str, X: np.ndarray) -> np.ndarray:
+        """Ranker scores (``which="ranker"``) or calibrated approval probabilities."""
+        compiled = self._compiled_model(which) if len(X) >= SMALL_PREDICT else None
+        if which == "ranker":
+            return compiled.predict(X) if compiled is not None else self._artifact.ranker.predict(X)
+        if compiled is not None:
+            return self._artifact.approval.calibrator_(compiled.predict(X))
+        return self._artifact.approval.predict_proba(X)
+
+    def _compiled_model(self, which: str) -> Any:
+        """The booster compiled to native code (raw scores), or None when not configured."""
+        if self._compiled_dir is None:
+            return None
+        if which not in self._compiled:
+            from recommender.compiled_trees import compile_booster
+            text = (self._model_dir / (RANKER if which == "ranker" else CLASSIFIER)).read_text()
+            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+            self._compiled[which] = compile_booster(text, self._compiled_dir / f"{which}-{digest}-raw.so",
+                                                    raw_score=True)
+        return self._compiled[which]
 
     def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores:
-        """LambdaRank score and calibrated approval probability per (firm, policy)."""
-        shape = (elig.frame.n, len(elig.outcomes))
-        score = np.full(shape, INELIGIBLE_SCORE)
-        prob = np.zeros(shape)
-        X, rows, cols = self._matrix(elig)
-        if len(X):
-            score[rows, cols] = self._artifact.ranker.predict(X)
-            prob[rows, cols] = self._artifact.approval.predict_proba(X)
-        return Scores(score=score, approval_probability=prob)
+        """LambdaRank score per (firm, policy); the calibrated approval probability too.
+
+        Features are built in blocks of :data:`BLOCK_PAIRS` pairs, so memory stays bounded
+        for a large batch. With ``rank_by="relevance"`` the probability is computed only for
+        the pairs a caller asks for (:meth:`Scores.probability_at`): the matches shown,
+        not every candidate.
+        """
+        n, n_pol = elig.frame.n, len(elig.outcomes)
+        score = np.full((n, n_pol), INELIGIBLE_SCORE)
+        table = self._table(elig)
+        full_prob = self.rank_by == "expected_value"
+        prob = np.zeros((n, n_pol)) if full_prob else None
+        for start in range(0, len(table), BLOCK_PAIRS):
+            part = table.take(np.arange(start, min(start + BLOCK_PAIRS, len(table))))
+            X = self._features.transform(part)
+            rows, cols = table.rows[start:start + len(part)], part.cols
+            score[rows, cols] = self._predict("ranker", X)
+            if prob is not None:
+                prob[rows, cols] = self._predict("approval", X)
+        if prob is not None:
+            return Scores(score=score, approval_probability=prob)
+        position = np.full((n, n_pol), -1, dtype=np.int64)
+        position[table.rows, table.cols] = np.arange(len(table))
+
+        def approval(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(rows))
+            pos = position[rows, cols]
+            hit = np.flatnonzero(pos >= 0)                 # ineligible pairs: probability 0
+            for start in range(0, len(hit), BLOCK_PAIRS):
+                chunk = hit[start:start + BLOCK_PAIRS]
+                out[chunk] = self._predict("approval", self._features.transform(table.take(pos[chunk])))
+            return out
+
+        return Scores(score=score, approval=approval)
 
     def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
         """Column order per firm: verdict first, then score (or expected value, then score)."""
@@ -118,24 +204,36 @@ class LearnedRanker:
         return order(verdict, scores.score, benefit)
 
     def explain(self, elig: Eligibility, row: int, col: int, top: int = 3) -> list[str]:
-        """Plain-word reasons for one pair's rank: the largest ``pred_contrib`` terms.
+        """Plain-word reasons for one pair's rank (:meth:`explain_pairs` for one pair)."""
+        return self.explain_pairs(elig, np.array([row]), np.array([col]), top)[0]
 
-        Returns an empty list for an ineligible pair (it is not scored by the model).
+    def explain_pairs(self, elig: Eligibility, rows: np.ndarray, cols: np.ndarray,
+                      top: int = 3) -> list[list[str]]:
+        """Plain-word reasons for the rank of each pair ``(rows[i], cols[i])``: the ``top``
+        largest LightGBM feature contributions (``pred_contrib``), e.g. "R&D intensity 6.1 %
+        is well above the 3 % bar (raises the rank)". An ineligible pair (not scored by the
+        model) gets an empty list. Costs about a millisecond a pair: asked for, not default.
         """
-        X, rows, cols = self._matrix(elig)
-        hit = np.flatnonzero((rows == row) & (cols == col))
+        table = self._table(elig)
+        position = np.full((elig.frame.n, len(elig.outcomes)), -1, dtype=np.int64)
+        position[table.rows, table.cols] = np.arange(len(table))
+        pos = position[np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)]
+        out: list[list[str]] = [[] for _ in range(len(pos))]
+        hit = np.flatnonzero(pos >= 0)
         if len(hit) == 0:
-            return []
-        contrib = self._artifact.ranker.contributions(X[hit])[0, :-1]
+            return out
+        X = self._features.transform(table.take(pos[hit]))
+        contrib = self._artifact.ranker.contributions(X)[:, :-1]
         names = self._artifact.feature_names
-        outcome = list(elig.outcomes.values())[col]
-        out: list[str] = []
-        for j in np.argsort(-np.abs(contrib)):
-            if len(out) >= top or contrib[j] == 0:
-                break
-            text = self._describe(names[j], float(contrib[j]), X[hit[0], j], outcome, elig, row)
-            if text not in out:
-                out.append(text)
+        outcomes = list(elig.outcomes.values())
+        for k, i in enumerate(hit):
+            row, col = int(rows[i]), int(cols[i])
+            for j in np.argsort(-np.abs(contrib[k])):
+                if len(out[i]) >= top or contrib[k, j] == 0:
+                    break
+                text = self._describe(names[j], float(contrib[k, j]), X[k, j], outcomes[col], elig, row)
+                if text not in out[i]:
+                    out[i].append(text)
         return out
 
     def _describe(self, name: str, contrib: float, value: float, outcome: object,
@@ -145,6 +243,11 @@ class LearnedRanker:
             sentence = _margin_sentence(outcome, elig, row, name)
             if sentence:
                 return f"{sentence} ({direction} the rank)"
+        if name in _VALUE_WORDS:
+            words = _VALUE_WORDS[name]
+            key = "unknown" if np.isnan(value) else int(value)
+            if key in words:
+                return f"{words[key]} ({direction} the rank)"
         if "=" in name:
             field, val = name.split("=", 1)
             return f"{field.replace('_', ' ')} is{'' if value else ' not'} {val} ({direction} the rank)"

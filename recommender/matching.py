@@ -102,6 +102,19 @@ def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str,
     }
 
 
+def _shown(order: np.ndarray, verdicts: np.ndarray, held: np.ndarray, options: MatchOptions) -> list[int]:
+    """Policy columns one firm's result lists, best first: without ``include_all``, neither
+    ineligible policies nor titles the firm holds; at most ``top_k``."""
+    out = []
+    for col in order:
+        if not options.include_all and (VERDICTS[int(verdicts[col])] == "ineligible" or held[col]):
+            continue
+        if options.top_k is not None and len(out) >= options.top_k:
+            break
+        out.append(int(col))
+    return out
+
+
 def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
                 options: MatchOptions = MatchOptions(), ranker: Ranker | None = None) -> list[dict[str, Any]]:
     """Match every firm of a typed profile frame; one SPEC §5 result per firm, in input order.
@@ -125,15 +138,18 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
     view = relation_view(policies, elig.frame, verdicts, point)
     total, total_per_year = totals(view, point)
     firm_ids = elig.frame.df["firm_id"].to_numpy(dtype=object)
+    shown = [_shown(orders[row], verdicts[row], view.held[row], options) for row in range(elig.frame.n)]
+    shown_rows = np.repeat(np.arange(elig.frame.n), [len(cols) for cols in shown])
+    shown_cols = np.asarray([c for cols in shown for c in cols], dtype=np.int64)
+    probs = scores.probability_at(shown_rows, shown_cols)
+    next_prob = iter([] if probs is None else probs.tolist()).__next__   # in shown order
+    explain_pairs = getattr(ranker, "explain_pairs", None) if options.explain else None
+    next_reasons = iter(explain_pairs(elig, shown_rows, shown_cols) if explain_pairs else []).__next__
     results = []
     for row in range(elig.frame.n):
         matches = []
-        for col in orders[row]:
+        for col in shown[row]:
             v = int(verdicts[row, col])
-            if not options.include_all and (VERDICTS[v] == "ineligible" or view.held[row, col]):
-                continue
-            if options.top_k is not None and len(matches) >= options.top_k:
-                break
             o = outcomes[col]
             m: dict[str, Any] = {
                 "policy_id": o.policy.id,
@@ -144,11 +160,13 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
                 "score": round(float(scores.score[row, col]), 6),
                 "estimated_benefit": _clean(point[row, col]),
             }
-            if scores.approval_probability is not None:
-                p = float(scores.approval_probability[row, col])
+            if probs is not None:
+                p = float(next_prob())
                 m["approval_probability"] = round(p, 6)
                 ben = point[row, col]
                 m["expected_value"] = None if np.isnan(ben) else round(p * float(ben), 2)
+            if explain_pairs is not None:
+                m["rank_reasons"] = next_reasons()
             m["benefit"] = _benefit_block(o.policy, low[row, col], high[row, col], as_of)
             m["application_window"] = dict(windows[o.policy.id])
             rel = match_relations(view, row, col)

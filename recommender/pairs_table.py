@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as C
+from features.pair_table import PairTable
 from recommender.criteria import Declaration
 from recommender.eligibility import Eligibility, PolicyOutcome
 from recommender.fields import CERT_COLUMNS, PROFILE_KINDS
@@ -54,26 +55,54 @@ def margin_summary(outcome: PolicyOutcome, elig: Eligibility) -> tuple[np.ndarra
     return lo, mean, hi
 
 
-def firm_table(elig: Eligibility) -> pd.DataFrame:
-    """Firm-level columns (one row per firm of the frame) named in ``features.columns``."""
-    df = elig.frame.df
-    out = {C.FIRM_ID: df["firm_id"].to_numpy(dtype=object)}
+def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
+    """Firm-level columns (one value per firm of the frame) named in ``features.columns``."""
+    frame = elig.frame
+    df = frame.df
+    out: dict[str, np.ndarray] = {C.FIRM_ID: df["firm_id"].to_numpy(dtype=object)}
     for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
-        out[name] = df[name].to_numpy(dtype="float64", na_value=np.nan)
-    certs = np.stack([df[c].to_numpy(dtype="float64", na_value=np.nan) for c in CERT_COLUMNS.values()])
+        out[name] = frame.num(name)
+    certs = np.stack([frame.num(c) for c in CERT_COLUMNS.values()])
     out["n_certifications"] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
     profile = [f for f in PROFILE_KINDS if f != "firm_id"]
-    out["n_unknown_fields"] = df[profile].isna().sum(axis=1).to_numpy(dtype="float64")
-    out["industry_section"] = df["industry_code"].str[:1].to_numpy(dtype=object)
+    out["n_unknown_fields"] = df[profile].isna().to_numpy().sum(axis=1).astype("float64")
+    codes = df["industry_code"].to_numpy(dtype=object)
+    out["industry_section"] = np.array([c[:1] if isinstance(c, str) else None for c in codes], dtype=object)
     for name in ("size_class", "ownership", "tax_credit_rating"):
         out[name] = df[name].to_numpy(dtype=object)
     out[C.BUSINESS_SCOPE] = df["business_scope"].to_numpy(dtype=object)
-    return pd.DataFrame(out)
+    return out
 
 
-def build_pairs(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
-                candidates_only: bool = True) -> pd.DataFrame:
-    """The pair table of an eligibility run.
+def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
+    """Policy-level columns (one value per policy of the run) from the catalog header."""
+    as_of = pd.Timestamp(elig.frame.as_of)
+    heads = [o.policy.header for o in elig.outcomes.values()]
+    def obj(values: list[object]) -> np.ndarray:
+        return np.array(values, dtype=object)
+    return {
+        C.POLICY_ID: obj([o.policy.id for o in elig.outcomes.values()]),
+        "n_criteria": np.array([float(sum(1 for c in o.leaves() if not isinstance(c, Declaration)))
+                                for o in elig.outcomes.values()]),
+        "days_to_end": np.array([np.nan if h.valid_to is None else float((pd.Timestamp(h.valid_to) - as_of).days)
+                                 for h in heads]),
+        "benefit_years": np.array([float(h.benefit.years) for h in heads]),
+        "policy_regional": np.array([float(bool(h.region_prefixes)) for h in heads]),
+        C.POLICY_FAMILY: obj([h.family for h in heads]),
+        "issuer_level": obj([h.issuer.level for h in heads]),
+        "benefit_kind": obj([h.benefit.kind for h in heads]),
+        C.POLICY_TEXT: obj([f"{h.title_zh} {h.description_zh}".strip() for h in heads]),
+    }
+
+
+_PAIR_ORDER = (C.VERDICT, C.SHARE_MET, "unknown_count", "n_criteria", "margin_min", "margin_mean",
+               "margin_max", "benefit_low", "benefit_high", C.BENEFIT, "days_to_end", "benefit_years",
+               "policy_regional", C.POLICY_FAMILY, "issuer_level", "benefit_kind", C.POLICY_TEXT)
+
+
+def pair_table(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
+               candidates_only: bool = True) -> PairTable:
+    """The pair table of an eligibility run, each column at its level (firm, policy, pair).
 
     Parameters
     ----------
@@ -85,43 +114,36 @@ def build_pairs(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
 
     Returns
     -------
-    DataFrame
-        Sorted by firm row then policy column; ``row``/``col`` index the run's matrices.
+    PairTable
+        Pairs sorted by firm row then policy column; ``rows``/``cols`` index the run's matrices.
     """
     verdict = elig.verdict_matrix()
-    as_of = pd.Timestamp(elig.frame.as_of)
-    parts = []
+    n, n_pol = verdict.shape
+    keep = verdict >= 1 if candidates_only else np.ones(verdict.shape, dtype=bool)
+    rows, cols = np.nonzero(keep)                      # row-major: by firm, then policy
+    m = len(rows)
+    pair = {name: np.full(m, np.nan) for name in (C.SHARE_MET, "unknown_count", "margin_min",
+                                                   "margin_mean", "margin_max")}
+    by_col = np.argsort(cols, kind="stable")
+    bounds = np.searchsorted(cols[by_col], np.arange(n_pol + 1))
     for j, o in enumerate(elig.outcomes.values()):
-        rows = np.flatnonzero(verdict[:, j] >= 1) if candidates_only else np.arange(elig.frame.n)
-        if len(rows) == 0:
+        pos = by_col[bounds[j]:bounds[j + 1]]
+        if len(pos) == 0:
             continue
-        h = o.policy.header
-        lo, mean, hi = margin_summary(o, elig)
-        n_leaves = sum(1 for c in o.leaves() if not isinstance(c, Declaration))
-        valid_to = np.nan if h.valid_to is None else float((pd.Timestamp(h.valid_to) - as_of).days)
-        parts.append(pd.DataFrame({
-            C.ROW: rows, C.COL: np.full(len(rows), j),
-            C.POLICY_ID: np.full(len(rows), o.policy.id, dtype=object),
-            C.VERDICT: verdict[rows, j].astype("float64"),
-            C.SHARE_MET: o.share_met()[rows],
-            "unknown_count": o.unknown_count()[rows].astype("float64"),
-            "n_criteria": np.full(len(rows), float(n_leaves)),
-            "margin_min": lo[rows], "margin_mean": mean[rows], "margin_max": hi[rows],
-            "benefit_low": low[rows, j], "benefit_high": high[rows, j],
-            C.BENEFIT: (low[rows, j] + high[rows, j]) / 2.0,
-            "days_to_end": np.full(len(rows), valid_to),
-            "benefit_years": np.full(len(rows), float(h.benefit.years)),
-            "policy_regional": np.full(len(rows), float(bool(h.region_prefixes))),
-            C.POLICY_FAMILY: np.full(len(rows), h.family, dtype=object),
-            "issuer_level": np.full(len(rows), h.issuer.level, dtype=object),
-            "benefit_kind": np.full(len(rows), h.benefit.kind, dtype=object),
-            C.POLICY_TEXT: np.full(len(rows), f"{h.title_zh} {h.description_zh}".strip(), dtype=object),
-        }))
-    firms = firm_table(elig)
-    if not parts:
-        empty = pd.DataFrame(columns=[C.ROW, C.COL, C.POLICY_ID])
-        return empty.join(firms.iloc[:0], how="left")
-    pairs = pd.concat(parts, ignore_index=True).sort_values([C.ROW, C.COL], kind="stable")
-    pairs = pairs.reset_index(drop=True)
-    firm_part = firms.iloc[pairs[C.ROW].to_numpy()].reset_index(drop=True)
-    return pd.concat([firm_part, pairs], axis=1)
+        r = rows[pos]
+        pair[C.SHARE_MET][pos] = o.share_met()[r]
+        pair["unknown_count"][pos] = o.unknown_count()[r]
+        for name, values in zip(("margin_min", "margin_mean", "margin_max"), margin_summary(o, elig), strict=True):
+            pair[name][pos] = values[r]
+    lo, hi = low[rows, cols], high[rows, cols]
+    pair.update({C.VERDICT: verdict[rows, cols].astype("float64"), "benefit_low": lo, "benefit_high": hi,
+                 C.BENEFIT: (lo + hi) / 2.0})
+    firms = firm_columns(elig)
+    order = [*firms, C.ROW, C.COL, C.POLICY_ID, *_PAIR_ORDER]
+    return PairTable(firms=firms, policies=policy_columns(elig), pairs=pair, rows=rows, cols=cols, order=order)
+
+
+def build_pairs(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
+                candidates_only: bool = True) -> pd.DataFrame:
+    """:func:`pair_table` as one flat DataFrame (one row per pair, every column expanded)."""
+    return pair_table(elig, low, high, candidates_only=candidates_only).to_frame()

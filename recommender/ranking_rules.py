@@ -8,6 +8,7 @@ in [1/3, 2/3], ineligible in [0, 1/3]; it is comparable across firms, unlike a L
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,10 +20,28 @@ RULES_VERSION = "rules-v1"
 
 @dataclass(frozen=True)
 class Scores:
-    """Per (firm, policy) arrays, shape ``(n_firms, n_policies)`` in ``policy_ids`` order."""
+    """Per (firm, policy) arrays, shape ``(n_firms, n_policies)`` in ``policy_ids`` order.
+
+    The approval probability is either a full matrix or computed on demand for the pairs a
+    caller shows (``approval(rows, cols)``): ranking by relevance needs it only for those.
+    """
 
     score: np.ndarray
     approval_probability: np.ndarray | None = None
+    approval: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    @property
+    def has_probability(self) -> bool:
+        return self.approval_probability is not None or self.approval is not None
+
+    def probability_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
+        """Approval probability of the pairs ``(rows[i], cols[i])``; None without a model."""
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        if self.approval_probability is not None:
+            return self.approval_probability[rows, cols]
+        if self.approval is not None:
+            return self.approval(rows, cols)
+        return None
 
 
 class RuleRanker:

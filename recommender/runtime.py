@@ -38,7 +38,8 @@ order (and results say ``model_version: rules-v1``). The verdict always comes fi
 __all__ = ["Matcher", "RankBy", "load_matcher", "load_ranker"]
 
 
-def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = False) -> Ranker | None:
+def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = False,
+                compiled_dir: Path | None = None) -> Ranker | None:
     """The learned ranker stored in ``model_dir``, or ``None`` for the rule order.
 
     Parameters
@@ -49,6 +50,8 @@ def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = Fa
         The catalog the model must have been trained for.
     required : bool, default False
         Raise instead of falling back when this build has no learned ranker.
+    compiled_dir : Path, optional
+        Where large batches' compiled trees are kept (:class:`LearnedRanker`).
 
     Raises
     ------
@@ -63,7 +66,7 @@ def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = Fa
         if required:
             raise ModelArtifactError(f"{model_dir}: this build has no learned ranker") from None
         return None
-    ranker: Ranker = LearnedRanker(Path(model_dir), catalog)
+    ranker: Ranker = LearnedRanker(Path(model_dir), catalog, compiled_dir=compiled_dir)
     return ranker
 
 

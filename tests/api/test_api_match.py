@@ -130,3 +130,15 @@ def test_learned_model_ranks_by_default(clients: Clients, profile: dict[str, Any
         assert body["model_version"] == ready["model_version"]
         verdicts = [m["verdict"] for m in body["matches"]]
         assert verdicts == sorted(verdicts, key=["eligible", "undetermined"].index)
+
+
+def test_explain_adds_rank_reasons_in_words_only_when_asked(clients: Clients, profile: dict[str, Any]) -> None:
+    plain = clients[None].post("/v1/match", params={"as_of": AS_OF, "top_k": 3}, json=profile).json()
+    assert all(m.get("rank_reasons") is None for m in plain["matches"])
+    body = clients[None].post("/v1/match", params={"as_of": AS_OF, "top_k": 3, "explain": "true"},
+                              json=profile).json()
+    assert body["model_version"].startswith("ltr-")
+    assert [m["policy_id"] for m in body["matches"]] == [m["policy_id"] for m in plain["matches"]]
+    for m in body["matches"]:
+        assert 1 <= len(m["rank_reasons"]) <= 3
+        assert all(r.endswith(("(raises the rank)", "(lowers the rank)")) for r in m["rank_reasons"])

@@ -58,9 +58,11 @@ def test_cold_start_and_ineligible_pairs(setup) -> None:  # type: ignore[no-unty
     scores = ranker.score(elig, point)
     verdict = elig.verdict_matrix()
     assert np.all(scores.score[verdict == 0] == INELIGIBLE_SCORE)
-    assert np.all(scores.approval_probability[verdict == 0] == 0.0)
+    rows, cols = np.nonzero(np.ones_like(verdict, dtype=bool))
+    prob = scores.probability_at(rows, cols).reshape(verdict.shape)
+    assert np.all(prob[verdict == 0] == 0.0)
     cand = verdict >= 1
-    assert np.all((scores.approval_probability[cand] >= 0) & (scores.approval_probability[cand] <= 1))
+    assert np.all((prob[cand] >= 0) & (prob[cand] <= 1)) and prob[cand].std() > 0
     smart = elig.policy_ids.index("xx-smart-upgrade")
     assert np.isfinite(scores.score[verdict[:, smart] >= 1, smart]).all()      # unseen policy is scored
     assert (scores.score[verdict[:, smart] >= 1, smart] > INELIGIBLE_SCORE).all()
@@ -69,6 +71,34 @@ def test_cold_start_and_ineligible_pairs(setup) -> None:  # type: ignore[no-unty
         idx = r.order(elig, scores, point)
         ranked = np.take_along_axis(verdict, idx, axis=1)
         assert np.all(np.diff(ranked.astype(int), axis=1) <= 0)
+
+
+def test_probability_on_demand_equals_full_matrix(setup) -> None:  # type: ignore[no-untyped-def]
+    d, full, _, ref, profiles, _ = setup
+    elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
+    low, high = benefit_matrix(elig)
+    point = (low + high) / 2
+    lazy = LearnedRanker(d, full, check_catalog=False).score(elig, point)
+    eager = LearnedRanker(d, full, check_catalog=False, rank_by="expected_value").score(elig, point)
+    assert lazy.approval_probability is None and eager.approval_probability is not None
+    np.testing.assert_array_equal(lazy.score, eager.score)
+    rows, cols = np.array([5, 0, 5, 59]), np.array([2, 1, 0, 3])      # any order, repeats allowed
+    np.testing.assert_array_equal(lazy.probability_at(rows, cols), eager.approval_probability[rows, cols])
+
+
+def test_compiled_trees_score_like_lightgbm(setup, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import recommender.learned_ranker as lr
+    d, full, _, ref, profiles, _ = setup
+    elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
+    low, high = benefit_matrix(elig)
+    point = (low + high) / 2
+    plain = LearnedRanker(d, full, check_catalog=False, rank_by="expected_value").score(elig, point)
+    monkeypatch.setattr(lr, "SMALL_PREDICT", 0)                 # every batch goes to the compiled trees
+    compiled = LearnedRanker(d, full, check_catalog=False, rank_by="expected_value", compiled_dir=tmp_path)
+    got = compiled.score(elig, point)
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.so")) == ["approval", "ranker"]
+    np.testing.assert_allclose(got.score, plain.score, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.approval_probability, plain.approval_probability, rtol=0, atol=1e-9)
 
 
 def test_explain_names_features_in_words(setup) -> None:  # type: ignore[no-untyped-def]
@@ -82,6 +112,22 @@ def test_explain_names_features_in_words(setup) -> None:  # type: ignore[no-unty
     bad = np.argwhere(verdict == 0)
     if len(bad):
         assert ranker.explain(elig, int(bad[0][0]), int(bad[0][1])) == []
+
+
+def test_match_results_carry_rank_reasons_when_explained(setup) -> None:  # type: ignore[no-untyped-def]
+    from recommender.matching import MatchOptions, match_frame
+    d, _, catalog, ref, profiles, _ = setup
+    ranker = LearnedRanker(d, catalog)
+    day = dt.date(2021, 6, 30)
+    explained = match_frame(profiles.head(5), catalog, day, ref, MatchOptions(top_k=3, explain=True), ranker)
+    plain = match_frame(profiles.head(5), catalog, day, ref, MatchOptions(top_k=3), ranker)
+    shown = [m for r in explained for m in r["matches"]]
+    assert shown and all(m["rank_reasons"] for m in shown)
+    assert all("rank_reasons" not in m for r in plain for m in r["matches"])
+    elig = evaluate_catalog(catalog, profiles.head(5), day, ref)
+    first = explained[0]["matches"][0]
+    col = elig.policy_ids.index(first["policy_id"])
+    assert first["rank_reasons"] == ranker.explain(elig, 0, col)
 
 
 def test_metrics_are_reported(setup) -> None:  # type: ignore[no-untyped-def]
