@@ -40,13 +40,30 @@ def coerce_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def profiles_to_frame(profiles: Sequence[FirmProfile]) -> pd.DataFrame:
-    """Validated profiles → typed frame, in input order."""
+    """Validated profiles → typed frame, in input order.
+
+    Columns are built as typed arrays straight from the models (no per-column pandas
+    conversion): a single firm costs a fraction of a millisecond, not tens.
+    """
     if not profiles:
         return empty_profile_frame()
-    records = []
-    for p in profiles:
-        rec = p.model_dump()
-        certs = rec["certifications"]
-        rec["certifications"] = None if certs is None else ";".join(certs)
-        records.append(rec)
-    return coerce_frame(pd.DataFrame.from_records(records, columns=list(PROFILE_KINDS)))
+    columns: dict[str, object] = {}
+    for name, kind in PROFILE_KINDS.items():
+        values = [getattr(p, name) for p in profiles]
+        if kind in ("number", "bool"):
+            columns[name] = np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
+        elif kind == "date":
+            columns[name] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
+                                     dtype="datetime64[ns]")
+        else:
+            if name == "certifications":
+                values = [None if v is None else ";".join(v) for v in values]
+            else:
+                values = [None if v is None else _plain_text(v) for v in values]
+            columns[name] = pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
+    return pd.DataFrame(columns)
+
+
+def _plain_text(value: object) -> object:
+    """Enum members as their value (the frame holds plain strings)."""
+    return getattr(value, "value", value)

@@ -10,11 +10,15 @@ unknown count), policy columns from the catalog header. Policy ids only label ro
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
 from features import columns as C
 from features.pair_table import PairTable
+from recommender.catalog import Policy
 from recommender.criteria import Declaration
 from recommender.eligibility import Eligibility, PolicyOutcome
 from recommender.fields import CERT_COLUMNS, PROFILE_KINDS
@@ -76,14 +80,19 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
 
 def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     """Policy-level columns (one value per policy of the run) from the catalog header."""
-    as_of = pd.Timestamp(elig.frame.as_of)
-    heads = [o.policy.header for o in elig.outcomes.values()]
+    return _policy_columns(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
+
+
+@lru_cache(maxsize=64)
+def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+    as_of = pd.Timestamp(day)
+    heads = [p.header for p in policies]
     def obj(values: list[object]) -> np.ndarray:
         return np.array(values, dtype=object)
-    return {
-        C.POLICY_ID: obj([o.policy.id for o in elig.outcomes.values()]),
-        "n_criteria": np.array([float(sum(1 for c in o.leaves() if not isinstance(c, Declaration)))
-                                for o in elig.outcomes.values()]),
+    columns = {
+        C.POLICY_ID: obj([p.id for p in policies]),
+        "n_criteria": np.array([float(sum(1 for c in p.leaves if not isinstance(c, Declaration)))
+                                for p in policies]),
         "days_to_end": np.array([np.nan if h.valid_to is None else float((pd.Timestamp(h.valid_to) - as_of).days)
                                  for h in heads]),
         "benefit_years": np.array([float(h.benefit.years) for h in heads]),
@@ -93,6 +102,9 @@ def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
         "benefit_kind": obj([h.benefit.kind for h in heads]),
         C.POLICY_TEXT: obj([f"{h.title_zh} {h.description_zh}".strip() for h in heads]),
     }
+    for values in columns.values():
+        values.flags.writeable = False         # cached and shared between calls
+    return columns
 
 
 _PAIR_ORDER = (C.VERDICT, C.SHARE_MET, "unknown_count", "n_criteria", "margin_min", "margin_mean",
