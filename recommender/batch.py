@@ -242,8 +242,8 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
                  workers: int | None = None) -> dict[str, Any]:
     """Match a whole registry file; returns the summary (also written beside the output).
 
-    ``workers`` processes validate and match chunks in parallel (default: 2 on a multi-core
-    machine when the registry has more than one chunk, else 1, in-process). The main process
+    ``workers`` processes validate and match chunks in parallel (default 1: in-process; 2
+    spawned processes on two cores are faster but hold two chunks in memory). The main process
     reads the chunks, drops ids seen in earlier chunks and writes the parts in chunk order,
     so the output does not depend on ``workers``.
     """

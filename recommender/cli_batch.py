@@ -88,6 +88,8 @@ def register(app: typer.Typer) -> None:
         chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1)] = 100_000,
         allow_unknown_columns: Annotated[bool, typer.Option("--allow-unknown-columns")] = False,
         quiet: Annotated[bool, typer.Option("--quiet")] = False,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="local engine: processes matching "
+                                             "chunks in parallel (each holds a chunk in memory)")] = 1,
         stop_after_chunks: Annotated[Optional[int], typer.Option("--stop-after-chunks", hidden=True)] = None,
     ) -> None:
         """Match a whole registry; every row ends in the output or the rejects file."""
@@ -114,7 +116,7 @@ def register(app: typer.Typer) -> None:
                 summary = run_registry(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
                                        rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, resume=resume,
                                        allow_unknown_columns=allow_unknown_columns, progress=progress,
-                                       stop_after_chunks=stop_after_chunks)
+                                       stop_after_chunks=stop_after_chunks, workers=workers)
         except InterruptedError as err:
             typer.echo(f"interrupted: {err}", err=True)
             raise typer.Exit(code=3) from None

@@ -35,8 +35,8 @@ from recommender.matching import benefit_matrix
 from recommender.pairs_table import leaf_margins, pair_table
 from recommender.ranking_rules import Scores, order
 
-BLOCK_PAIRS = 100_000
-"""Pairs whose features are built at a time (bounds the float matrix to about 60 MB)."""
+BLOCK_PAIRS = 50_000
+"""Pairs whose features are built at a time (bounds the float matrix to about 30 MB)."""
 INELIGIBLE_SCORE = -1000.0
 """Score of an ineligible pair (below any LambdaRank score the model produces in practice)."""
 RankBy = Literal["relevance", "expected_value"]
@@ -147,6 +147,11 @@ class LearnedRanker:
         if compiled is not None:
             return self._artifact.approval.calibrator_(compiled.predict(X))
         return self._artifact.approval.predict_proba(X)
+
+    def compile_trees(self) -> bool:
+        """Compile (or load from ``compiled_dir``) both boosters now rather than on the first
+        large batch; False when no ``compiled_dir`` is configured."""
+        return all(self._compiled_model(which) is not None for which in ("ranker", "approval"))
 
     def _compiled_model(self, which: str) -> Any:
         """The booster compiled to native code (raw scores), or None when not configured."""

@@ -31,3 +31,17 @@ def test_two_workers_equal_one(catalog, ref, tmp_path) -> None:
     dup = rejects[rejects["reason"] == "duplicate firm_id (an earlier row has it)"]
     assert len(dup) == 4          # the planted duplicate of row 1 plus the three repeated rows
     assert json.loads((tmp_path / "two.summary.json").read_text())["reconciles"] is True
+
+
+def test_learned_ranker_in_worker_processes_equals_one_process(catalog, ref, tmp_path) -> None:
+    from recommender.learned_ranker import LearnedRanker
+    from recommender.settings import Settings
+
+    ranker = LearnedRanker(Settings().resolved_model_dir(), catalog, compiled_dir=tmp_path / "compiled")
+    df, _ = _registry()
+    path = _write(df, tmp_path / "registry.csv")
+    one = _run(path, tmp_path, "one", catalog, ref, workers=1, ranker=ranker)
+    two = _run(path, tmp_path, "two", catalog, ref, workers=2, ranker=ranker)   # ranker pickled to workers
+    assert one == two and one[2]["run_model"].startswith("ltr-")
+    out = pd.read_parquet(tmp_path / "one.parquet")
+    assert out["approval_probability"].notna().any() and out["score"].notna().any()
