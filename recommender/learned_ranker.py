@@ -169,14 +169,16 @@ class LearnedRanker:
         """LambdaRank score per (firm, policy); the calibrated approval probability too.
 
         Features are built in blocks of :data:`BLOCK_PAIRS` pairs, so memory stays bounded
-        for a large batch. With ``rank_by="relevance"`` the probability is computed only for
-        the pairs a caller asks for (:meth:`Scores.probability_at`): the matches shown,
-        not every candidate.
+        for a large batch. With ``rank_by="relevance"`` and a large batch the probability is
+        computed only for the pairs a caller asks for (:meth:`Scores.probability_at`): the
+        matches shown, not every candidate.
         """
         n, n_pol = elig.frame.n, len(elig.outcomes)
         score = np.full((n, n_pol), INELIGIBLE_SCORE)
         table = self._table(elig)
-        full_prob = self.rank_by == "expected_value"
+        # The probability of every candidate when the order needs it, or when the batch is
+        # small enough that one more prediction costs less than building features twice.
+        full_prob = self.rank_by == "expected_value" or len(table) < SMALL_PREDICT
         prob = np.zeros((n, n_pol)) if full_prob else None
         for start in range(0, len(table), BLOCK_PAIRS):
             part = table.take(np.arange(start, min(start + BLOCK_PAIRS, len(table))))

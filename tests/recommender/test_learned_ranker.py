@@ -73,8 +73,13 @@ def test_cold_start_and_ineligible_pairs(setup) -> None:  # type: ignore[no-unty
         assert np.all(np.diff(ranked.astype(int), axis=1) <= 0)
 
 
-def test_probability_on_demand_equals_full_matrix(setup) -> None:  # type: ignore[no-untyped-def]
+def test_probability_on_demand_equals_full_matrix(setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import recommender.learned_ranker as lr
     d, full, _, ref, profiles, _ = setup
+    small = LearnedRanker(d, full, check_catalog=False)
+    elig0 = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
+    assert small.score(elig0, np.zeros(elig0.verdict_matrix().shape)).approval_probability is not None
+    monkeypatch.setattr(lr, "SMALL_PREDICT", 0)                  # a "large" batch: on demand
     elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
     low, high = benefit_matrix(elig)
     point = (low + high) / 2
