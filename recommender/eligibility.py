@@ -96,18 +96,35 @@ def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame, as
     return Eligibility(frame, outcomes)
 
 
-def _support(node: Criterion, nodes: dict[str, np.ndarray], row: int) -> list[Criterion]:
-    """Leaves that carry the node's outcome: every child of an all, the deciding route of an any."""
-    if not node.children():
-        return [node]
-    outcome = nodes[node.path][row]
-    kids = list(node.children())
-    if node.kind == "any":
-        same = [k for k in kids if nodes[k.path][row] == outcome]
-        kids = same[:1] if outcome == ts.MET else same
-    elif node.kind == "all" and outcome == ts.NOT_MET:
-        kids = [k for k in kids if nodes[k.path][row] == ts.NOT_MET]
-    return [leaf for k in kids for leaf in _support(k, nodes, row)]
+def _support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.ndarray]:
+    """Per leaf path, the firms for which the leaf carries the policy's outcome: every child
+    of an ``all`` (only the failing ones when it fails), the deciding route of an ``any`` (the
+    first met child when it is met, else every child with its outcome). Whole frame at once,
+    memoised: explaining a firm then reads one bit per leaf."""
+    def compute() -> dict[str, np.ndarray]:
+        nodes, out = outcome.nodes, {}
+
+        def walk(node: Criterion, mask: np.ndarray) -> None:
+            kids = node.children()
+            if not kids:
+                out[node.path] = mask
+                return
+            code = nodes[node.path]
+            taken = np.zeros(frame.n, dtype=bool)
+            for kid in kids:
+                if node.kind == "any":
+                    same = nodes[kid.path] == code
+                    take = same & ~taken
+                    taken |= same & (code == ts.MET)
+                elif node.kind == "all":
+                    take = (code != ts.NOT_MET) | (nodes[kid.path] == ts.NOT_MET)
+                else:
+                    take = np.ones(frame.n, dtype=bool)
+                walk(kid, mask & take)
+
+        walk(outcome.policy.criteria, np.ones(frame.n, dtype=bool))
+        return out
+    return frame.memo(("support", outcome.policy.id), compute)  # type: ignore[no-any-return]
 
 
 _LABELS: dict[int, str] = {}
@@ -158,7 +175,8 @@ def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str,
             "clause": leaf.clause,
             "kind": leaf.kind,
         })
-    support = _support(policy.criteria, nodes, row)
+    masks = _support_masks(outcome, frame)
+    support = [leaf for leaf in outcome.leaves() if masks[leaf.path][row]]
     missing = sorted({src for leaf in support if nodes[leaf.path][row] == ts.UNKNOWN
                       and not isinstance(leaf, Declaration)
                       for f in leaf.fields() for src in source_fields(f)
