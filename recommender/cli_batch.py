@@ -1,4 +1,8 @@
-"""CLI commands over many firms: ``screen``, ``match-registry`` and ``find-firms`` (SPEC §6)."""
+"""CLI commands over many firms: ``screen``, ``match-registry`` and ``find-firms`` (SPEC §6).
+
+The bulk machinery (Arrow, the spreadsheet reader, worker pools) is imported inside the
+commands that use it: ``recommender match`` on a few firms should not pay for it at start-up.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,17 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 
-from recommender.batch import run_registry
 from recommender.cli_common import AsOf, fail, load_domain, load_ranker, parse_as_of
 from recommender.errors import RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
-from recommender.registry_io import SUPPORTED_SUFFIXES, read_registry
 from recommender.screening import screen_frame
 from recommender.settings import Settings
 
 
 def _load_applicants(path: Path, ref):  # type: ignore[no-untyped-def]
     """JSON/JSON Lines (strict: a bad record stops the run) or a registry file (bad rows rejected)."""
+    from recommender.registry_io import SUPPORTED_SUFFIXES, read_registry
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
         valid, rejects = read_registry(path, ref)
         return valid.drop(columns="_row"), rejects
@@ -113,6 +116,7 @@ def register(app: typer.Typer) -> None:
                                             rejects=rejects, top_k=top_k, chunk_rows=chunk_rows,
                                             scheduler=scheduler, allow_unknown_columns=allow_unknown_columns)
             else:
+                from recommender.batch import run_registry
                 summary = run_registry(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
                                        rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, resume=resume,
                                        allow_unknown_columns=allow_unknown_columns, progress=progress,
@@ -138,6 +142,7 @@ def register(app: typer.Typer) -> None:
         try:
             ref, catalog = load_domain(settings)
             pol = catalog.get(policy)
+            from recommender.registry_io import read_registry
             valid, rejects = read_registry(Path(registry), ref)
             rows = screen_frame(valid.drop(columns="_row"), pol, day, ref, keep=("eligible", "undetermined"))
         except RecommenderError as err:
