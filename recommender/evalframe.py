@@ -49,6 +49,12 @@ class EvalFrame:
                           pd.DataFrame({k: pd.Series(v, index=out.index, dtype=_DF_DTYPES.get(k, v.dtype))
                                         for k, v in extra.items()})], axis=1)
 
+    @cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Every profile column as a numpy array, taken in one call: per-column ``df[name]``
+        costs tens of microseconds, which is most of a one-firm evaluation."""
+        return column_arrays(self.profiles)
+
     def _derived_column(self, name: str) -> np.ndarray:
         if name in _CATEGORY_FACTS:
             idx, labels = dv.category_fact(self, name)
@@ -76,9 +82,21 @@ class EvalFrame:
         if name in _NUMERIC_FACTS:
             values = dv.numeric_fact(self, name)
         else:
-            values = self.profiles[name].to_numpy(dtype="float64", na_value=np.nan)
+            values = self._columns[name]
+            if values.dtype != np.float64:
+                values = self.profiles[name].to_numpy(dtype="float64", na_value=np.nan)
         self._num[name] = values
         return values
+
+    def unknown(self, name: str, *, dates: bool = False) -> np.ndarray:
+        """int8 1 where the column (``num``, or ``days`` with ``dates``) is unknown, else 0."""
+        key = ("unknown", name, dates)
+        try:
+            return self._memo[key]  # type: ignore[return-value]
+        except KeyError:
+            values = self.days(name) if dates else self.num(name)
+            out = self._memo[key] = np.isnan(values).view(np.int8)
+            return out
 
     def factorized(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, uniques)`` of a string column; code -1 where unknown."""
@@ -93,15 +111,23 @@ class EvalFrame:
             remap[present] = np.arange(len(present))
             self._fact[name] = (remap[idx], np.array([labels[i] for i in present], dtype=object))
         else:
-            codes, uniques = pd.factorize(self.profiles[name], use_na_sentinel=True)
+            column = self._columns[name]
+            codes, uniques = pd.factorize(column if column.dtype == object else self.profiles[name],
+                                          use_na_sentinel=True)
             self._fact[name] = (codes, np.asarray(uniques, dtype=object))
         return self._fact[name]
 
     def days(self, name: str) -> np.ndarray:
         """A date column as float day numbers since 1970-01-01; NaN where unknown."""
         if name not in self._days:
-            col = self.profiles[name]
-            days = (col - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype="float64", na_value=np.nan)
+            column = self._columns[name]
+            if column.dtype == np.dtype("datetime64[ns]"):
+                # whole days since the epoch, rounded down as Timedelta.days is
+                days = (column.view(np.int64) // _NS_PER_DAY).astype("float64")
+                days[np.isnat(column)] = np.nan
+            else:
+                col = self.profiles[name]
+                days = (col - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype="float64", na_value=np.nan)
             self._days[name] = days
         return self._days[name]
 
@@ -114,6 +140,26 @@ class EvalFrame:
                 values = self.profiles[name].tolist()
             self._py[name] = [_plain(v) for v in values]
         return self._py[name][row]
+
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def column_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``{column: numpy array}`` of a frame in one pass over its blocks where pandas allows it
+    (``_mgr.column_arrays``), else column by column; extension columns come back as numpy
+    object arrays either way only through the slow path (callers check the dtype)."""
+    names = list(df.columns)
+    if len(set(names)) == len(names):
+        try:
+            arrays = df._mgr.column_arrays
+        except AttributeError:
+            arrays = None
+        if arrays is not None and len(arrays) == len(names):
+            return {name: a if isinstance(a, np.ndarray) else np.asarray(df[name], dtype=object)
+                    for name, a in zip(names, arrays)}
+    return {name: df[name].to_numpy() if not isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype)
+            else df[name].to_numpy(dtype=object) for name in names}
 
 
 def _plain(v: object) -> object:
