@@ -1,0 +1,52 @@
+"""A typed profile frame straight from an Arrow table whose columns already hold profile types
+(a registry Parquet file written by this project, or one checked upstream). No validation:
+numbers and flags become float64 (NaN unknown), dates datetime64[ns], text is trimmed with a
+blank read as unknown (``None``), as :func:`recommender.registry_io.validate_chunk` reads
+blanks; on valid data the two frames are equal (a test holds them so). Text columns are
+dictionary-encoded first, so a million rows of a few hundred distinct codes cost a few hundred
+Python strings, not a million.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recommender.fields import PROFILE_KINDS
+
+_TIMESTAMP_NS = pa.timestamp("ns")
+
+
+def _text(column: pa.ChunkedArray) -> np.ndarray:
+    """Object array of trimmed str, None where null or blank."""
+    encoded = column.combine_chunks().dictionary_encode() if column.num_chunks != 1 else \
+        column.chunk(0).dictionary_encode()
+    words = np.array([w.strip() or None for w in encoded.dictionary.to_pylist()] + [None], dtype=object)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return words[codes]
+
+
+def profile_frame(table: pa.Table) -> pd.DataFrame:
+    """Every profile column of ``table`` in its canonical dtype; a column the table lacks is
+    all unknown. Columns that are not profile fields are left out."""
+    n = table.num_rows
+    out: dict[str, pd.Series] = {}
+    for name, kind in PROFILE_KINDS.items():
+        if name not in table.column_names:
+            values: np.ndarray = np.full(n, np.nan) if kind in ("number", "bool") else \
+                np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]") if kind == "date" else \
+                np.full(n, None, dtype=object)
+        else:
+            col = table.column(name)
+            if kind in ("number", "bool"):
+                values = pc.cast(col, pa.float64()).to_numpy()          # nulls become NaN
+            elif kind == "date":
+                values = pc.cast(col, _TIMESTAMP_NS).to_numpy()         # nulls become NaT
+            elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+                values = _text(col)
+            else:
+                values = col.to_pandas().astype(object).where(lambda s: s.notna(), None).to_numpy()
+        out[name] = pd.Series(values, dtype=values.dtype, copy=False)
+    return pd.DataFrame(out, copy=False)     # no consolidation into 2-D blocks: no copy
