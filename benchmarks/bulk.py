@@ -201,7 +201,9 @@ def _ours_chunk(path: str, groups: list[int]) -> np.ndarray:
     from recommender.eligibility import evaluate_catalog
     policies, ref = _CTX["policies"], _CTX["ref"]
     table = pq.ParquetFile(path).read_row_groups(groups, columns=_needed_columns(policies))
-    return evaluate_catalog(policies, profile_frame(table), AS_OF, ref).verdict_matrix()
+    codes: dict[str, Any] = {}
+    frame = profile_frame(table, codes)
+    return evaluate_catalog(policies, frame, AS_OF, ref, factorized=codes).verdict_matrix()
 
 
 def _ours_validated_chunk(path: str, groups: list[int]) -> np.ndarray:

@@ -19,18 +19,32 @@ from recommender.fields import PROFILE_KINDS
 _TIMESTAMP_NS = pa.timestamp("ns")
 
 
-def _text(column: pa.ChunkedArray) -> np.ndarray:
-    """Object array of trimmed str, None where null or blank."""
+Factorized = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _text(column: pa.ChunkedArray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Object array of trimmed str (None where null or blank), and its factorisation
+    ``(codes, distinct values)`` with code -1 where None."""
     encoded = column.combine_chunks().dictionary_encode() if column.num_chunks != 1 else \
         column.chunk(0).dictionary_encode()
-    words = np.array([w.strip() or None for w in encoded.dictionary.to_pylist()] + [None], dtype=object)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    return words[codes]
+    words = [w.strip() or None for w in encoded.dictionary.to_pylist()]
+    distinct = list(dict.fromkeys(w for w in words if w is not None))   # trimming may merge some
+    index = {w: i for i, w in enumerate(distinct)}
+    remap = np.array([-1 if w is None else index[w] for w in words] + [-1], dtype=np.intp)
+    raw = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    codes = remap[raw]
+    uniques = np.array(distinct, dtype=object)
+    return np.append(uniques, None)[codes], (codes, uniques)
 
 
-def profile_frame(table: pa.Table) -> pd.DataFrame:
+def profile_frame(table: pa.Table, factorized: Factorized | None = None) -> pd.DataFrame:
     """Every profile column of ``table`` in its canonical dtype; a column the table lacks is
-    all unknown. Columns that are not profile fields are left out."""
+    all unknown. Columns that are not profile fields are left out.
+
+    With ``factorized`` (a dict), the text columns' ``(codes, uniques)`` are put there as
+    :meth:`recommender.evalframe.EvalFrame.factorized` returns them (Arrow's dictionary
+    encoding, reused): pass it on to ``evaluate_catalog`` so that they are not hashed again.
+    """
     n = table.num_rows
     out: dict[str, pd.Series] = {}
     for name, kind in PROFILE_KINDS.items():
@@ -45,7 +59,9 @@ def profile_frame(table: pa.Table) -> pd.DataFrame:
             elif kind == "date":
                 values = pc.cast(col, _TIMESTAMP_NS).to_numpy()         # nulls become NaT
             elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-                values = _text(col)
+                values, codes = _text(col)
+                if factorized is not None:
+                    factorized[name] = codes
             else:
                 values = col.to_pandas().astype(object).where(lambda s: s.notna(), None).to_numpy()
         out[name] = pd.Series(values, dtype=values.dtype, copy=False)

@@ -80,9 +80,11 @@ def _region_check(policy: Policy, frame: EvalFrame) -> np.ndarray:
 
 
 def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame, as_of: dt.date,
-                     ref: ReferenceTables) -> Eligibility:
-    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame)."""
-    frame = EvalFrame(profiles, as_of, ref)
+                     ref: ReferenceTables, *,
+                     factorized: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Eligibility:
+    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame);
+    ``factorized`` as for :class:`~recommender.evalframe.EvalFrame`."""
+    frame = EvalFrame(profiles, as_of, ref, factorized=factorized)
     outcomes = {}
     for policy in catalog:
         nodes: dict[str, np.ndarray] = {}

@@ -28,13 +28,17 @@ _DF_DTYPES: dict[str, object] = {"industry_group": object, "size_class": None}
 class EvalFrame:
     """Firms to evaluate (``n`` rows) as of one date."""
 
-    def __init__(self, profiles: pd.DataFrame, as_of: dt.date, ref: ReferenceTables) -> None:
+    def __init__(self, profiles: pd.DataFrame, as_of: dt.date, ref: ReferenceTables, *,
+                 factorized: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """``factorized``: ``(codes, uniques)`` already known for some text columns of
+        ``profiles`` (e.g. from :func:`recommender.arrow_profiles.profile_frame`), taken as
+        :meth:`factorized` would compute them: codes -1 where unknown, uniques distinct."""
         self.as_of = as_of
         self.ref = ref
         self.profiles = profiles
         self.n = len(profiles)
         self._num: dict[str, np.ndarray] = {}
-        self._fact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._fact: dict[str, tuple[np.ndarray, np.ndarray]] = dict(factorized or {})
         self._days: dict[str, np.ndarray] = {}
         self._memo: dict[object, object] = {}
         self._py: dict[str, list[object]] = {}

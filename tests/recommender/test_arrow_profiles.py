@@ -33,10 +33,20 @@ def test_profile_frame_equals_validated_frame(ref, catalog) -> None:
                               ).chunks]))
     two = pa.concat_tables([padded.slice(0, 700), padded.slice(700)])
     pd.testing.assert_frame_equal(profile_frame(two), valid, check_exact=True)
+    codes: dict = {}
+    got = profile_frame(two, codes)
+    assert set(codes) == {"region_code", "industry_code", "ownership", "certifications", "tax_credit_rating",
+                          "firm_id", "name", "credit_code", "business_scope"}
+    for name, (c, uniques) in codes.items():     # the factorisation EvalFrame would compute
+        assert len(set(uniques)) == len(uniques) and None not in set(uniques)
+        assert [None if k < 0 else uniques[k] for k in c] == list(got[name]), name
     as_of = dt.date(2022, 6, 30)
-    a = evaluate_catalog(catalog, got, as_of, ref).verdict_matrix()
-    b = evaluate_catalog(catalog, chunk.valid, as_of, ref).verdict_matrix()
-    np.testing.assert_array_equal(a, b)
+    a = evaluate_catalog(catalog, got, as_of, ref, factorized=codes)
+    b = evaluate_catalog(catalog, chunk.valid, as_of, ref)
+    np.testing.assert_array_equal(a.verdict_matrix(), b.verdict_matrix())
+    for pid, o in a.outcomes.items():
+        for path, values in o.nodes.items():
+            np.testing.assert_array_equal(values, b.outcomes[pid].nodes[path], err_msg=f"{pid} {path}")
 
 
 def test_missing_columns_are_unknown(ref) -> None:
