@@ -22,19 +22,40 @@ _TIMESTAMP_NS = pa.timestamp("ns")
 Factorized = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
+def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """``(indices, dictionary)`` of a text column, index -1 where null; a column read as
+    dictionary (``read_dictionary``: Parquet's own encoding) is taken as it is."""
+    if pa.types.is_dictionary(column.type):
+        chunks = column.unify_dictionaries().chunks if column.num_chunks > 1 else column.chunks
+        if not chunks:
+            return np.empty(0, dtype=np.intp), []
+        indices = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in chunks]
+        return np.concatenate(indices).astype(np.intp, copy=False), chunks[0].dictionary.to_pylist()
+    encoded = column.combine_chunks().dictionary_encode() if column.num_chunks != 1 else \
+        column.chunk(0).dictionary_encode()
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    return indices, encoded.dictionary.to_pylist()
+
+
 def _text(column: pa.ChunkedArray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Object array of trimmed str (None where null or blank), and its factorisation
     ``(codes, distinct values)`` with code -1 where None."""
-    encoded = column.combine_chunks().dictionary_encode() if column.num_chunks != 1 else \
-        column.chunk(0).dictionary_encode()
-    words = [w.strip() or None for w in encoded.dictionary.to_pylist()]
+    raw, dictionary = _dictionary(column)
+    used = np.bincount(raw[raw >= 0], minlength=len(dictionary)) > 0
+    words = [w.strip() or None if u else None for w, u in zip(dictionary, used)]
     distinct = list(dict.fromkeys(w for w in words if w is not None))   # trimming may merge some
     index = {w: i for i, w in enumerate(distinct)}
     remap = np.array([-1 if w is None else index[w] for w in words] + [-1], dtype=np.intp)
-    raw = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
     codes = remap[raw]
     uniques = np.array(distinct, dtype=object)
     return np.append(uniques, None)[codes], (codes, uniques)
+
+
+def is_text(type_: pa.DataType) -> bool:
+    """A string column, or one read as a dictionary of strings."""
+    if pa.types.is_dictionary(type_):
+        type_ = type_.value_type
+    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
 
 
 def profile_frame(table: pa.Table, factorized: Factorized | None = None) -> pd.DataFrame:
@@ -58,7 +79,7 @@ def profile_frame(table: pa.Table, factorized: Factorized | None = None) -> pd.D
                 values = pc.cast(col, pa.float64()).to_numpy()          # nulls become NaN
             elif kind == "date":
                 values = pc.cast(col, _TIMESTAMP_NS).to_numpy()         # nulls become NaT
-            elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            elif is_text(col.type):
                 values, codes = _text(col)
                 if factorized is not None:
                     factorized[name] = codes

@@ -78,9 +78,9 @@ class Indicator:
         # wins, an unknown value spans every band's points (computed per code, once).
         values = frame.num(self.field or "")
         k = len(self.bands)
-        code = np.isnan(values).view(np.uint8) << k
-        for j, band in enumerate(self.bands):
-            code |= band.hit(values).view(np.uint8) << j
+        code = np.isnan(values).view(np.uint8) * np.uint8(1 << k)     # (multiplies: numpy's
+        for j, band in enumerate(self.bands):                         # shifts are slow)
+            code |= band.hit(values).view(np.uint8) * np.uint8(1 << j)
         low, high = self._band_table
         return low[code], high[code]
 
@@ -139,12 +139,33 @@ class Block:
     cap: float | None = None
     minimum: float | None = None
 
+    @cached_property
+    def whole_points(self) -> bool:
+        """Every point value (and the cap) is a whole number: sums are then exact in any order."""
+        def values(ind: Indicator) -> list[float]:
+            out = [ind.max_points, ind.otherwise, *(b.points for b in ind.bands), *(p for _, p in ind.rules)]
+            return out + [v for sub in ind.best_of for v in values(sub)]
+        return all(float(v).is_integer() for ind in self.indicators for v in values(ind)) and \
+            (self.cap is None or float(self.cap).is_integer())
+
     def points(self, frame: EvalFrame) -> Interval:
-        low, high = np.zeros(frame.n), np.zeros(frame.n)
-        for ind in self.indicators:
-            lo, hi = indicator_points(ind, frame)
-            low += lo
-            high += hi
+        if self.whole_points:
+            # Constant indicators (unobservable: [0, max]) are added as numbers, not arrays.
+            const_hi = sum(ind.max_points for ind in self.indicators if ind.unobservable)
+            parts = [indicator_points(ind, frame) for ind in self.indicators if not ind.unobservable]
+            if parts:
+                low, high = parts[0][0] + 0.0, parts[0][1] + float(const_hi)
+                for lo, hi in parts[1:]:
+                    low += lo
+                    high += hi
+            else:
+                low, high = np.zeros(frame.n), np.full(frame.n, float(const_hi))
+        else:
+            low, high = np.zeros(frame.n), np.zeros(frame.n)
+            for ind in self.indicators:
+                lo, hi = indicator_points(ind, frame)
+                low += lo
+                high += hi
         if self.cap is not None:
             low, high = np.minimum(low, self.cap), np.minimum(high, self.cap)
         return low, high
@@ -181,6 +202,13 @@ class Score(Criterion):
 
     def _totals(self, frame: EvalFrame) -> tuple[Interval, dict[str, Interval]]:
         per_block = {b.id: b.points(frame) for b in self.blocks}
+        if all(b.whole_points for b in self.blocks) and len(per_block) > 1:
+            parts = list(per_block.values())
+            low, high = parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]
+            for lo, hi in parts[2:]:
+                low += lo
+                high += hi
+            return (low, high), per_block
         low = np.sum([v[0] for v in per_block.values()], axis=0)
         high = np.sum([v[1] for v in per_block.values()], axis=0)
         return (low, high), per_block

@@ -49,6 +49,23 @@ def test_profile_frame_equals_validated_frame(ref, catalog) -> None:
             np.testing.assert_array_equal(values, b.outcomes[pid].nodes[path], err_msg=f"{pid} {path}")
 
 
+def test_dictionary_columns_read_the_same(ref, tmp_path) -> None:
+    import pyarrow.parquet as pq
+    table = _table(3000, seed=5)
+    path = tmp_path / "r.parquet"
+    pq.write_table(table, path, row_group_size=1000)
+    text = ["region_code", "industry_code", "certifications", "tax_credit_rating", "ownership"]
+    as_dict = pq.ParquetFile(path, read_dictionary=text).read()
+    assert pa.types.is_dictionary(as_dict["industry_code"].type) and as_dict["industry_code"].num_chunks == 3
+    codes: dict = {}
+    got = profile_frame(as_dict, codes)
+    pd.testing.assert_frame_equal(got, profile_frame(table), check_exact=True)
+    for name in text:
+        c, uniques = codes[name]
+        assert len(set(uniques)) == len(uniques) and set(uniques) == set(got[name].dropna())
+        assert [None if k < 0 else uniques[k] for k in c] == list(got[name]), name
+
+
 def test_missing_columns_are_unknown(ref) -> None:
     table = _table(50).select(["firm_id", "industry_code", "employees"])
     frame = profile_frame(table)
