@@ -108,9 +108,8 @@ def size_codes(frame: EvalFrame, groups: np.ndarray) -> np.ndarray:
         for sym, v in values.items():
             bound = table.bounds[tier][sym][groups]
             used = ~np.isnan(bound)
-            with np.errstate(invalid="ignore"):
-                part = ts.from_bool(np.where(used & known[sym], v >= np.nan_to_num(bound), True),
-                                    known[sym] | ~used)
+            with np.errstate(invalid="ignore"):   # where used and known, bound is a number
+                part = ts.from_bool(np.where(used & known[sym], v >= bound, True), known[sym] | ~used)
             parts.append(part)
         t = ts.all_of(parts, n)
         out[undecided & (t == ts.MET)] = k

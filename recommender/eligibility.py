@@ -70,12 +70,18 @@ class Eligibility:
         return np.stack([o.verdict for o in self.outcomes.values()], axis=1)
 
 
+_REGION_CHECKS: dict[tuple[str, ...], Membership] = {}
+
+
 def _region_check(policy: Policy, frame: EvalFrame) -> np.ndarray:
     prefixes = policy.header.region_prefixes
     if not prefixes:
         return np.full(frame.n, ts.MET, dtype=np.int8)
-    check = Membership(id=REGION, label_zh="", label_en="", clause="", path=REGION,
-                       field="region_code", values=prefixes, prefix=True)
+    check = _REGION_CHECKS.get(prefixes)
+    if check is None:     # one node per prefix list, built once: it keeps its per-code decisions
+        check = _REGION_CHECKS.setdefault(prefixes, Membership(
+            id=REGION, label_zh="", label_en="", clause="", path=REGION,
+            field="region_code", values=prefixes, prefix=True))
     return check.evaluate(frame)
 
 
