@@ -183,13 +183,15 @@ def best(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
 
 
 # What each eligibility timing includes (printed with the figures):
-#   ours    Parquet read of the columns the policies need (pyarrow), cast to the typed profile
-#           frame (recommender.arrow_profiles: numbers/bools -> float64, dates -> datetime64,
-#           text -> trimmed str/None), derived facts, every criterion, verdict matrix; the
-#           10 row groups (100k firms each) on 2 threads (pool start-up included).
-#   Polars  scan_parquet (projection pushdown: the same columns), casts/trim, derived facts,
-#           verdict expressions, collect; 2 threads.
-#   DuckDB  read_parquet, casts/trim, derived facts, verdict CASEs, fetchnumpy; 2 threads.
+#   ours    Parquet read of the columns the policies need (pyarrow; text columns as Parquet's
+#           dictionaries), cast to the typed profile frame (recommender.arrow_profiles:
+#           numbers/bools -> float64, dates -> datetime64, text -> trimmed str/None), derived
+#           facts, every criterion, verdict matrix; the 10 row groups (100k firms each) on 2
+#           threads (pool start-up included).
+#   Polars  building the expressions from the parsed catalog, scan_parquet (projection
+#           pushdown: the same columns), casts/trim, derived facts, verdicts, collect; 2 threads.
+#   DuckDB  building the SQL, read_parquet, casts/trim, derived facts, verdict CASEs,
+#           fetchnumpy; 2 threads.
 # Not in any timing: loading/parsing the catalog and the reference tables (all three get the
 # parsed policies), and for the peers nothing else is left out. Our registry *validation*
 # (recommender.registry_io.validate_chunk: every column's rules, rejects) has no peer
