@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -110,13 +111,37 @@ class Criterion:
     kind: ClassVar[str] = "criterion"
 
     def evaluate(self, frame: EvalFrame, sink: Sink | None = None) -> Outcomes:
-        out = self._evaluate(frame, sink)
+        """Outcomes over the frame (read-only; recorded under ``path`` in ``sink``, with every
+        descendant's). Nodes that test the same thing, in this policy or any other, are
+        computed once per frame: the result is kept in the frame's memo under the node's
+        :attr:`memo_key`."""
+        memo = frame._memo
+        key = self.memo_key
+        out = memo.get(key)
+        if out is None:
+            out = self._evaluate(frame, sink)
+            out.flags.writeable = False
+            memo[key] = out
+        elif sink is not None:
+            for c in self.children():
+                c.evaluate(frame, sink)
         if sink is not None:
             sink[self.path] = out
         return out
 
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         raise NotImplementedError
+
+    def shape(self) -> object:
+        """What the node tests, as a hashable value: equal shapes give equal outcomes on any
+        frame (ids, labels, clauses and paths left out). The default is the node itself."""
+        return self
+
+    @cached_property
+    def memo_key(self) -> tuple[str, int]:
+        """Frame-memo key shared by every node of the same :meth:`shape` (the first such node
+        stands for them all; it is kept, so its ``id`` stays unique)."""
+        return ("outcome", id(_CANONICAL.setdefault(self.shape(), self)))
 
     def children(self) -> tuple[Criterion, ...]:
         return ()
@@ -147,6 +172,9 @@ class Criterion:
         return None
 
 
+_CANONICAL: dict[object, Criterion] = {}
+
+
 # --------------------------------------------------------------------------- leaves
 
 
@@ -167,15 +195,20 @@ class Compare(Criterion):
     def _values(self, frame: EvalFrame) -> np.ndarray:
         return frame.days(self.field) if self.field_kind == "date" else frame.num(self.field)
 
+    def shape(self) -> object:
+        return ("compare", self.field, self.op, self.value, self.field_kind)
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         required = self._required(frame)
         if required is None:  # no dated value in force on as_of: the rule does not exist yet
             return np.full(frame.n, ts.NOT_MET, dtype=np.int8)
         values = self._values(frame)
-        known = ~np.isnan(values)
+        unknown = frame.unknown(self.field, dates=self.field_kind == "date")
         with np.errstate(invalid="ignore"):
             hit = OPS[self.op](values, required)
-        return ts.from_bool(hit, known)
+        if self.op == "!=":                      # NaN != x is true: unknown must not count
+            hit &= unknown == 0
+        return ts.from_hit(hit, unknown)
 
     def fields(self) -> set[str]:
         return {self.field}
@@ -237,26 +270,47 @@ class Membership(Criterion):
     prefix: bool = False
     kind: ClassVar[str] = "membership"
 
+    def shape(self) -> object:
+        return ("in", self.field, self.values, self.negate, self.prefix)
+
     def _covers(self, code: str) -> bool:
         return any(code.startswith(v) for v in self.values)
 
+    def _decide(self, code: str, frame: EvalFrame) -> int:
+        """The outcome for one distinct code (before negation)."""
+        if self.prefix:
+            if self._covers(code):
+                return ts.MET
+            if any(v.startswith(code) for v in self.values):
+                # The firm's code is coarser than a listed one: met only when every finer
+                # code under it is listed (section K = division K70), else unknown.
+                leaves = frame.memo(("leaf_codes", code), lambda: _leaf_codes(frame, code)) \
+                    if self.field == "industry_code" else []
+                return ts.MET if leaves and all(self._covers(c) for c in leaves) else ts.UNKNOWN
+            return ts.NOT_MET
+        return ts.MET if code in self.values else ts.NOT_MET
+
+    @cached_property
+    def _decided(self) -> dict[int, tuple[object, dict[str, int]]]:
+        return {}
+
     def _lookup(self, uniques: np.ndarray, frame: EvalFrame) -> np.ndarray:
+        # Per distinct code, decided once per reference tables and kept on the node: codes
+        # are validated against a finite table, so this stays small.
+        ref = frame.ref
+        held = self._decided.get(id(ref))
+        if held is None or held[0] is not ref:
+            held = self._decided[id(ref)] = (ref, {})
+        seen = held[1]
         out = np.empty(len(uniques), dtype=np.int8)
         for i, u in enumerate(uniques):
             code = str(u)
-            if self.prefix:
-                if self._covers(code):
-                    out[i] = ts.MET
-                elif any(v.startswith(code) for v in self.values):
-                    # The firm's code is coarser than a listed one: met only when every finer
-                    # code under it is listed (section K = division K70), else unknown.
-                    leaves = frame.memo(("leaf_codes", code), lambda: _leaf_codes(frame, code)) \
-                        if self.field == "industry_code" else []
-                    out[i] = ts.MET if leaves and all(self._covers(c) for c in leaves) else ts.UNKNOWN
-                else:
-                    out[i] = ts.NOT_MET
-            else:
-                out[i] = ts.MET if code in self.values else ts.NOT_MET
+            v = seen.get(code)
+            if v is None:
+                v = self._decide(code, frame)
+                if len(seen) < 100_000:
+                    seen[code] = v
+            out[i] = v
         return ts.negate(out) if self.negate else out
 
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
@@ -288,11 +342,13 @@ class Holds(Criterion):
     def column(self) -> str:
         return f"cert_{self.cert}"
 
+    def shape(self) -> object:
+        return ("holds", self.cert, self.negate)
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         values = frame.num(self.column)
-        known = ~np.isnan(values)
         hit = values == 0.0 if self.negate else values == 1.0
-        return ts.from_bool(hit, known)
+        return ts.from_hit(hit, frame.unknown(self.column))
 
     def fields(self) -> set[str]:
         return {"certifications"}
@@ -356,6 +412,9 @@ class Tiered(Criterion):
             open_ &= ~hit
         return req
 
+    def shape(self) -> object:
+        return ("tiered", self.field, self.op, self.by, tuple((t.upto, t.below, t.value) for t in self.tiers))
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         values = frame.num(self.field)
         req = self.required_values(frame)
@@ -411,6 +470,9 @@ class Declaration(Criterion):
     assume: int = ts.UNKNOWN
     kind: ClassVar[str] = "declaration"
 
+    def shape(self) -> object:
+        return ("declare", self.assume)
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         return np.full(frame.n, self.assume, dtype=np.int8)
 
@@ -426,6 +488,9 @@ class AsOfWindow(Criterion):
     start: dt.date | None = None
     end: dt.date | None = None
     kind: ClassVar[str] = "as_of_window"
+
+    def shape(self) -> object:
+        return ("window", self.start, self.end)
 
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         inside = (self.start is None or self.start <= frame.as_of) and (
@@ -450,6 +515,9 @@ class AllOf(Criterion):
     def children(self) -> tuple[Criterion, ...]:
         return self.items
 
+    def shape(self) -> object:
+        return ("all", tuple(c.memo_key for c in self.items))
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         return ts.all_of([c.evaluate(frame, sink) for c in self.items], frame.n)
 
@@ -462,6 +530,9 @@ class AnyOf(Criterion):
     def children(self) -> tuple[Criterion, ...]:
         return self.items
 
+    def shape(self) -> object:
+        return ("any", tuple(c.memo_key for c in self.items))
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         return ts.any_of([c.evaluate(frame, sink) for c in self.items], frame.n)
 
@@ -473,6 +544,9 @@ class Not(Criterion):
 
     def children(self) -> tuple[Criterion, ...]:
         return (self.item,) if self.item is not None else ()
+
+    def shape(self) -> object:
+        return ("not", None if self.item is None else self.item.memo_key)
 
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         if self.item is None:

@@ -70,19 +70,27 @@ class Eligibility:
         return np.stack([o.verdict for o in self.outcomes.values()], axis=1)
 
 
+_REGION_CHECKS: dict[tuple[str, ...], Membership] = {}
+
+
 def _region_check(policy: Policy, frame: EvalFrame) -> np.ndarray:
     prefixes = policy.header.region_prefixes
     if not prefixes:
         return np.full(frame.n, ts.MET, dtype=np.int8)
-    check = Membership(id=REGION, label_zh="", label_en="", clause="", path=REGION,
-                       field="region_code", values=prefixes, prefix=True)
+    check = _REGION_CHECKS.get(prefixes)
+    if check is None:     # one node per prefix list, built once: it keeps its per-code decisions
+        check = _REGION_CHECKS.setdefault(prefixes, Membership(
+            id=REGION, label_zh="", label_en="", clause="", path=REGION,
+            field="region_code", values=prefixes, prefix=True))
     return check.evaluate(frame)
 
 
 def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame, as_of: dt.date,
-                     ref: ReferenceTables) -> Eligibility:
-    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame)."""
-    frame = EvalFrame(profiles, as_of, ref)
+                     ref: ReferenceTables, *,
+                     factorized: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Eligibility:
+    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame);
+    ``factorized`` as for :class:`~recommender.evalframe.EvalFrame`."""
+    frame = EvalFrame(profiles, as_of, ref, factorized=factorized)
     outcomes = {}
     for policy in catalog:
         nodes: dict[str, np.ndarray] = {}

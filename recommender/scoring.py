@@ -10,6 +10,7 @@ field can observe (expert judgements) score ``[0, max]``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -73,31 +74,57 @@ class Indicator:
         return self._rule_points(frame)
 
     def _band_points(self, frame: EvalFrame) -> Interval:
+        # One bit per band hit plus one for "unknown", then a lookup: the first band that hits
+        # wins, an unknown value spans every band's points (computed per code, once).
         values = frame.num(self.field or "")
-        unknown = np.isnan(values)
-        pts = np.full(frame.n, self.otherwise)
-        open_ = ~unknown
-        for band in self.bands:
-            hit = open_ & band.hit(values)
-            pts[hit] = band.points
-            open_ &= ~hit
+        k = len(self.bands)
+        code = np.isnan(values).view(np.uint8) * np.uint8(1 << k)     # (multiplies: numpy's
+        for j, band in enumerate(self.bands):                         # shifts are slow)
+            code |= band.hit(values).view(np.uint8) * np.uint8(1 << j)
+        low, high = self._band_table
+        return low[code], high[code]
+
+    @cached_property
+    def _band_table(self) -> Interval:
+        k = len(self.bands)
+        if k > 7:
+            raise ValueError(f"indicator {self.id}: at most 7 bands")
         all_pts = [b.points for b in self.bands] + [self.otherwise]
-        low, high = pts.copy(), pts.copy()
-        low[unknown], high[unknown] = min(all_pts), max(all_pts)
+        low, high = np.empty(1 << (k + 1)), np.empty(1 << (k + 1))
+        for code in range(1 << (k + 1)):
+            if code >> k:
+                low[code], high[code] = min(all_pts), max(all_pts)
+            else:
+                first = next((b.points for j, b in enumerate(self.bands) if code >> j & 1), self.otherwise)
+                low[code] = high[code] = first
         return low, high
 
     def _rule_points(self, frame: EvalFrame) -> Interval:
-        n = frame.n
-        low, high = np.full(n, np.inf), np.full(n, -np.inf)
-        reached = np.ones(n, dtype=bool)
-        for cond, pts in self.rules:
-            out = cond.evaluate(frame)
-            possible = reached & (out != ts.NOT_MET)
-            low[possible] = np.minimum(low[possible], pts)
-            high[possible] = np.maximum(high[possible], pts)
-            reached &= out != ts.MET
-        low[reached] = np.minimum(low[reached], self.otherwise)
-        high[reached] = np.maximum(high[reached], self.otherwise)
+        # Rules top-down: a rule's points are possible while no earlier rule is surely met.
+        # The interval depends only on the rules' outcome codes: one base-3 digit per rule,
+        # then a lookup (computed per combination, once).
+        code = np.zeros(frame.n, dtype=np.int16)
+        for i, (cond, _) in enumerate(self.rules):
+            code += cond.evaluate(frame).astype(np.int16) * np.int16(3 ** i)
+        low, high = self._rule_table
+        return low[code], high[code]
+
+    @cached_property
+    def _rule_table(self) -> Interval:
+        k = len(self.rules)
+        if k > 8:
+            raise ValueError(f"indicator {self.id}: at most 8 rules")
+        low, high = np.empty(3 ** k), np.empty(3 ** k)
+        for code in range(3 ** k):
+            lo, hi, reached = np.inf, -np.inf, True
+            for i, (_, pts) in enumerate(self.rules):
+                out = code // 3 ** i % 3
+                if reached and out != ts.NOT_MET:
+                    lo, hi = min(lo, pts), max(hi, pts)
+                reached = reached and out != ts.MET
+            if reached:
+                lo, hi = min(lo, self.otherwise), max(hi, self.otherwise)
+            low[code], high[code] = lo, hi
         return low, high
 
 
@@ -112,24 +139,47 @@ class Block:
     cap: float | None = None
     minimum: float | None = None
 
+    @cached_property
+    def whole_points(self) -> bool:
+        """Every point value (and the cap) is a whole number: sums are then exact in any order."""
+        def values(ind: Indicator) -> list[float]:
+            out = [ind.max_points, ind.otherwise, *(b.points for b in ind.bands), *(p for _, p in ind.rules)]
+            return out + [v for sub in ind.best_of for v in values(sub)]
+        return all(float(v).is_integer() for ind in self.indicators for v in values(ind)) and \
+            (self.cap is None or float(self.cap).is_integer())
+
     def points(self, frame: EvalFrame) -> Interval:
-        low, high = np.zeros(frame.n), np.zeros(frame.n)
-        for ind in self.indicators:
-            lo, hi = ind.points(frame)
-            low += lo
-            high += hi
+        if self.whole_points:
+            # Constant indicators (unobservable: [0, max]) are added as numbers, not arrays.
+            const_hi = sum(ind.max_points for ind in self.indicators if ind.unobservable)
+            parts = [indicator_points(ind, frame) for ind in self.indicators if not ind.unobservable]
+            if parts:
+                low, high = parts[0][0] + 0.0, parts[0][1] + float(const_hi)
+                for lo, hi in parts[1:]:
+                    low += lo
+                    high += hi
+            else:
+                low, high = np.zeros(frame.n), np.full(frame.n, float(const_hi))
+        else:
+            low, high = np.zeros(frame.n), np.zeros(frame.n)
+            for ind in self.indicators:
+                lo, hi = indicator_points(ind, frame)
+                low += lo
+                high += hi
         if self.cap is not None:
             low, high = np.minimum(low, self.cap), np.minimum(high, self.cap)
         return low, high
 
 
+def indicator_points(ind: Indicator, frame: EvalFrame) -> Interval:
+    """``ind.points(frame)``, computed once per frame (treat the arrays as read-only)."""
+    return frame.memo((id(ind), "points"), lambda: ind.points(frame))  # type: ignore[no-any-return]
+
+
 def _interval_test(low: np.ndarray, high: np.ndarray, op: str, bound: float) -> Outcomes:
     fn = OPS[op]
-    surely = fn(low, bound) & fn(high, bound)
-    never = ~fn(low, bound) & ~fn(high, bound)
-    out = np.full(low.shape, ts.UNKNOWN, dtype=np.int8)
-    out[surely] = ts.MET
-    out[never] = ts.NOT_MET
+    # both bounds pass: 1 + 1 = MET; both fail: NOT_MET; one of them: UNKNOWN
+    out = fn(low, bound).view(np.int8) + fn(high, bound).view(np.int8)
     return out
 
 
@@ -152,6 +202,13 @@ class Score(Criterion):
 
     def _totals(self, frame: EvalFrame) -> tuple[Interval, dict[str, Interval]]:
         per_block = {b.id: b.points(frame) for b in self.blocks}
+        if all(b.whole_points for b in self.blocks) and len(per_block) > 1:
+            parts = list(per_block.values())
+            low, high = parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]
+            for lo, hi in parts[2:]:
+                low += lo
+                high += hi
+            return (low, high), per_block
         low = np.sum([v[0] for v in per_block.values()], axis=0)
         high = np.sum([v[1] for v in per_block.values()], axis=0)
         return (low, high), per_block
@@ -163,7 +220,7 @@ class Score(Criterion):
             if block.minimum is not None:
                 parts.append(_interval_test(*per_block[block.id], ">=", block.minimum))
         for ind_id in self.nonzero:
-            lo, hi = self._indicator(ind_id).points(frame)
+            lo, hi = indicator_points(self._indicator(ind_id), frame)
             parts.append(_interval_test(lo, hi, ">", 0.0))
         return ts.all_of(parts, frame.n)
 
@@ -175,7 +232,7 @@ class Score(Criterion):
         detail = {}
         for block in self.blocks:
             for ind in block.indicators:
-                lo, hi = frame.memo((id(ind), "points"), lambda ind=ind: ind.points(frame))
+                lo, hi = indicator_points(ind, frame)
                 detail[ind.id] = _span(lo[row], hi[row])
         return {"points": _span(low[row], high[row]),
                 "blocks": {k: _span(v[0][row], v[1][row]) for k, v in per_block.items()},
