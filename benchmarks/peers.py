@@ -387,7 +387,7 @@ def _size_rows(ref: ReferenceTables) -> dict[str, dict[str, float | None]]:
 
 
 def _size_class(d: Any, ref: ReferenceTables, bound: Any) -> Any:
-    """size_class from the group's bounds (``bound(tier, sym)`` → column) as ``derived.size_classes``."""
+    """size_class from the group's bounds (``bound(tier, sym)`` → column) as ``derived_arrays.size_codes``."""
     std = ref.size_standard
     tiers = {}
     for t in _TIERS:

@@ -1,7 +1,8 @@
 """SPEC §3 derived facts as numpy arrays, computed from an evaluation frame's cached columns.
 
-The same facts, with the same floating-point operations, as :func:`recommender.derived.add_derived`
-(a test holds the two equal, bit for bit), but without pandas: categories are small integer
+The product's only implementation of the facts (``derived.add_derived`` is their DataFrame
+form); a test holds them equal, bit for bit, to an independent frame-wide formulation kept
+as an oracle under ``tests/``. No pandas: categories are small integer
 codes into a label tuple, per-code facts (industry group, manufacturer, certification flags)
 are decided once per *distinct* code and then taken, and the size class is a table lookup by
 group. A frame of one firm costs a few dozen small numpy calls; a million firms a few
@@ -96,7 +97,7 @@ def group_codes(frame: EvalFrame) -> np.ndarray:
 
 def size_codes(frame: EvalFrame, groups: np.ndarray) -> np.ndarray:
     """Size class per row as an index into :data:`SIZE_LABELS`, -1 when unknown
-    (:func:`recommender.derived.size_classes`, row for row)."""
+    (top-down by tier, with the standard's and/or logic; an unknown at a tier leaves it null)."""
     table = size_table(frame.ref)
     n = frame.n
     values = {sym: frame.num(col) for sym, col in table.fields.items()}

@@ -20,8 +20,8 @@ from recommender.reference import ReferenceTables
 
 _NUMERIC_FACTS = frozenset(dv.NUMERIC_FACTS)
 _CATEGORY_FACTS = frozenset(dv.CATEGORY_FACTS)
-# ``add_derived`` leaves industry_group an object column and lets pandas infer size_class's
-# dtype (a string dtype when any class is known): ``df`` matches it column for column.
+# industry_group is an object column; size_class's dtype is left to pandas (a string dtype
+# when any class is known), as the frame has always had them.
 _DF_DTYPES: dict[str, object] = {"industry_group": object, "size_class": None}
 
 
