@@ -135,14 +135,26 @@ def _support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.nda
     return frame.memo(("support", outcome.policy.id), compute)  # type: ignore[no-any-return]
 
 
-_LABELS: dict[int, str] = {}
+_LABELS: dict[int, tuple[Criterion, str]] = {}
 
 
 def _label(leaf: Criterion) -> str:
-    key = id(leaf)
-    if key not in _LABELS:
-        _LABELS[key] = f"{leaf.label_zh} / {leaf.label_en}"
-    return _LABELS[key]
+    hit = _LABELS.get(id(leaf))
+    if hit is None or hit[0] is not leaf:      # an id reused after a catalog reload
+        hit = _LABELS[id(leaf)] = (leaf, f"{leaf.label_zh} / {leaf.label_en}")
+    return hit[1]
+
+
+_SOURCES: dict[int, tuple[Criterion, tuple[str, ...]]] = {}
+
+
+def _sources(leaf: Criterion) -> tuple[str, ...]:
+    """Profile fields behind a leaf (derived facts resolved to their inputs), once per leaf
+    (kept with the leaf itself, so a reused ``id`` after a catalog reload is not mistaken)."""
+    hit = _SOURCES.get(id(leaf))
+    if hit is None or hit[0] is not leaf:
+        hit = _SOURCES[id(leaf)] = (leaf, tuple(sorted({src for f in leaf.fields() for src in source_fields(f)})))
+    return hit[1]
 
 
 def _required(leaf: Criterion, frame: EvalFrame, row: int) -> str:
@@ -187,8 +199,7 @@ def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str,
     support = [leaf for leaf in outcome.leaves() if masks[leaf.path][row]]
     missing = sorted({src for leaf in support if nodes[leaf.path][row] == ts.UNKNOWN
                       and not isinstance(leaf, Declaration)
-                      for f in leaf.fields() for src in source_fields(f)
-                      if frame.value(src, row) is None})
+                      for src in _sources(leaf) if frame.value(src, row) is None})
     verify = [{"id": leaf.id, "label": _label(leaf), "clause": leaf.clause,
                "assumed": bool(nodes[leaf.path][row] == ts.MET)}
               for leaf in support if isinstance(leaf, Declaration)]

@@ -21,6 +21,7 @@ from features.pair_table import PairTable
 from recommender.catalog import Policy
 from recommender.criteria import Declaration
 from recommender.eligibility import Eligibility, PolicyOutcome
+from recommender.evalframe import EvalFrame
 from recommender.fields import CERT_COLUMNS, PROFILE_KINDS
 
 MARGIN_CLIP = 10.0
@@ -59,22 +60,37 @@ def margin_summary(outcome: PolicyOutcome, elig: Eligibility) -> tuple[np.ndarra
     return lo, mean, hi
 
 
+def _objects(frame: EvalFrame, name: str) -> np.ndarray:
+    """A text column as an object array (None where unknown), from the frame's factorisation."""
+    codes, uniques = frame.factorized(name)
+    return np.append(np.asarray(uniques, dtype=object), np.array([None], dtype=object))[codes]
+
+
+def _unknown(frame: EvalFrame, name: str) -> np.ndarray:
+    kind = PROFILE_KINDS[name]
+    if kind in ("number", "bool"):
+        return np.isnan(frame.num(name))
+    if kind == "date":
+        return np.isnan(frame.days(name))
+    return frame.factorized(name)[0] < 0
+
+
 def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
-    """Firm-level columns (one value per firm of the frame) named in ``features.columns``."""
+    """Firm-level columns (one value per firm of the frame) named in ``features.columns``,
+    read through the evaluation frame's cached arrays (never its assembled DataFrame)."""
     frame = elig.frame
-    df = frame.df
-    out: dict[str, np.ndarray] = {C.FIRM_ID: df["firm_id"].to_numpy(dtype=object)}
+    out: dict[str, np.ndarray] = {C.FIRM_ID: _objects(frame, "firm_id")}
     for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
         out[name] = frame.num(name)
     certs = np.stack([frame.num(c) for c in CERT_COLUMNS.values()])
     out["n_certifications"] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
-    profile = [f for f in PROFILE_KINDS if f != "firm_id"]
-    out["n_unknown_fields"] = df[profile].isna().to_numpy().sum(axis=1).astype("float64")
-    codes = df["industry_code"].to_numpy(dtype=object)
-    out["industry_section"] = np.array([c[:1] if isinstance(c, str) else None for c in codes], dtype=object)
+    out["n_unknown_fields"] = sum((_unknown(frame, f) for f in PROFILE_KINDS if f != "firm_id"),
+                                  np.zeros(frame.n)).astype("float64")
+    out["industry_section"] = np.array([c[:1] if isinstance(c, str) else None
+                                        for c in _objects(frame, "industry_code")], dtype=object)
     for name in ("size_class", "ownership", "tax_credit_rating"):
-        out[name] = df[name].to_numpy(dtype=object)
-    out[C.BUSINESS_SCOPE] = df["business_scope"].to_numpy(dtype=object)
+        out[name] = _objects(frame, name)
+    out[C.BUSINESS_SCOPE] = _objects(frame, "business_scope")
     return out
 
 
