@@ -21,18 +21,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.columns import (CATEGORICAL_COLUMNS, LOG_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS)
+from features.encoder import SIMILARITY, PairEncoder, signed_log
 from features.pair_table import PairTable
 
-SIMILARITY = "scope_policy_similarity"
-
-
-def signed_log(x: np.ndarray) -> np.ndarray:
-    """``sign(x) * log1p(|x|)``; NaN stays NaN.
-
-    >>> signed_log(np.array([0.0, -9.0, np.nan])).round(3).tolist()[:2]
-    [0.0, -2.303]
-    """
-    return np.sign(x) * np.log1p(np.abs(x))
 
 
 class SignedLog(TransformerMixin, BaseEstimator):
@@ -73,23 +64,6 @@ def _table(X: pd.DataFrame | PairTable, columns: Sequence[str]) -> PairTable:
     return table
 
 
-def _floats(values: Any) -> np.ndarray:
-    if isinstance(values, pd.Series):
-        return values.to_numpy(dtype="float64", na_value=np.nan)
-    return np.asarray(values, dtype="float64")
-
-
-def _runs(blocks: list[tuple[int, np.ndarray]]) -> list[tuple[int, int, np.ndarray]]:
-    """Blocks placed at adjacent output columns merged into ``(start, stop, matrix)`` runs."""
-    runs: list[tuple[int, int, list[np.ndarray]]] = []
-    for start, block in sorted(blocks, key=lambda b: b[0]):
-        if runs and runs[-1][1] == start:
-            runs[-1] = (runs[-1][0], start + block.shape[1], [*runs[-1][2], block])
-        else:
-            runs.append((start, start + block.shape[1], [block]))
-    return [(a, b, np.hstack(m) if len(m) > 1 else m[0]) for a, b, m in runs]
-
-
 class PairFeatures(TransformerMixin, BaseEstimator):
     """Pair table → float matrix of firm, policy, pair and text-similarity features.
 
@@ -124,8 +98,6 @@ class PairFeatures(TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: Any = None) -> PairFeatures:
         """Learn the categories and fit the TF-IDF on the distinct texts of ``X``."""
         table = _table(X, self._columns())
-        self.__dict__.pop("_lookup", None)           # caches of a previous fit
-        self.__dict__.pop("_tfidf_cache", None)
         self.categories_ = {c: sorted({str(v) for v in pd.unique(table.level(c)[0]) if not pd.isna(v)})
                             for c in self.categorical}
         texts = pd.unique(np.concatenate([[str(v) for v in pd.unique(table.level(t)[0]) if not pd.isna(v)]
@@ -134,6 +106,7 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         self.vectorizer_.fit(texts if len(texts) else np.array(["-"]))
         self.n_features_in_ = len(self._columns())
         self.feature_names_out_ = self._names()
+        self.encoder_ = PairEncoder.from_state(self.get_state())
         return self
 
     def _vectorizer(self, vocabulary: dict[str, int] | None) -> TfidfVectorizer:
@@ -156,85 +129,12 @@ class PairFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame | PairTable) -> np.ndarray:
         """Float64 matrix ``(len(X), len(get_feature_names_out()))``; NaN where unknown.
 
-        ``X`` is a flat pair DataFrame or a :class:`~features.pair_table.PairTable`; a column
-        kept at firm or policy level is encoded once per firm or policy, then spread to pairs.
+        ``X`` is a flat pair DataFrame or a :class:`~features.pair_table.PairTable`. The
+        encoding itself is :class:`~features.encoder.PairEncoder`'s (the one serving uses).
         """
         check_is_fitted(self, "feature_names_out_")
-        table = _table(X, self._columns())
-        # Encode each column at its level (firm, policy or pair), in one block per level, then
-        # copy each block into the output by whole rows: for a firm-level block that is one
-        # row per firm, gathered by ``table.rows``.
-        logs = set(self.log_columns)
-        parts: dict[int, list[tuple[int, np.ndarray]]] = {}      # id(index) -> (first column, block)
-        indexes: dict[int, np.ndarray | None] = {}
-        j = 0
-        for c in self.numeric:
-            values, index = table.level(c)
-            values = _floats(values)
-            if c in logs:
-                values = signed_log(values)
-            parts.setdefault(id(index), []).append((j, values[:, None]))
-            indexes[id(index)] = index
-            j += 1
-        for c in self.categorical:
-            values, index = table.level(c)
-            codes = self._codes(c, values)
-            onehot = np.zeros((len(codes), len(self.categories_[c])))
-            hit = np.flatnonzero(codes >= 0)
-            onehot[hit, codes[hit]] = 1.0
-            parts.setdefault(id(index), []).append((j, onehot))
-            indexes[id(index)] = index
-            j += onehot.shape[1]
-        out = np.empty((len(table), j + 1))
-        for key, blocks in parts.items():
-            index = indexes[key]
-            for start, stop, block in _runs(blocks):
-                out[:, start:stop] = block if index is None else block[index]
-        out[:, j] = self._similarity(table)
-        return out
-
-    def _codes(self, column: str, values: Any) -> np.ndarray:
-        """Position of each value among the fitted categories (``str`` of the value); -1 if
-        unknown or unseen."""
-        lookup = self.__dict__.setdefault("_lookup", {}).get(column)
-        if lookup is None:
-            lookup = {v: i for i, v in enumerate(self.categories_[column])}
-            self._lookup[column] = lookup
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-        mapped = np.array([lookup.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
-        return mapped[codes]                       # code -1 (missing) picks the trailing -1
-
-    def _similarity(self, table: PairTable) -> np.ndarray:
-        """Cosine similarity of the two text columns; NaN where either text is unknown.
-
-        Each distinct text is vectorised once; the texts of a policy-level column (the same
-        few catalog texts on every call) are kept between calls.
-        """
-        sides = []
-        for name in self.text:
-            values, index = table.level(name)
-            codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-            sides.append((codes if index is None else codes[index], uniques, name in table.policies))
-        (a_codes, a_uni, a_cache), (b_codes, b_uni, b_cache) = sides
-        if len(a_uni) == 0 or len(b_uni) == 0:
-            return np.full(len(table), np.nan)
-        A, B = self._tfidf(a_uni, keep=a_cache), self._tfidf(b_uni, keep=b_cache)
-        sims = np.asarray((A @ B.T).todense())      # rows are L2-normalised: dot = cosine
-        out = sims[np.maximum(a_codes, 0), np.maximum(b_codes, 0)]
-        out[(a_codes < 0) | (b_codes < 0)] = np.nan
-        return out
-
-    def _tfidf(self, texts: np.ndarray, *, keep: bool) -> Any:
-        key = tuple(str(t) for t in texts)
-        cache = self.__dict__.setdefault("_tfidf_cache", {})
-        if key in cache:
-            return cache[key]
-        matrix = self.vectorizer_.transform(np.asarray(texts, dtype=str))
-        if keep:
-            if len(cache) >= 8:
-                cache.clear()
-            cache[key] = matrix
-        return matrix
+        _table(X, self._columns())
+        return self.encoder_.transform(X)
 
     # JSON persistence ---------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
@@ -261,4 +161,5 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         self.vectorizer_ = vec
         self.n_features_in_ = len(self._columns())
         self.feature_names_out_ = self._names()
+        self.encoder_ = PairEncoder.from_state(self.get_state())
         return self

@@ -14,7 +14,7 @@ _EXPORTS: dict[str, str] = {
     "Artifact": "models.artifacts", "load_artifact": "models.artifacts", "save_artifact": "models.artifacts",
     "LogisticBaseline": "models.baselines", "PopularityBaseline": "models.baselines",
     "RuleOrderBaseline": "models.baselines", "ApprovalModel": "models.calibration",
-    "IsotonicMap": "models.calibration", "ModelArtifactError": "models.errors", "ModelError": "models.errors",
+    "IsotonicMap": "models.isotonic", "ModelArtifactError": "models.errors", "ModelError": "models.errors",
     "NotFittedError": "models.errors", "QueryMetric": "models.metrics",
     "expected_calibration_error": "models.metrics", "map_at_k": "models.metrics", "ndcg_at_k": "models.metrics",
     "recall_at_k": "models.metrics", "LambdaRanker": "models.ranker", "check_groups": "models.ranker",

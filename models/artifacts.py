@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import lightgbm as lgb
-import numpy as np
-import pandas as pd
-import sklearn
+from typing import TYPE_CHECKING
 
-from models.calibration import ApprovalModel, IsotonicMap
 from models.errors import ModelArtifactError
-from models.ranker import LambdaRanker
+from models.isotonic import IsotonicMap
+
+if TYPE_CHECKING:                  # LightGBM and scikit-learn load only when a booster is read
+    import lightgbm as lgb
+
+    from models.calibration import ApprovalModel
+    from models.ranker import LambdaRanker
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -65,6 +67,10 @@ def _sha(data: bytes) -> str:
 
 def library_versions() -> dict[str, str]:
     """Versions recorded in every manifest."""
+    import lightgbm as lgb
+    import numpy as np
+    import pandas as pd
+    import sklearn
     return {"python": platform.python_version(), "lightgbm": lgb.__version__,
             "scikit-learn": sklearn.__version__, "pandas": pd.__version__, "numpy": np.__version__}
 
@@ -132,18 +138,10 @@ def _first_difference(expected: Sequence[str], found: Sequence[str]) -> str:
     return f"expected {len(expected)} features, found {len(found)}"
 
 
-def load_artifact(directory: Path, *, expected_features: Sequence[str] | None = None,
-                  catalog_version: str | None = None) -> Artifact:
-    """Load and verify a model directory.
-
-    Parameters
-    ----------
-    directory : Path
-    expected_features : sequence of str, optional
-        The feature names the running code produces, in order; refused if they differ.
-    catalog_version : str, optional
-        The loaded catalog's content hash; refused if it differs from the manifest's.
-        ``None`` skips the check (e.g. to rank a newer catalog on purpose).
+def read_verified(directory: Path, *, expected_features: Sequence[str] | None = None,
+                  catalog_version: str | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and file contents of a model directory, checked: every file present and
+    matching its digest, feature names as expected, the catalog as expected. No LightGBM.
 
     Raises
     ------
@@ -171,19 +169,58 @@ def load_artifact(directory: Path, *, expected_features: Sequence[str] | None = 
         raise ModelArtifactError(
             f"model {directory}: built for catalog {manifest['catalog_version']}, "
             f"the loaded catalog is {catalog_version}; retrain the model")
+    return manifest, blobs
+
+
+def read_calibrator(directory: Path, blobs: dict[str, bytes]) -> IsotonicMap:
+    """The approval calibrator of a verified model directory."""
     try:
-        ranker_booster = lgb.Booster(model_str=blobs[RANKER].decode())
-        clf_booster = lgb.Booster(model_str=blobs[CLASSIFIER].decode())
-    except (lgb.basic.LightGBMError, UnicodeDecodeError) as err:
-        raise ModelArtifactError(f"model {directory}: cannot read a booster ({err})") from None
-    for name, booster in ((RANKER, ranker_booster), (CLASSIFIER, clf_booster)):
-        if booster.feature_name() != names:
-            raise ModelArtifactError(f"model {directory}: {name} features differ from {MANIFEST} "
-                                     f"({_first_difference(names, booster.feature_name())})")
-    try:
-        calibrator = IsotonicMap.from_json(_json(directory, CALIBRATOR, blobs[CALIBRATOR]))
+        return IsotonicMap.from_json(_json(directory, CALIBRATOR, blobs[CALIBRATOR]))
     except (KeyError, ValueError) as err:
         raise ModelArtifactError(f"model {directory}: {CALIBRATOR} is invalid ({err})") from None
+
+
+def read_booster(directory: Path, name: str, text: bytes, feature_names: Sequence[str]) -> lgb.Booster:
+    """A LightGBM booster from a verified model file, its feature names checked."""
+    import lightgbm as lgb
+    try:
+        booster = lgb.Booster(model_str=text.decode())
+    except (lgb.basic.LightGBMError, UnicodeDecodeError) as err:
+        raise ModelArtifactError(f"model {directory}: cannot read a booster ({err})") from None
+    if booster.feature_name() != list(feature_names):
+        raise ModelArtifactError(f"model {directory}: {name} features differ from {MANIFEST} "
+                                 f"({_first_difference(list(feature_names), booster.feature_name())})")
+    return booster
+
+
+def load_artifact(directory: Path, *, expected_features: Sequence[str] | None = None,
+                  catalog_version: str | None = None) -> Artifact:
+    """Load and verify a model directory.
+
+    Parameters
+    ----------
+    directory : Path
+    expected_features : sequence of str, optional
+        The feature names the running code produces, in order; refused if they differ.
+    catalog_version : str, optional
+        The loaded catalog's content hash; refused if it differs from the manifest's.
+        ``None`` skips the check (e.g. to rank a newer catalog on purpose).
+
+    Raises
+    ------
+    ModelArtifactError
+        Naming the directory and the file or check that failed.
+    """
+    from models.calibration import ApprovalModel
+    from models.ranker import LambdaRanker
+
+    directory = Path(directory)
+    manifest, blobs = read_verified(directory, expected_features=expected_features,
+                                    catalog_version=catalog_version)
+    names = [str(n) for n in manifest["feature_names"]]
+    ranker_booster = read_booster(directory, RANKER, blobs[RANKER], names)
+    clf_booster = read_booster(directory, CLASSIFIER, blobs[CLASSIFIER], names)
+    calibrator = read_calibrator(directory, blobs)
     return Artifact(LambdaRanker.from_booster(ranker_booster),
                     ApprovalModel.from_parts(clf_booster, calibrator),
                     _json(directory, FEATURES, blobs[FEATURES]), manifest)

@@ -77,6 +77,27 @@ def register(app: typer.Typer) -> None:
                          "unknown_criteria": [], "missing_fields": []})
         _emit(rows, out)
 
+    @app.command("compile-trees")
+    def compile_trees(
+        model: Annotated[Optional[Path], typer.Option("--model", help="model directory (default: bundled model)")] = None,
+    ) -> None:
+        """Compile the model's boosters to native code (lleaves) under var/compiled, once: the
+        API, match and match-registry then score with them (LightGBM is not loaded)."""
+        settings = Settings()
+        try:
+            ref, catalog = load_domain(settings)
+            ranker = load_ranker(model, settings, catalog, bulk=True)
+        except RecommenderError as err:
+            fail(str(err))
+            return
+        if ranker is None or not hasattr(ranker, "compile_trees"):
+            fail("--model: no learned model to compile (ranking is rules-v1)")
+            return
+        started = time.perf_counter()
+        ranker.compile_trees()
+        typer.echo(f"{ranker.version}: compiled trees in {settings.compiled_dir} "
+                   f"({time.perf_counter() - started:.1f} s)", err=True)
+
     @app.command("match-registry")
     def match_registry(
         registry: Annotated[Path, typer.Argument(help="CSV, Parquet or XLSX registry")],

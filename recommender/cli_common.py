@@ -38,17 +38,17 @@ def load_ranker(model: Path | None, settings: Settings, catalog: Catalog, *,
     """The learned ranker from ``--model`` (required: exit 2 if unusable) or the default model
     (optional: when it cannot be used, say why on stderr and rank by the rule order).
 
-    ``bulk``: large batches are scored by the trees compiled to native code, kept under
-    ``<var_dir>/compiled`` (compiled on first use).
+    The trees compiled to native code under ``<var_dir>/compiled`` are used when present
+    (``recommender compile-trees``); ``bulk`` compiles them for a large batch when missing.
     """
-    compiled = settings.var_dir / "compiled" if bulk else None
+    kw = {"compiled_dir": settings.compiled_dir, "compile_missing": bulk}
     if model is not None:
         try:
-            return _load_ranker(model, catalog, required=True, compiled_dir=compiled)
+            return _load_ranker(model, catalog, required=True, **kw)
         except ModelArtifactError as err:
             fail(f"--model: {err}")
     try:
-        return _load_ranker(settings.resolved_model_dir(), catalog, compiled_dir=compiled)
+        return _load_ranker(settings.resolved_model_dir(), catalog, **kw)
     except ModelArtifactError as err:
         typer.echo(f"warning: default model not used ({err}); ranking by rules-v1", err=True)
         return None

@@ -24,10 +24,11 @@ import pandas as pd
 from features import columns as C
 from features.history import HistoryStats, attach_history
 from features.pair_table import PairTable
-from features.transformers import PairFeatures
-from models.artifacts import CLASSIFIER, FEATURES, RANKER, load_artifact
+from features.encoder import PairEncoder
+from models.artifacts import (CLASSIFIER, FEATURES, RANKER, Artifact, load_artifact, read_booster,
+                             read_calibrator, read_verified)
 from models.errors import ModelArtifactError
-from models.ranker import SMALL_PREDICT
+from models.prediction import SMALL_PREDICT, predict_threads
 from recommender.catalog import Catalog
 from recommender.criteria import Compare, Tiered
 from recommender.eligibility import Eligibility
@@ -78,10 +79,12 @@ class LearnedRanker:
         (unknown benefit last, then by score).
     check_catalog : bool, default True
     compiled_dir : Path, optional
-        Where to keep the boosters compiled to native code (lleaves); when given, a batch of
-        :data:`~models.ranker.SMALL_PREDICT` pairs or more is scored by the compiled trees
-        (compiled once per model, about 20 s, then loaded from this directory). Scores equal
-        LightGBM's within float rounding.
+        Where the boosters compiled to native code (lleaves) are kept. When they are there,
+        predictions use them (and LightGBM is never loaded); with ``compile_missing`` a batch
+        of :data:`~models.prediction.SMALL_PREDICT` pairs or more compiles them first (about
+        20 s once per model). Scores equal LightGBM's within float rounding.
+    compile_missing : bool, default True
+        False for interactive use (the API, ``match``): use compiled trees only if present.
 
     Raises
     ------
@@ -90,31 +93,40 @@ class LearnedRanker:
     """
 
     def __init__(self, model_dir: Path, catalog: Catalog, *, rank_by: RankBy = "relevance",
-                 check_catalog: bool = True, compiled_dir: Path | None = None) -> None:
+                 check_catalog: bool = True, compiled_dir: Path | None = None,
+                 compile_missing: bool = True) -> None:
         if rank_by not in ("relevance", "expected_value"):
             raise ValueError(f"rank_by must be 'relevance' or 'expected_value', got {rank_by!r}")
         model_dir = Path(model_dir)
         try:
             state = json.loads((model_dir / FEATURES).read_text(encoding="utf-8"))
-            self._features = PairFeatures.from_state(state["transformer"])
+            self._features = PairEncoder.from_state(state["transformer"])
             self._history = HistoryStats.from_json(state["history"])
         except FileNotFoundError:
             raise ModelArtifactError(f"model {model_dir}: missing file {FEATURES}") from None
         except (KeyError, ValueError, TypeError) as err:
             raise ModelArtifactError(f"model {model_dir}: {FEATURES} is invalid ({err})") from None
-        self._artifact = load_artifact(
-            model_dir, expected_features=[str(n) for n in self._features.get_feature_names_out()],
-            catalog_version=catalog.version if check_catalog else None)
-        self.version: str = self._artifact.version
+        manifest, blobs = read_verified(model_dir, expected_features=self._features.feature_names,
+                                        catalog_version=catalog.version if check_catalog else None)
+        self.version: str = str(manifest["model_version"])
+        self.feature_names: list[str] = list(self._features.feature_names)
+        self._calibrator = read_calibrator(model_dir, blobs)
+        self._texts = {"ranker": blobs[RANKER], "approval": blobs[CLASSIFIER]}
+        self._boosters: dict[str, Any] = {}        # LightGBM, loaded on first use
         self._history_cache: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
         self._model_dir = model_dir
         self._compiled_dir = None if compiled_dir is None else Path(compiled_dir)
         self._compiled: dict[str, Any] = {}
+        self._compile_missing = compile_missing
         self.rank_by: RankBy = rank_by
+
+    def artifact(self) -> Artifact:
+        """The full artifact (LightGBM ranker and approval model) for evaluation and reports."""
+        return load_artifact(self._model_dir, expected_features=self.feature_names)
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable state for worker processes: compiled libraries are reloaded there."""
-        return {**self.__dict__, "_compiled": {}}
+        return {**self.__dict__, "_compiled": {}, "_boosters": {}}
 
     def _table(self, elig: Eligibility) -> PairTable:
         """Candidate pairs of the run with the history statistics of their policies."""
@@ -140,29 +152,41 @@ class LearnedRanker:
         return self._features.transform(table), table.rows, table.cols
 
     def _predict(self, which: str, X: np.ndarray) -> np.ndarray:
-        """Ranker scores (``which="ranker"``) or calibrated approval probabilities."""
-        compiled = self._compiled_model(which) if len(X) >= SMALL_PREDICT else None
-        if which == "ranker":
-            return compiled.predict(X) if compiled is not None else self._artifact.ranker.predict(X)
+        """Ranker scores (``which="ranker"``) or calibrated approval probabilities.
+
+        By the compiled trees when they are at hand (compiled for a large batch if missing),
+        else by LightGBM (loaded on first use): the same raw scores within float rounding.
+        """
+        compiled = self._compiled_model(which, build=self._compile_missing and len(X) >= SMALL_PREDICT)
         if compiled is not None:
-            return self._artifact.approval.calibrator_(compiled.predict(X))
-        return self._artifact.approval.predict_proba(X)
+            raw = compiled.predict(X)
+        else:
+            raw = self._booster(which).predict(X, raw_score=True, num_threads=predict_threads(len(X), 2))
+        return np.asarray(raw) if which == "ranker" else self._calibrator(raw)
+
+    def _booster(self, which: str) -> Any:
+        if which not in self._boosters:
+            name = RANKER if which == "ranker" else CLASSIFIER
+            self._boosters[which] = read_booster(self._model_dir, name, self._texts[which], self.feature_names)
+        return self._boosters[which]
 
     def compile_trees(self) -> bool:
         """Compile (or load from ``compiled_dir``) both boosters now rather than on the first
         large batch; False when no ``compiled_dir`` is configured."""
-        return all(self._compiled_model(which) is not None for which in ("ranker", "approval"))
+        return all(self._compiled_model(which, build=True) is not None for which in ("ranker", "approval"))
 
-    def _compiled_model(self, which: str) -> Any:
-        """The booster compiled to native code (raw scores), or None when not configured."""
+    def _compiled_model(self, which: str, *, build: bool) -> Any:
+        """The booster compiled to native code (raw scores): loaded from ``compiled_dir`` when
+        there, compiled into it when ``build``; None without it (or without ``compiled_dir``)."""
         if self._compiled_dir is None:
             return None
         if which not in self._compiled:
+            text = self._texts[which]
+            path = self._compiled_dir / f"{which}-{hashlib.sha256(text).hexdigest()[:16]}-raw.so"
+            if not (build or path.exists()):
+                return None
             from recommender.compiled_trees import compile_booster
-            text = (self._model_dir / (RANKER if which == "ranker" else CLASSIFIER)).read_text()
-            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-            self._compiled[which] = compile_booster(text, self._compiled_dir / f"{which}-{digest}-raw.so",
-                                                    raw_score=True)
+            self._compiled[which] = compile_booster(text.decode(), path, raw_score=True)
         return self._compiled[which]
 
     def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores:
@@ -230,8 +254,9 @@ class LearnedRanker:
         if len(hit) == 0:
             return out
         X = self._features.transform(table.take(pos[hit]))
-        contrib = self._artifact.ranker.contributions(X)[:, :-1]
-        names = self._artifact.feature_names
+        contrib = self._booster("ranker").predict(X, pred_contrib=True,
+                                                  num_threads=predict_threads(len(X), 2))[:, :-1]
+        names = self.feature_names
         outcomes = list(elig.outcomes.values())
         for k, i in enumerate(hit):
             row, col = int(rows[i]), int(cols[i])

@@ -39,7 +39,7 @@ __all__ = ["Matcher", "RankBy", "load_matcher", "load_ranker"]
 
 
 def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = False,
-                compiled_dir: Path | None = None) -> Ranker | None:
+                compiled_dir: Path | None = None, compile_missing: bool = False) -> Ranker | None:
     """The learned ranker stored in ``model_dir``, or ``None`` for the rule order.
 
     Parameters
@@ -51,7 +51,9 @@ def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = Fa
     required : bool, default False
         Raise instead of falling back when this build has no learned ranker.
     compiled_dir : Path, optional
-        Where large batches' compiled trees are kept (:class:`LearnedRanker`).
+        Where the compiled trees are kept (:class:`LearnedRanker`); used when present.
+    compile_missing : bool, default False
+        Compile them for a large batch when missing (bulk runs).
 
     Raises
     ------
@@ -66,7 +68,8 @@ def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = Fa
         if required:
             raise ModelArtifactError(f"{model_dir}: this build has no learned ranker") from None
         return None
-    ranker: Ranker = LearnedRanker(Path(model_dir), catalog, compiled_dir=compiled_dir)
+    ranker: Ranker = LearnedRanker(Path(model_dir), catalog, compiled_dir=compiled_dir,
+                                   compile_missing=compile_missing)
     return ranker
 
 
@@ -134,7 +137,8 @@ def load_matcher(settings: Settings, *, model_fallback: bool = False) -> Matcher
     ref = load_reference(settings.data_dir)
     catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
     try:
-        ranker = load_ranker(settings.resolved_model_dir(), catalog, required=settings.model_dir is not None)
+        ranker = load_ranker(settings.resolved_model_dir(), catalog, required=settings.model_dir is not None,
+                             compiled_dir=settings.compiled_dir)
     except ModelArtifactError as err:
         if not model_fallback:
             raise

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         default = self.data_dir / "models" / "default"
         return default if (default / "manifest.json").exists() else None
 
+    @property
+    def compiled_dir(self) -> Path:
+        """Where boosters compiled to native code are kept (``recommender compile-trees``)."""
+        return self.var_dir / "compiled"
+
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file under ``var_dir``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'recommender.db'}"

@@ -269,7 +269,7 @@ def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame
     """
     from recommender.learned_ranker import LearnedRanker
     lr = LearnedRanker(Path(model_dir), catalog, check_catalog=check_catalog)
-    art = lr._artifact
+    art = lr.artifact()
     until = until or dt.date.fromisoformat(art.manifest["training"]["until"])
     years = int(art.manifest["training"].get("train_years", 2))
     tr = training_pairs(profiles, catalog, ref, events, until, years)

@@ -71,9 +71,13 @@ def test_leveled_and_flat_tables_give_the_same_features(pairs, seed) -> None:  #
     est = _fitted()
     table = _leveled(rows, cols, seed)
     leveled, flat = est.transform(table), est.transform(table.to_frame())
-    np.testing.assert_array_equal(leveled, flat)
+    # exact, except the text similarity: a sum over n-grams whose rounding may differ in the
+    # last bit with the set of policy texts held (numpy picks pairwise or plain summation)
+    np.testing.assert_array_equal(leveled[:, :-1], flat[:, :-1])
+    np.testing.assert_allclose(leveled[:, -1], flat[:, -1], rtol=0, atol=1e-15)
     half = np.arange(0, len(rows), 2)
-    np.testing.assert_array_equal(est.transform(table.take(half)), flat[half])
+    np.testing.assert_array_equal(est.transform(table.take(half))[:, :-1], flat[half, :-1])
+    np.testing.assert_allclose(est.transform(table.take(half))[:, -1], flat[half, -1], rtol=0, atol=1e-15)
 
 
 def test_unseen_category_and_missing_text() -> None:

@@ -1,0 +1,14 @@
+"""How predictions run (no LightGBM import: the serving path reads this without loading it)."""
+
+from __future__ import annotations
+
+
+SMALL_PREDICT = 10_000
+"""Below this many rows a prediction runs on one thread: starting OpenMP threads for a few
+dozen rows costs more than the trees (measured: 30 rows, 300 trees, 0.4 ms on one thread,
+7.9 ms on two when the other core is busy)."""
+
+
+def predict_threads(n_rows: int, n_jobs: int) -> int:
+    """Threads for a LightGBM prediction of ``n_rows`` rows."""
+    return 1 if n_rows < SMALL_PREDICT else n_jobs
