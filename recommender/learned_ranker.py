@@ -158,10 +158,11 @@ class LearnedRanker:
         else by LightGBM (loaded on first use): the same raw scores within float rounding.
         """
         compiled = self._compiled_model(which, build=self._compile_missing and len(X) >= SMALL_PREDICT)
+        threads = predict_threads(len(X), 2)
         if compiled is not None:
-            raw = compiled.predict(X)
+            raw = compiled.predict(X, n_jobs=threads)
         else:
-            raw = self._booster(which).predict(X, raw_score=True, num_threads=predict_threads(len(X), 2))
+            raw = self._booster(which).predict(X, raw_score=True, num_threads=threads)
         return np.asarray(raw) if which == "ranker" else self._calibrator(raw)
 
     def _booster(self, which: str) -> Any:

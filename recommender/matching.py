@@ -73,10 +73,10 @@ def _derived_rows(elig: Eligibility) -> list[dict[str, Any]]:
     """Derived facts of every firm, read column-wise once (cell access per row is slow)."""
     def compute() -> list[dict[str, Any]]:
         cols = {}
+        frame = elig.frame
         for name, kind in DERIVED_KINDS.items():
-            values = elig.frame.df[name].to_numpy(dtype=object)
-            cols[name] = [None if v is None or (isinstance(v, float) and np.isnan(v))
-                          else (bool(v) if kind == "bool" else _clean(v)) for v in values]
+            values = [frame.value(name, i) for i in range(frame.n)]       # None when unknown
+            cols[name] = [None if v is None else (bool(v) if kind == "bool" else _clean(v)) for v in values]
         return [{name: cols[name][i] for name in DERIVED_KINDS} for i in range(elig.frame.n)]
 
     return elig.frame.memo(("matching", "derived"), compute)  # type: ignore[no-any-return]
@@ -137,7 +137,7 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
     windows = window_table(policies, as_of)
     view = relation_view(policies, elig.frame, verdicts, point)
     total, total_per_year = totals(view, point)
-    firm_ids = elig.frame.df["firm_id"].to_numpy(dtype=object)
+    firm_ids = [elig.frame.value("firm_id", i) for i in range(elig.frame.n)]
     shown = [_shown(orders[row], verdicts[row], view.held[row], options) for row in range(elig.frame.n)]
     shown_rows = np.repeat(np.arange(elig.frame.n), [len(cols) for cols in shown])
     shown_cols = np.asarray([c for cols in shown for c in cols], dtype=np.int64)
