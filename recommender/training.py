@@ -213,7 +213,7 @@ def score_table(models: dict[str, Any], X: np.ndarray, pairs: pd.DataFrame) -> d
 LOGISTIC_MAX_ROWS = 500_000
 """The logistic baseline is fitted on whole queries drawn at random up to this many rows: about
 100 coefficients are estimated as well from 500,000 rows as from 1.5 million, at a third of the
-time (50k firms: see the commit log for the full-data figure)."""
+time (50k firms, test 2023: NDCG@10 0.6581 on the sample, 0.6579 on all 1.49M rows; 26 s vs 77 s)."""
 
 
 def query_sample(query_ids: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
