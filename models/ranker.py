@@ -57,6 +57,13 @@ class LambdaRanker:
     eval_at : sequence of int, default (5, 10)
     truncation_level : int, default 12
         ``lambdarank_truncation_level``: a little above the largest cut-off.
+    query_fraction : float, default 1.0
+        Share of queries (firms) drawn afresh for each tree (``bagging_by_query``); below 1 it
+        cuts the cost of a tree in proportion and regularises.
+    feature_fraction : float, default 1.0
+        Share of features each tree may split on (``colsample_bytree``).
+    max_bin : int, default 255
+        Histogram bins per feature.
     random_state : int, default 0
     n_jobs : int, default 2
     """
@@ -64,6 +71,7 @@ class LambdaRanker:
     def __init__(self, n_estimators: int = 200, learning_rate: float = 0.05, num_leaves: int = 15,
                  min_child_samples: int = 200, label_gain: Sequence[float] = (0.0, 1.0, 3.0, 7.0),
                  eval_at: Sequence[int] = EVAL_AT, truncation_level: int = 12,
+                 query_fraction: float = 1.0, feature_fraction: float = 1.0, max_bin: int = 255,
                  random_state: int = 0, n_jobs: int = 2) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -72,6 +80,9 @@ class LambdaRanker:
         self.label_gain = label_gain
         self.eval_at = eval_at
         self.truncation_level = truncation_level
+        self.query_fraction = query_fraction
+        self.feature_fraction = feature_fraction
+        self.max_bin = max_bin
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -100,7 +111,9 @@ class LambdaRanker:
             num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
             label_gain=list(self.label_gain), lambdarank_truncation_level=self.truncation_level,
             random_state=self.random_state, n_jobs=self.n_jobs, verbose=-1, deterministic=True,
-            force_row_wise=True)
+            force_row_wise=True, colsample_bytree=self.feature_fraction, max_bin=self.max_bin,
+            **({"subsample": self.query_fraction, "subsample_freq": 1, "bagging_by_query": True}
+               if self.query_fraction < 1.0 else {}))
         kwargs: dict[str, Any] = {}
         if eval_set is not None:
             Xe, ye, qe = eval_set

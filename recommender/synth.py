@@ -138,8 +138,10 @@ def _mask(rng: np.random.Generator, values: np.ndarray, rate: np.ndarray) -> np.
 def generate_registry(n: int, seed: int, as_of: dt.date) -> pd.DataFrame:
     """A registry of ``n`` firms (every SPEC §2 column, ``;``-joined certifications).
 
-    Also returns latent columns ``_doc_quality`` and ``_awareness`` (dropped before writing)
-    used by the history generator.
+    Also returns latent columns (dropped before writing) used by the history generator:
+    ``_doc_quality``, ``_awareness``, ``_group`` (sector group), ``_size`` (true size class,
+    0 micro … 3 large) and ``_pool`` (holds a title of the innovation ladder: tech-SME, HNTE,
+    innovative, specialised or little-giant SME — before any value is masked).
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     sec_w = np.array([s[2] for s in SECTORS])
@@ -242,6 +244,8 @@ def generate_registry(n: int, seed: int, as_of: dt.date) -> pd.DataFrame:
     frame["_doc_quality"] = doc_quality
     frame["_awareness"] = awareness
     frame["_group"] = col["group"]
+    frame["_size"] = size                                   # 0 micro, 1 small, 2 medium, 3 large
+    frame["_pool"] = (hnte | tech_sme | innov | srdi | giant)  # in a cultivation ladder (true, unmasked)
     return frame
 
 
@@ -275,6 +279,29 @@ AFFINITY: dict[str, dict[str, float]] = {
     "relief": {"hospitality": 0.5, "trade": 0.4, "logistics": 0.3},
     "finance": {},
 }
+# Application burden by benefit kind and true size class (micro, small, medium, large): a
+# recognition file, a project subsidy or a loan needs audited accounts, evidence and often an
+# agent, which a micro firm lacks; a tax preference is claimed on the tax return it files anyway.
+PAPERWORK_KINDS: frozenset[str] = frozenset({"recognition", "cash_award", "subsidy", "service", "loan"})
+BURDEN: tuple[float, ...] = (-0.7, -0.2, 0.2, 0.4)
+SELF_DECLARED = 0.5
+"""Apply-logit shift of kinds claimed on the tax return (tax_saving, deferral, refund, fee_waiver)."""
+# Cultivation pool: firms already holding a title of the ladder (tech-SME → innovative →
+# specialised → little giant; HNTE) are listed in the authorities' pool and are told about
+# the next recognition of the innovation and specialised-SME families.
+POOL_BONUS = 1.5
+POOL_FAMILIES: frozenset[str] = frozenset({"innovation", "specialized_sme"})
+# Approval: a firm that clears every numeric bar by at least COMFORT (relative) is rarely
+# queried; a borderline file is audited and often sent back.
+COMFORT = 0.2
+COMFORT_BONUS = 2.0
+# Weight of document quality in the approval logit by true size class: large firms have a
+# finance department or an agent that files complete documents whatever their general quality.
+DOC_WEIGHT: tuple[float, ...] = (1.2, 0.9, 0.6, 0.3)
+SELF_DECLARED_DOC_WEIGHT = 0.2
+"""A claim on the tax return is checked against figures already filed: documents matter little."""
+# Applicants who clear every numeric bar comfortably know they qualify; borderline firms hesitate.
+SURE_BONUS = 0.8
 PENDING_DAYS = 60
 """Applications in the last 60 days of the history are still pending (outcome ``applied``)."""
 
@@ -286,6 +313,34 @@ def year_as_of(year: int) -> dt.date:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def application_shift(kind: str, family: str, size: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Apply-logit terms of effort (benefit kind × true size class) and the cultivation pool.
+
+    >>> application_shift("recognition", "specialized_sme", np.array([0, 3]), np.array([True, False])).tolist()
+    [0.8, 0.4]
+    >>> application_shift("tax_saving", "relief", np.array([0, 3]), np.array([True, False])).tolist()
+    [0.5, 0.5]
+    """
+    size = np.asarray(size, dtype=int)
+    effort = np.asarray(BURDEN)[size] if kind in PAPERWORK_KINDS else np.full(len(size), SELF_DECLARED)
+    if family in POOL_FAMILIES and kind == "recognition":
+        effort = effort + POOL_BONUS * np.asarray(pool, dtype=bool)
+    return effort
+
+
+def approval_logit(base: np.ndarray, margin: np.ndarray, doc_quality: np.ndarray, size: np.ndarray,
+                   rating_a: np.ndarray, unknown: np.ndarray, paperwork: bool = True) -> np.ndarray:
+    """Approval logit before noise: ``base + tanh(2·margin) + 2·[margin ≥ 0.2] + w·q
+    + 0.4·[rating A] − 0.3·unknown`` (``margin`` 0 where the policy has no numeric bar); ``w``
+    is ``DOC_WEIGHT[size]`` for a file to prepare, 0.2 for a claim on the tax return."""
+    margin = np.asarray(margin, dtype="float64")
+    w = (np.asarray(DOC_WEIGHT)[np.asarray(size, dtype=int)] if paperwork
+         else np.full(len(margin), SELF_DECLARED_DOC_WEIGHT))
+    return (base + np.tanh(2.0 * margin) + COMFORT_BONUS * (margin >= COMFORT)
+            + w * doc_quality
+            + 0.4 * np.asarray(rating_a, dtype=float) - 0.3 * np.asarray(unknown, dtype=float))
 
 
 def _appeal(policy_id: str, seed: int) -> float:
@@ -300,10 +355,10 @@ def generate_interactions(registry: pd.DataFrame, catalog: Catalog, ref: Referen
 
     For year ``y`` eligibility is evaluated as of 1 July ``y``. A firm applies with
     probability ``sigmoid(-3.4 + 1.2·eligible + 0.5·awareness + 0.35·log10(1 + benefit/1e4)
-    + 2·affinity(family, sector) + appeal(policy) + N(0, 0.5))`` (ineligible firms at −4.5 of
-    that); an application is approved with probability ``sigmoid(b + 2·tanh(2·margin_min)
-    + 0.8·document quality + 0.4·[rating A] − 0.3·unknown criteria + N(0, 0.3))`` with
-    ``b`` = 0.5 eligible, −0.5 undetermined, −4 ineligible.
+    + 2·affinity(family, sector) + appeal(policy) + application_shift + N(0, 0.5))``
+    (ineligible firms at −4.5 of that); an application is approved with probability
+    ``sigmoid(approval_logit + N(0, 0.3))`` with ``b`` = 0.5 eligible, −0.5 undetermined,
+    −4 ineligible (see :func:`application_shift`, :func:`approval_logit` and the data card).
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     typed = coerce_frame(registry)
@@ -311,6 +366,8 @@ def generate_interactions(registry: pd.DataFrame, catalog: Catalog, ref: Referen
     doc_q = registry["_doc_quality"].to_numpy(dtype="float64")
     aware = registry["_awareness"].to_numpy(dtype="float64")
     rating_a = (registry["tax_credit_rating"] == "A").to_numpy(dtype=bool)
+    size = registry["_size"].to_numpy(dtype=int)
+    pool = registry["_pool"].to_numpy(dtype=bool)
     appeal = {p.id: _appeal(p.id, seed) for p in catalog}
     out = []
     for year in range(end.year - years + 1, end.year + 1):
@@ -331,16 +388,19 @@ def generate_interactions(registry: pd.DataFrame, catalog: Catalog, ref: Referen
                 ben = np.nan_to_num((low[:, j] + high[:, j]) / 2, nan=5e4).clip(0, None)
                 aff = np.array([AFFINITY.get(h.family, {}).get(g, 0.0) for g in group[sl]])
                 logit = (-3.4 + 1.2 * (v == 2) + 0.5 * aware[sl] + 0.35 * np.log10(1 + ben / 1e4)
-                         + 2.0 * aff + appeal[o.policy.id] + rng.normal(0, 0.5, m))
-                logit = np.where(v == 0, logit - 4.5, logit)
+                         + 2.0 * aff + appeal[o.policy.id]
+                         + application_shift(h.benefit.kind, h.family, size[sl], pool[sl])
+                         + rng.normal(0, 0.5, m))
+                sure = np.nan_to_num(margin_summary(o, elig)[0], nan=0.0) >= COMFORT
+                logit = np.where(v == 0, logit - 4.5, logit + SURE_BONUS * sure)
                 applies = rng.random(m) < _sigmoid(logit)
                 idx = np.flatnonzero(applies)
                 if len(idx) == 0:
                     continue
                 margin = np.nan_to_num(margin_summary(o, elig)[0][idx], nan=0.0)
                 base = np.select([v[idx] == 2, v[idx] == 1], [0.5, -0.5], -4.0)
-                p_ok = _sigmoid(base + 2.0 * np.tanh(2.0 * margin) + 0.8 * doc_q[sl][idx]
-                                + 0.4 * rating_a[sl][idx] - 0.3 * o.unknown_count()[idx]
+                p_ok = _sigmoid(approval_logit(base, margin, doc_q[sl][idx], size[sl][idx], rating_a[sl][idx],
+                                               o.unknown_count()[idx], h.benefit.kind in PAPERWORK_KINDS)
                                 + rng.normal(0, 0.3, len(idx)))
                 span = (last - first).days + 1
                 day = pd.Timestamp(first) + pd.to_timedelta(rng.integers(0, span, len(idx)), unit="D")

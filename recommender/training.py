@@ -1,10 +1,14 @@
 """Training and evaluation of the learned ranker from a registry and an application history.
 
-Time is split at ``until``: the training window is the year before it, the test window the
-year after. Each window's pairs are built from eligibility as of the window's middle, with
+Time is split at ``until``: the training windows are the ``train_years`` one-year windows before
+it (two by default), the test window the year after. Each window's pairs are built from eligibility as of the window's middle, with
 history statistics from the year before the window starts (never later), and labelled from
 the window's events: 0 no application, 1 applied or rejected, 2 approved, 3 approved with
 an estimated benefit of at least 100,000 yuan.
+
+Time (50k firms × 48 policies, 2 cores): pair building and features ≈ 40 s, LambdaRank ≈ 60–100 s
+(query bagging), approval model ≈ 10 s, evaluation of the ranker and the three baselines ≈ 60 s
+(metrics vectorised, logistic baseline on a 500k-row query sample).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from features.transformers import PairFeatures
 from models.artifacts import Artifact, save_artifact
 from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBaseline
 from models.calibration import ApprovalModel
-from models.metrics import expected_calibration_error, map_at_k, ndcg_at_k, recall_at_k
+from models.metrics import expected_calibration_error, ranking_metrics
 from models.ranker import LambdaRanker
 from models.splits import Window, group_holdout, train_test_windows
 from recommender.catalog import Catalog
@@ -40,6 +44,12 @@ from recommender.reference import ReferenceTables
 LARGE_AWARD = 100_000.0
 """Approved pairs worth at least this many yuan get the top label (3)."""
 APPROVED = 2
+RANKER_PARAMS: dict[str, Any] = {"learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 200,
+                                 "query_fraction": 0.5, "feature_fraction": 0.7, "max_bin": 63}
+"""LambdaRank settings of ``train`` (besides the tree count): each tree sees half the firms and
+70 % of the features on 63-bin histograms — a third of the time of the full-data setting at
+equal or better test NDCG on the 50k-firm synthetic history (see the commit log)."""
+DEFAULT_TREES = 150
 K_VALUES: tuple[int, ...] = (5, 10)
 
 
@@ -191,29 +201,46 @@ def score_table(models: dict[str, Any], X: np.ndarray, pairs: pd.DataFrame) -> d
     y, q = pairs[C.LABEL].to_numpy(), pairs[C.QUERY].to_numpy()
     out: dict[str, dict[str, float]] = {}
     for name, model in models.items():
-        s = model.predict(X)
-        row: dict[str, float] = {}
-        for k in K_VALUES:
-            nd = ndcg_at_k(y, s, q, k, min_relevant=APPROVED)
-            row[f"ndcg@{k}"] = nd.mean
-            row[f"map@{k}"] = map_at_k(y, s, q, k, min_relevant=APPROVED).mean
-            row[f"recall@{k}"] = recall_at_k(y, s, q, k, min_relevant=APPROVED).mean
+        m = ranking_metrics(y, model.predict(X), q, K_VALUES, min_relevant=APPROVED)
+        row: dict[str, float] = {key: v.mean for key, v in m.items()}
+        nd = m[f"ndcg@{K_VALUES[0]}"]
         row["queries"] = float(len(nd.values))
         row["excluded_queries"] = float(nd.n_excluded)
         out[name] = row
     return out
 
 
-def fit_baselines(X: np.ndarray, pairs: pd.DataFrame, names: list[str]) -> dict[str, Any]:
-    """The three baselines fitted on training pairs."""
+LOGISTIC_MAX_ROWS = 500_000
+"""The logistic baseline is fitted on whole queries drawn at random up to this many rows: about
+100 coefficients are estimated as well from 500,000 rows as from 1.5 million, at a third of the
+time (50k firms, test 2023: NDCG@10 0.6581 on the sample, 0.6579 on all 1.49M rows; 26 s vs 77 s)."""
+
+
+def query_sample(query_ids: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
+    """Boolean mask of whole queries drawn at random until about ``max_rows`` rows (all if fewer)."""
+    codes, uniques = pd.factorize(np.asarray(query_ids))
+    if len(codes) <= max_rows:
+        return np.ones(len(codes), dtype=bool)
+    sizes = np.bincount(codes, minlength=len(uniques))
+    order = np.random.default_rng(seed).permutation(len(uniques))
+    chosen = np.zeros(len(uniques), dtype=bool)
+    chosen[order[np.cumsum(sizes[order]) <= max_rows]] = True
+    return chosen[codes]
+
+
+def fit_baselines(X: np.ndarray, pairs: pd.DataFrame, names: list[str], seed: int = 0,
+                  logistic_max_rows: int = LOGISTIC_MAX_ROWS) -> dict[str, Any]:
+    """The three baselines fitted on training pairs (logistic on a query sample, see above)."""
     y, q = pairs[C.LABEL].to_numpy(), pairs[C.QUERY].to_numpy()
-    return {name: cls().fit(X, y, q, names) for name, cls in (
-        ("rules", RuleOrderBaseline), ("popularity", PopularityBaseline), ("logistic", LogisticBaseline))}
+    pick = query_sample(q, logistic_max_rows, seed)
+    return {"rules": RuleOrderBaseline().fit(X, y, q, names),
+            "popularity": PopularityBaseline().fit(X, y, q, names),
+            "logistic": LogisticBaseline().fit(X[pick], y[pick], q[pick], names)}
 
 
 def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
           until: dt.date, out_dir: Path, *, training_data_hash: str, seed: int = 0,
-          n_estimators: int = 300, train_years: int = 2) -> TrainResult:
+          n_estimators: int = DEFAULT_TREES, train_years: int = 2) -> TrainResult:
     """Fit features, ranker and approval model on the ``train_years`` before ``until``; test on
     the year after.
 
@@ -228,7 +255,7 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     names = [str(n) for n in featurizer.get_feature_names_out()]
     Xtr = featurizer.transform(tr)
     useful = tr.groupby(C.QUERY)[C.LABEL].transform("max").to_numpy() > 0   # all-zero queries teach nothing
-    ranker = LambdaRanker(n_estimators=n_estimators, random_state=seed).fit(
+    ranker = LambdaRanker(n_estimators=n_estimators, random_state=seed, **RANKER_PARAMS).fit(
         Xtr[useful], tr[C.LABEL].to_numpy()[useful], tr[C.QUERY].to_numpy()[useful], names)
     decided = tr["applied_decided"].to_numpy() == 1
     holdout = group_holdout(tr[C.FIRM_ID].to_numpy()[decided], 0.3, seed)
@@ -237,7 +264,7 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     fit_seconds = time.perf_counter() - t0
     te = labelled_pairs(profiles, catalog, ref, events, test_w)
     Xte = featurizer.transform(te)
-    table = score_table({"lambdarank": ranker, **fit_baselines(Xtr, tr, names)}, Xte, te)
+    table = score_table({"lambdarank": ranker, **fit_baselines(Xtr, tr, names, seed)}, Xte, te)
     dec_te = te["applied_decided"].to_numpy() == 1
     ece = (expected_calibration_error(te["approved"].to_numpy()[dec_te], approval.predict_proba(Xte[dec_te]))
            if dec_te.any() else float("nan"))
@@ -250,7 +277,8 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
                              training_data_hash=training_data_hash, metrics=metrics,
                              training={"until": until.isoformat(), "seed": seed, "train_years": train_years,
                                        "train_window": [train_w.start.isoformat(), train_w.end.isoformat()],
-                                       "n_estimators": n_estimators, "firms": int(len(profiles))})
+                                       "n_estimators": n_estimators, "ranker_params": RANKER_PARAMS,
+                                       "firms": int(len(profiles))})
     return TrainResult(artifact, metrics, time.perf_counter() - t0)
 
 
@@ -277,8 +305,10 @@ def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame
     Xtr, Xte = lr._features.transform(tr), lr._features.transform(te)
     models = {"lambdarank": art.ranker, **fit_baselines(Xtr, tr, art.feature_names)}
     y, q = te[C.LABEL].to_numpy(), te[C.QUERY].to_numpy()
-    curves = {name: [ndcg_at_k(y, m.predict(Xte), q, k, min_relevant=APPROVED).mean for k in range(1, 11)]
-              for name, m in models.items()}
+    curves = {}
+    for name, m in models.items():
+        per_k = ranking_metrics(y, m.predict(Xte), q, tuple(range(1, 11)), min_relevant=APPROVED)
+        curves[name] = [per_k[f"ndcg@{k}"].mean for k in range(1, 11)]
     dec = te["applied_decided"].to_numpy() == 1
     p, t = art.approval.predict_proba(Xte[dec]), te["approved"].to_numpy()[dec]
     bins = np.minimum((p * 10).astype(int), 9)

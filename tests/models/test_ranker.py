@@ -58,3 +58,15 @@ def test_baselines_share_the_interface() -> None:
         PopularityBaseline().fit(X, y, q, names).predict(X)
     lr = LogisticBaseline().fit(X, y, q, names)
     assert lr.predict(X).shape == (len(X),)
+
+
+def test_query_bagging_is_deterministic_and_fits() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    q = np.repeat(np.arange(60), 10)
+    y = (X[:, 0] > 0.5).astype(int) + (X[:, 1] > 1).astype(int)
+    kw = dict(n_estimators=15, min_child_samples=5, query_fraction=0.5, feature_fraction=0.75, max_bin=31)
+    a = LambdaRanker(**kw).fit(X, y, q).predict(X)
+    b = LambdaRanker(**kw).fit(X, y, q).predict(X)
+    assert np.array_equal(a, b)
+    assert np.corrcoef(a, X[:, 0])[0, 1] > 0.5
