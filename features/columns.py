@@ -35,7 +35,7 @@ FIRM_DERIVED_NUMERIC: tuple[str, ...] = (
 # Firm summaries the pair table computes (count of titles held, unknown profile fields).
 FIRM_SUMMARY_NUMERIC: tuple[str, ...] = ("n_certifications", "n_unknown_fields")
 FIRM_CATEGORICAL: tuple[str, ...] = ("size_class", "ownership", "tax_credit_rating",
-                                     "industry_section")
+                                     "industry_section", "industry_division")
 BUSINESS_SCOPE = "business_scope"
 
 # Pair features from the eligibility outcome table and the benefit estimate.

@@ -86,8 +86,11 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     out["n_certifications"] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
     out["n_unknown_fields"] = sum((_unknown(frame, f) for f in PROFILE_KINDS if f != "firm_id"),
                                   np.zeros(frame.n)).astype("float64")
-    out["industry_section"] = np.array([c[:1] if isinstance(c, str) else None
-                                        for c in _objects(frame, "industry_code")], dtype=object)
+    codes = _objects(frame, "industry_code")
+    out["industry_section"] = np.array([c[:1] if isinstance(c, str) else None for c in codes], dtype=object)
+    # GB/T 4754 division (section letter + 2 digits, e.g. C36); unknown for a section-only code
+    out["industry_division"] = np.array([c[:3] if isinstance(c, str) and len(c) >= 3 else None for c in codes],
+                                        dtype=object)
     for name in ("size_class", "ownership", "tax_credit_rating"):
         out[name] = _objects(frame, name)
     out[C.BUSINESS_SCOPE] = _objects(frame, "business_scope")
