@@ -10,6 +10,7 @@ renamed; per-chunk checkpoints under ``<out>.parts/`` let ``--resume`` continue 
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import hashlib
 import json
@@ -183,6 +184,24 @@ class _SeenIds:
             self._ids.append(pa.array(ids, type=pa.string()))
 
 
+def _release_freed_memory() -> None:
+    """Hand memory freed by the last chunk back to the OS (glibc and Arrow's allocator keep it,
+    fragmented over a long run, so a bulk run's peak would otherwise creep up with registry size)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+    pa.default_memory_pool().release_unused()      # Arrow's own allocator likewise
+
+
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):          # not glibc: nothing to do
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
 @dataclass
 class _ChunkResult:
     firm_ids: np.ndarray          # valid rows, after dropping ids repeated inside the chunk
@@ -281,6 +300,8 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
         result = _drop_seen(result, seen)
         if result.table is not None:
             write_part(parts, index, result)
+        result.table = None
+        _release_freed_memory()
         state["done"] += result.rows_read
         if progress:
             progress(state["done"], index + 1)
