@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.columns import (CATEGORICAL_COLUMNS, LOG_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS)
-from features.encoder import SIMILARITY, PairEncoder, signed_log
+from features.encoder import PairEncoder, signed_log
 from features.pair_table import PairTable
 
 
@@ -104,9 +104,7 @@ class PairFeatures(TransformerMixin, BaseEstimator):
                                           for t in self.text]))
         self.vectorizer_ = self._vectorizer(None)
         self.vectorizer_.fit(texts if len(texts) else np.array(["-"]))
-        self.n_features_in_ = len(self._columns())
-        self.feature_names_out_ = self._names()
-        self.encoder_ = PairEncoder.from_state(self.get_state())
+        self._fitted()
         return self
 
     def _vectorizer(self, vocabulary: dict[str, int] | None) -> TfidfVectorizer:
@@ -114,12 +112,13 @@ class PairFeatures(TransformerMixin, BaseEstimator):
                                max_features=self.max_features, vocabulary=vocabulary,
                                dtype=np.float64)
 
-    def _names(self) -> np.ndarray:
-        logs = set(self.log_columns)
-        names = [f"log_{c}" if c in logs else c for c in self.numeric]
-        names += [f"{c}={v}" for c in self.categorical for v in self.categories_[c]]
-        names.append(SIMILARITY)
-        return np.asarray(names, dtype=object)
+    def _fitted(self) -> None:
+        """The encoder of the learned state; the output names are its names (one place)."""
+        self.encoder_ = PairEncoder(self.numeric, self.log_columns, self.categorical, self.text,
+                                    self.ngram_range, self.categories_, self.vectorizer_.vocabulary_,
+                                    self.vectorizer_.idf_)
+        self.n_features_in_ = len(self._columns())
+        self.feature_names_out_ = np.asarray(self.encoder_.feature_names, dtype=object)
 
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
         """Output feature names, in column order."""
@@ -159,7 +158,5 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         vec = self._vectorizer({k: int(v) for k, v in state["vocabulary"].items()})
         vec.idf_ = np.asarray(state["idf"], dtype="float64")
         self.vectorizer_ = vec
-        self.n_features_in_ = len(self._columns())
-        self.feature_names_out_ = self._names()
-        self.encoder_ = PairEncoder.from_state(self.get_state())
+        self._fitted()
         return self
