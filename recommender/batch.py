@@ -104,9 +104,10 @@ def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: Ref
     total = int(slots.sum())
     pos = start[rows] + (rank - 1)
     firm_of = np.repeat(np.arange(n), slots)
-    firm_ids = valid["firm_id"].to_numpy(dtype=object)
-    ids = np.asarray(elig.policy_ids + [""], dtype=object)
-    verdict_names = np.asarray(list(VERDICTS) + [""], dtype=object)
+    # Text columns as Arrow takes from the few distinct values (no Python string per row).
+    firm_ids = pa.array(valid["firm_id"].to_numpy(dtype=object), type=pa.string())
+    ids = pa.array(elig.policy_ids + [""], type=pa.string())
+    verdict_names = pa.array(list(VERDICTS) + [""], type=pa.string())
     policy = np.full(total, len(ids) - 1, dtype=np.intp)
     policy[pos] = pcols
     verdict = np.full(total, len(verdict_names) - 1, dtype=np.intp)
@@ -125,11 +126,12 @@ def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: Ref
         prob[pos] = scores.probability_at(rows, pcols)
     benefit = values(point)
     columns = {
-        "firm_id": firm_ids[firm_of], "rank": ranks, "policy_id": ids[policy],
-        "verdict": verdict_names[verdict], "score": values(scores.score),
+        "firm_id": firm_ids.take(firm_of), "rank": ranks, "policy_id": ids.take(policy),
+        "verdict": verdict_names.take(verdict), "score": values(scores.score),
         "approval_probability": prob, "estimated_benefit": benefit, "expected_value": prob * benefit,
     }
-    return pa.table({f.name: pa.array(columns[f.name], type=f.type, from_pandas=True)
+    return pa.table({f.name: columns[f.name] if isinstance(columns[f.name], pa.Array)
+                     else pa.array(columns[f.name], type=f.type, from_pandas=True)
                      for f in OUTPUT_SCHEMA}, schema=OUTPUT_SCHEMA)
 
 
@@ -159,30 +161,30 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
 
 
 class _SeenIds:
-    """``firm_id``s of earlier chunks in compact form: sorted 64-bit hashes per chunk plus the
-    ids themselves as Arrow strings, consulted only to confirm a hash hit (so the answer is
-    exact and memory grows by ~25 bytes per firm instead of a Python set's ~100)."""
+    """``firm_id``s of earlier chunks as sorted 64-bit hashes per chunk (8 bytes a firm, so a
+    run's memory stays flat in registry size); a hash hit is confirmed against the ids in that
+    chunk's checkpoint on disk, so the answer is exact. ``add`` a chunk's ids before the next
+    chunk is checked, and have its part written by then."""
 
-    def __init__(self) -> None:
-        self._hashes: list[np.ndarray] = []
-        self._ids: list[pa.Array] = []
+    def __init__(self, parts: Path) -> None:
+        self._parts = parts
+        self._hashes: list[tuple[int, np.ndarray]] = []
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         hashes = pd.util.hash_array(ids.astype(object), categorize=False)
         hit = np.zeros(len(ids), dtype=bool)
-        for sorted_hashes in self._hashes:
+        for index, sorted_hashes in self._hashes:
             at = np.searchsorted(sorted_hashes, hashes).clip(max=len(sorted_hashes) - 1)
-            hit |= sorted_hashes[at] == hashes
-        if hit.any():
-            known = pa.chunked_array(self._ids, type=pa.string()).combine_chunks()
-            exact = pc.is_in(pa.array(ids[hit], type=pa.string()), value_set=known)
-            hit[np.flatnonzero(hit)] = exact.to_numpy(zero_copy_only=False)
+            maybe = np.flatnonzero(~hit & (sorted_hashes[at] == hashes))
+            if len(maybe):
+                known = pq.read_table(_part_paths(self._parts, index)[0], columns=["firm_id"])["firm_id"]
+                exact = pc.is_in(pa.array(ids[maybe], type=pa.string()), value_set=known.combine_chunks())
+                hit[maybe] = exact.to_numpy(zero_copy_only=False)
         return hit
 
-    def add(self, ids: np.ndarray) -> None:
+    def add(self, ids: np.ndarray, index: int) -> None:
         if len(ids):
-            self._hashes.append(np.sort(pd.util.hash_array(ids.astype(object), categorize=False)))
-            self._ids.append(pa.array(ids, type=pa.string()))
+            self._hashes.append((index, np.sort(pd.util.hash_array(ids.astype(object), categorize=False))))
 
 
 def _release_freed_memory() -> None:
@@ -250,10 +252,10 @@ def _process_chunk(raw: pd.DataFrame, first_row: int, match: bool, setup: dict[s
     return result
 
 
-def _drop_seen(result: _ChunkResult, seen: _SeenIds) -> _ChunkResult:
+def _drop_seen(result: _ChunkResult, seen: _SeenIds, index: int) -> _ChunkResult:
     """Reject rows whose ``firm_id`` an earlier chunk had (as :func:`drop_duplicate_ids`)."""
     dup = seen.contains(result.firm_ids)
-    seen.add(result.firm_ids[~dup])
+    seen.add(result.firm_ids[~dup], index)
     if not dup.any():
         return result
     extra = pd.DataFrame({"row": result.rows[dup], "firm_id": result.firm_ids[dup],
@@ -296,12 +298,12 @@ def settle_part(parts: Path, index: int, result: _ChunkResult, seen: _SeenIds, p
     if seen.contains(result.firm_ids).any():
         full = _ChunkResult(result.firm_ids, result.rows, pd.read_parquet(rejects), result.rows_read,
                             pq.read_table(matches).replace_schema_metadata(None))
-        write_part(parts, index, _drop_seen(full, seen))
+        write_part(parts, index, _drop_seen(full, seen, index))
         if prefix != "chunk":
             matches.unlink()
             rejects.unlink()
         return
-    seen.add(result.firm_ids)
+    seen.add(result.firm_ids, index)
     final_matches, final_rejects = _part_paths(parts, index)
     os.replace(rejects, final_rejects)            # a checkpoint counts once both files are there
     os.replace(matches, final_matches)
@@ -343,14 +345,14 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
     setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": ranker, "top_k": top_k,
              "allow": allow_unknown_columns}
     started = time.perf_counter()
-    seen = _SeenIds()
+    seen = _SeenIds(parts)
     state = {"done": 0}
 
     def finish_chunk(index: int, result: _ChunkResult) -> None:
         if result.pending:
             settle_part(parts, index, result, seen)
         else:
-            result = _drop_seen(result, seen)
+            result = _drop_seen(result, seen, index)
             if result.table is not None:
                 write_part(parts, index, result)
         result.table = None

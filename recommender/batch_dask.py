@@ -107,7 +107,7 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
             shared = client.scatter([setup], broadcast=True)[0]
             results = dask.compute(*[dask.delayed(_match_part)(p, i, int(o), str(parts), shared)
                                      for i, (p, o) in enumerate(zip(ddf.to_delayed(), offsets))])
-        seen = _SeenIds()
+        seen = _SeenIds(parts)
         for i, res in enumerate(results):    # ids seen in an earlier partition: drop, in order
             settle_part(parts, i, res, seen, prefix="chunk")
         counts = [r.rows_read for r in results]

@@ -67,3 +67,21 @@ def test_interrupted_worker_run_resumes_to_the_same_bytes(catalog, ref, tmp_path
     resumed = _run(path, tmp_path, "cut", catalog, ref, workers=2, resume=True)
     assert resumed == whole
     assert not parts.exists()
+
+
+def test_seen_ids_are_exact_when_every_hash_collides(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The id index keeps only hashes; a hit is confirmed against the earlier part on disk."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from recommender import batch
+
+    monkeypatch.setattr(batch.pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), dtype=np.uint64))
+    seen = batch._SeenIds(tmp_path)
+    pq.write_table(pa.table({"firm_id": ["A", "A", "B"]}), tmp_path / "chunk-000000.parquet")
+    seen.add(np.array(["A", "B"], dtype=object), 0)
+    pq.write_table(pa.table({"firm_id": ["C"]}), tmp_path / "chunk-000001.parquet")
+    seen.add(np.array(["C"], dtype=object), 1)
+    got = seen.contains(np.array(["B", "X", "C", "a"], dtype=object))
+    assert got.tolist() == [True, False, True, False]
