@@ -25,6 +25,7 @@ MAX_VECTORISED_N = 3
 _BITS = 21
 _PAD = (1 << _BITS) - 1          # fills the unused places of a shorter n-gram's key (not a code point)
 _SPACE = 32
+_BLOCK_ENTRIES = 4096
 
 
 def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
@@ -93,9 +94,17 @@ class CharTfidf:
         ``dense``, summed column by column of the vocabulary in increasing order."""
         indptr, columns, weights = self.vectors(texts)
         out = np.zeros((len(texts), dense.shape[1]))
-        filled = np.flatnonzero(np.diff(indptr) > 0)
-        if len(filled):
-            out[filled] = np.add.reduceat(dense[columns] * weights[:, None], indptr[filled], axis=0)
+        # Texts in blocks of about _BLOCK_ENTRIES n-grams: the (n-grams × columns) products of a
+        # block stay in cache (all texts at once: 400 MB of temporaries for 20k scopes, 17x slower).
+        step = max(1, _BLOCK_ENTRIES * len(texts) // max(len(columns), 1))
+        for first in range(0, len(texts), step):
+            last = min(first + step, len(texts))
+            lo, hi = indptr[first], indptr[last]
+            starts = indptr[first:last + 1] - lo
+            filled = np.flatnonzero(np.diff(starts) > 0)
+            if len(filled):
+                products = dense[columns[lo:hi]] * weights[lo:hi, None]
+                out[first + filled] = np.add.reduceat(products, starts[filled], axis=0)
         return out
 
     def _grams(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
