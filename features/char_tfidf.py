@@ -26,6 +26,7 @@ _BITS = 21
 _PAD = (1 << _BITS) - 1          # fills the unused places of a shorter n-gram's key (not a code point)
 _SPACE = 32
 _BLOCK_ENTRIES = 4096
+_MAX_BIGRAM_TABLE = 2_000_000      # cells of the bigram table (distinct bigram characters + 1, squared)
 
 
 def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
@@ -64,6 +65,21 @@ class CharTfidf:
         order = np.argsort(keys)
         self._keys = keys[order]
         self._columns = np.array(list(usable.values()), dtype=np.int64)[order]
+        # Direct tables for unigrams and bigrams (one gather instead of a binary search):
+        # code point -> column, and code point -> char id, (char id, char id) -> column.
+        short = [g for g in usable if len(g) <= 2]
+        self._top = max((ord(c) for g in short for c in g), default=0)
+        self._uni = np.full(self._top + 2, -1, dtype=np.int32)      # last slot: out of range
+        chars = sorted({c for g in short if len(g) == 2 for c in g})
+        self._char_id = np.full(self._top + 2, -1, dtype=np.int32)
+        self._char_id[[ord(c) for c in chars]] = np.arange(len(chars))
+        self._bi = np.full((len(chars) + 1, len(chars) + 1), -1, dtype=np.int32) \
+            if (len(chars) + 1) ** 2 <= _MAX_BIGRAM_TABLE else None
+        for g in short:
+            if len(g) == 1:
+                self._uni[ord(g)] = usable[g]
+            elif self._bi is not None:
+                self._bi[self._char_id[ord(g[0])], self._char_id[ord(g[1])]] = usable[g]
 
     def vectors(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The texts' L2-normalised tf-idf vectors as CSR parts ``(indptr, columns, weights)``;
@@ -124,20 +140,35 @@ class CharTfidf:
             starts = len(points) - n + 1
             if starts <= 0:
                 break
-            key = np.zeros(starts, dtype=np.int64)
-            ok = np.ones(starts, dtype=bool)
-            for i in range(MAX_VECTORISED_N):
-                key <<= _BITS
-                key |= points[i:i + starts] if i < n else _PAD
-                if i < n - 1:
-                    ok &= ~double[i:i + starts]
-            at = np.searchsorted(self._keys, key).clip(max=max(len(self._keys) - 1, 0))
-            hit = ok & (self._keys[at] == key) if len(self._keys) else np.zeros(starts, dtype=bool)
-            found_text.append(owner[:starts][hit])
-            found_col.append(self._columns[at[hit]])
+            ok = np.ones(starts, dtype=bool)                 # no double space inside the window
+            for i in range(n - 1):
+                ok &= ~double[i:i + starts]
+            at, cols = self._lookup(points, n, starts, ok)
+            found_text.append(owner[at])
+            found_col.append(cols)
         if not found_text:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(found_text), np.concatenate(found_col)
+
+    def _lookup(self, points: np.ndarray, n: int, starts: int, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(window starts, columns)`` of the in-vocabulary n-grams among the ``ok`` windows."""
+        if n <= 2 and (n == 1 or self._bi is not None):
+            clipped = np.minimum(points, self._top + 1)               # beyond the tables: no gram
+            if n == 1:
+                cols = self._uni[clipped]
+            else:
+                ids = self._char_id[clipped]
+                first, second = ids[:-1], ids[1:]
+                cols = self._bi[first, second]                           # id -1 reads the unused last row/column
+            hit = np.flatnonzero(ok & (cols >= 0))
+            return hit, cols[hit].astype(np.int64)
+        key = np.zeros(starts, dtype=np.int64)
+        for i in range(MAX_VECTORISED_N):
+            key <<= _BITS
+            key |= points[i:i + starts] if i < n else _PAD
+        at = np.searchsorted(self._keys, key).clip(max=max(len(self._keys) - 1, 0))
+        hit = np.flatnonzero(ok & (self._keys[at] == key)) if len(self._keys) else np.zeros(0, dtype=np.int64)
+        return hit, self._columns[at[hit]]
 
     def _grams_per_text(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         text_of: list[int] = []

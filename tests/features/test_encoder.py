@@ -41,6 +41,24 @@ def test_tfidf_vectors_match_scikit_learn(texts, ngram_range) -> None:  # type: 
     np.testing.assert_allclose(tfidf.dense(texts).T, vec.transform(texts).toarray(), rtol=0, atol=1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(TEXTS, min_size=1, max_size=6))
+def test_tfidf_without_the_bigram_table_gives_the_same_vectors(texts) -> None:  # type: ignore[no-untyped-def]
+    """A vocabulary with too many distinct characters for the bigram table looks bigrams up by
+    binary search instead: same result."""
+    import features.char_tfidf as ct
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), dtype=np.float64).fit([*CORPUS, *texts])
+    with_table = CharTfidf(vec.vocabulary_, vec.idf_, (1, 2))
+    limit, ct._MAX_BIGRAM_TABLE = ct._MAX_BIGRAM_TABLE, 0
+    try:
+        without = CharTfidf(vec.vocabulary_, vec.idf_, (1, 2))
+    finally:
+        ct._MAX_BIGRAM_TABLE = limit
+    assert with_table._bi is not None and without._bi is None
+    for a, b in zip(with_table.vectors(texts), without.vectors(texts), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_tfidf_edge_texts() -> None:
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), dtype=np.float64).fit(CORPUS)
     tfidf = CharTfidf(vec.vocabulary_, vec.idf_, (1, 2))
