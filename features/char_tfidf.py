@@ -26,6 +26,7 @@ _BITS = 21
 _PAD = (1 << _BITS) - 1          # fills the unused places of a shorter n-gram's key (not a code point)
 _SPACE = 32
 _BLOCK_ENTRIES = 4096
+_FEW_TEXTS = 4                     # up to this many texts, n-grams are read per text
 _MAX_BIGRAM_TABLE = 2_000_000      # cells of the bigram table (distinct bigram characters + 1, squared)
 
 
@@ -126,7 +127,7 @@ class CharTfidf:
     def _grams(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(text position, vocabulary column)`` of every in-vocabulary n-gram of the texts."""
         lo, hi = self.ngram_range
-        if hi > MAX_VECTORISED_N:
+        if hi > MAX_VECTORISED_N or len(texts) <= _FEW_TEXTS:      # (one firm: the array set-up costs more)
             return self._grams_per_text(texts)
         padded = [" " + "  ".join(words) + " " if (words := t.lower().split()) else "" for t in texts]
         lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
