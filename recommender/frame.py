@@ -39,15 +39,15 @@ def coerce_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def profiles_to_frame(profiles: Sequence[FirmProfile]) -> pd.DataFrame:
-    """Validated profiles → typed frame, in input order.
+def profile_arrays(profiles: Sequence[FirmProfile]) -> dict[str, np.ndarray]:
+    """Validated profiles → one typed numpy array per profile column (the frame's dtypes:
+    float64 with NaN, datetime64[ns] with NaT, object with ``None``), in input order.
 
-    Columns are built as typed arrays straight from the models (no per-column pandas
-    conversion): a single firm costs a fraction of a millisecond, not tens.
+    The one conversion from models to columns: :func:`profiles_to_frame` wraps these arrays
+    in a DataFrame, the one-firm serving frame (:class:`recommender.rowframe.RowFrame`) uses
+    them as they are.
     """
-    if not profiles:
-        return empty_profile_frame()
-    columns: dict[str, object] = {}
+    columns: dict[str, np.ndarray] = {}
     for name, kind in PROFILE_KINDS.items():
         values = [getattr(p, name) for p in profiles]
         if kind in ("number", "bool"):
@@ -60,7 +60,21 @@ def profiles_to_frame(profiles: Sequence[FirmProfile]) -> pd.DataFrame:
                 values = [None if v is None else ";".join(v) for v in values]
             else:
                 values = [None if v is None else _plain_text(v) for v in values]
-            columns[name] = pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
+            columns[name] = np.array(values, dtype=object)
+    return columns
+
+
+def profiles_to_frame(profiles: Sequence[FirmProfile]) -> pd.DataFrame:
+    """Validated profiles → typed frame, in input order.
+
+    Columns are built as typed arrays straight from the models (:func:`profile_arrays`, no
+    per-column pandas conversion): a single firm costs a fraction of a millisecond, not tens.
+    """
+    if not profiles:
+        return empty_profile_frame()
+    columns: dict[str, object] = {}
+    for name, values in profile_arrays(profiles).items():
+        columns[name] = pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
     return pd.DataFrame(columns)
 
 
