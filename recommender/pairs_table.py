@@ -99,11 +99,12 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
 
 def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     """Policy-level columns (one value per policy of the run) from the catalog header."""
-    return _policy_columns(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
+    return policy_columns_of(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
 
 
 @lru_cache(maxsize=64)
-def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+def policy_columns_of(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+    """:func:`policy_columns` of these policies on ``day`` (kept: read-only arrays)."""
     as_of = pd.Timestamp(day)
     heads = [p.header for p in policies]
     def obj(values: list[object]) -> np.ndarray:
@@ -126,6 +127,9 @@ def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.
     return columns
 
 
+PAIR_COLUMNS = (C.VERDICT, C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max",
+                "benefit_low", "benefit_high", C.BENEFIT)
+"""The pair-level columns :func:`pair_table` builds."""
 _PAIR_ORDER = (C.VERDICT, C.SHARE_MET, "unknown_count", "n_criteria", "margin_min", "margin_mean",
                "margin_max", "benefit_low", "benefit_high", C.BENEFIT, "days_to_end", "benefit_years",
                "policy_regional", C.POLICY_FAMILY, "issuer_level", "benefit_kind", C.POLICY_TEXT)
