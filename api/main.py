@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True))
+        matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
         store = await run_in_threadpool(open_store, cfg.resolved_database_url())

@@ -37,6 +37,6 @@ class ServiceState:
         """
         with self._reload_lock:
             old = self.matcher
-            new = load_matcher(self.settings)
+            new = load_matcher(self.settings, one_firm=True)
             self.matcher = new
             return old, new
