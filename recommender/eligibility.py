@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -163,34 +164,51 @@ def leaf_sources(leaf: Criterion) -> tuple[str, ...]:
     return hit[1]
 
 
+_REQUIRED: dict[tuple[int, dt.date], tuple[Criterion, str]] = {}
+
+
 def _required(leaf: Criterion, frame: EvalFrame, row: int) -> str:
-    """Required text; the same for every row except tiered and score criteria."""
+    """Required text; the same for every row and frame on one ``as_of`` except tiered and
+    score criteria (kept per leaf and date, with the leaf: a reused ``id`` is not mistaken)."""
     if leaf.kind in ("tiered", "score"):
         return leaf.required_text(frame, row)
-    return frame.memo((id(leaf), "required_text"), lambda: leaf.required_text(frame, row))  # type: ignore[no-any-return]
+    key = (id(leaf), frame.as_of)
+    hit = _REQUIRED.get(key)
+    if hit is None or hit[0] is not leaf:
+        if len(_REQUIRED) >= 100_000:
+            _REQUIRED.clear()
+        hit = _REQUIRED[key] = (leaf, leaf.required_text(frame, row))
+    return hit[1]
 
 
 def header_criteria(policy: Policy, in_force: bool, region: int, as_of: dt.date,
                     region_code: object) -> list[dict[str, Any]]:
     """The checks a policy header implies, as ``criteria`` entries: in force on ``as_of`` and,
     for a regional policy, registered in its region (``region``: that check's outcome code)."""
+    validity, clause, prefixes = _header_texts(policy)
     out = [{
         "id": IN_FORCE, "label": "政策在有效期内 / policy in force",
         "outcome": "met" if in_force else "not_met",
         "observed": as_of.isoformat(),
-        "required": f"{policy.header.valid_from.isoformat()} .. "
-                    f"{policy.header.valid_to.isoformat() if policy.header.valid_to else 'open'}",
-        "gap": None, "clause": policy.header.references[0].text(),
+        "required": validity,
+        "gap": None, "clause": clause,
     }]
     if policy.header.region_prefixes:
         out.append({
             "id": REGION, "label": "注册地在政策适用地区 / registered in the policy's region",
             "outcome": ts.OUTCOME_NAMES[region],
             "observed": region_code,
-            "required": "prefix in {" + ", ".join(policy.header.region_prefixes) + "}",
-            "gap": None, "clause": policy.header.references[0].text(),
+            "required": prefixes,
+            "gap": None, "clause": clause,
         })
     return out
+
+
+@lru_cache(maxsize=4096)
+def _header_texts(policy: Policy) -> tuple[str, str, str]:
+    h = policy.header
+    return (f"{h.valid_from.isoformat()} .. {h.valid_to.isoformat() if h.valid_to else 'open'}",
+            h.references[0].text(), "prefix in {" + ", ".join(h.region_prefixes) + "}")
 
 
 def leaf_entry(leaf: Criterion, code: int, frame: EvalFrame, row: int) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from features import columns as C
 from recommender.catalog import Catalog, Policy
 from recommender.eligibility import Eligibility
 from recommender.matching import MatchOptions, Ranker, _shown, derived_facts, match_entry, result_entry
-from recommender.pairs_table import PAIR_COLUMNS, firm_columns, policy_columns_of
+from recommender.pairs_table import PAIR_COLUMNS, firm_row, policy_columns_of
 from recommender.profile import FirmProfile
 from recommender.ranking_rules import RuleRanker, Scores
 from recommender.reference import ReferenceTables
@@ -74,7 +74,7 @@ class _Dated:
             columns = dict(policy_columns_of(tuple(policies), as_of))
             columns.update(ranker.policy_history(columns[C.POLICY_ID], columns[C.POLICY_FAMILY]))
             sample = FirmProfile.model_validate(_SAMPLE, context={"ref": ref})
-            firm_names = firm_columns(Eligibility(RowFrame(sample, as_of, ref), {}))
+            firm_names = firm_row(RowFrame(sample, as_of, ref), 0)
             self.features = FirmPairEncoder(ranker.encoder, columns, firm_names)
             unknown = [c for c in self.features.pair_columns if c not in PAIR_COLUMNS]
             if unknown:
@@ -160,8 +160,7 @@ class OneFirmMatcher:
         verdicts = np.array([elig.verdicts], dtype=np.int8)
         low, high = dated.low.copy(), dated.high.copy()
         for j in dated.formulas:
-            lo, hi = policies[j].estimate(frame)
-            low[0, j], high[0, j] = lo[0], hi[0]
+            low[0, j], high[0, j] = policies[j].estimate_row(frame, 0)
         point = np.where(np.isnan(low), np.nan, (low + high) / 2)
         if isinstance(ranker, RuleRanker):
             share = np.array([[elig.share_met(j) for j in range(len(policies))]])
@@ -210,7 +209,7 @@ class OneFirmMatcher:
             "benefit_low": lo, "benefit_high": hi, C.BENEFIT: (lo + hi) / 2.0,
         }
         assert dated.features is not None
-        X = dated.features.transform(firm_columns(Eligibility(elig.frame, {})), pairs, cols)
+        X = dated.features.transform(firm_row(elig.frame, 0), pairs, cols)
         score[0, cols] = ranker.predict("ranker", X)
         prob[0, cols] = ranker.predict("approval", X)
         return Scores(score=score, approval_probability=prob)

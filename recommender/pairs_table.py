@@ -97,6 +97,26 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     return out
 
 
+def firm_row(frame: EvalFrame, row: int) -> dict[str, object]:
+    """:func:`firm_columns` of one firm as Python values (floats, NaN unknown; text or None),
+    read cell by cell (the one-firm path; a test holds the two equal)."""
+    value = frame.value
+    out: dict[str, object] = {C.FIRM_ID: value("firm_id", row)}
+    for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
+        v = value(name, row)
+        out[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]
+    flags = [value(c, row) for c in CERT_COLUMNS.values()]
+    out["n_certifications"] = np.nan if flags[0] is None else float(sum(1 for f in flags if f == 1.0))
+    out["n_unknown_fields"] = float(sum(1 for f in PROFILE_KINDS if f != "firm_id" and value(f, row) is None))
+    code = value("industry_code", row)
+    out["industry_section"] = code[:1] if isinstance(code, str) else None
+    out["industry_division"] = code[:3] if isinstance(code, str) and len(code) >= 3 else None
+    for name in ("size_class", "ownership", "tax_credit_rating"):
+        out[name] = value(name, row)
+    out[C.BUSINESS_SCOPE] = value("business_scope", row)
+    return out
+
+
 def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     """Policy-level columns (one value per policy of the run) from the catalog header."""
     return policy_columns_of(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
