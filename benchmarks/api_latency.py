@@ -165,6 +165,13 @@ def main() -> None:
     trivial = _request("GET", "/healthz")
     port = _free_port()
     with TemporaryDirectory() as var:
+        # A deployed service has the model's trees compiled under var/compiled (make install);
+        # the temporary var/ (own database and jobs) links to them, else LightGBM predicts.
+        compiled = ROOT / "var" / "compiled"
+        if compiled.is_dir():
+            (Path(var) / "compiled").symlink_to(compiled, target_is_directory=True)
+        else:
+            print(f"note: no compiled trees in {compiled} (run make install): scoring by LightGBM")
         env = {**os.environ, "RECOMMENDER_VAR_DIR": var, "RECOMMENDER_RULES_ONLY": str(args.rules_only).lower()}
         env.pop("DATABASE_URL", None)
         env.pop("RECOMMENDER_DATABASE_URL", None)

@@ -117,6 +117,7 @@ class LearnedRanker:
         self._model_dir = model_dir
         self._compiled_dir = None if compiled_dir is None else Path(compiled_dir)
         self._compiled: dict[str, Any] = {}
+        self._text_hashes: dict[str, str] = {}
         self._compile_missing = compile_missing
         self.rank_by: RankBy = rank_by
 
@@ -196,7 +197,9 @@ class LearnedRanker:
             return None
         if which not in self._compiled:
             text = self._texts[which]
-            path = self._compiled_dir / f"{which}-{hashlib.sha256(text).hexdigest()[:16]}-raw.so"
+            if which not in self._text_hashes:       # hashed once: this runs per prediction
+                self._text_hashes[which] = hashlib.sha256(text).hexdigest()[:16]
+            path = self._compiled_dir / f"{which}-{self._text_hashes[which]}-raw.so"
             if not (build or path.exists()):
                 return None
             from recommender.compiled_trees import compile_booster
