@@ -237,7 +237,8 @@ class Compare(Criterion):
             return None
         values = frame.num(self.field)
         scale = abs(required) if required else 1.0
-        diff = (values - required) / scale
+        with np.errstate(over="ignore"):       # a huge ratio over a small bar: inf, clipped later
+            diff = (values - required) / scale
         return diff if self.op in LOWER_BOUND_OPS else -diff
 
     def date_when_met(self, frame: EvalFrame, row: int) -> dt.date | None:
@@ -500,10 +501,13 @@ class AsOfWindow(Criterion):
     def shape(self) -> object:
         return ("window", self.start, self.end)
 
+    def outcome_on(self, as_of: dt.date) -> int:
+        """The outcome for every firm on ``as_of``."""
+        inside = (self.start is None or self.start <= as_of) and (self.end is None or as_of <= self.end)
+        return ts.MET if inside else ts.NOT_MET
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
-        inside = (self.start is None or self.start <= frame.as_of) and (
-            self.end is None or frame.as_of <= self.end)
-        return np.full(frame.n, ts.MET if inside else ts.NOT_MET, dtype=np.int8)
+        return np.full(frame.n, self.outcome_on(frame.as_of), dtype=np.int8)
 
     def observed(self, frame: EvalFrame, row: int) -> Any:
         return frame.as_of.isoformat()

@@ -31,8 +31,8 @@ import numpy as np
 
 from recommender import tristate as ts
 from recommender.catalog import Policy
-from recommender.criteria import (LOWER_BOUND_OPS, OPS, UPPER_BOUND_OPS, AllOf, AnyOf, Compare, Criterion,
-                                  Declaration, Holds, Membership, Not)
+from recommender.criteria import (LOWER_BOUND_OPS, OPS, UPPER_BOUND_OPS, AllOf, AnyOf, AsOfWindow, Compare,
+                                  Criterion, Declaration, Holds, Membership, Not)
 from recommender.eligibility import header_criteria, leaf_entry, region_check, support_lists
 from recommender.pairs_table import MARGIN_CLIP
 from recommender.row_scoring import evaluate_score, rule_conditions
@@ -126,6 +126,8 @@ class DatedPlan:
                                    s, kids, None, None))
             elif isinstance(node, Declaration):
                 self.steps.append((_CONST, s, int(node.assume), None, None))
+            elif isinstance(node, AsOfWindow):
+                self.steps.append((_CONST, s, node.outcome_on(as_of), None, None))
             elif isinstance(node, Compare) and node.field_kind in ("number", "bool", "date"):
                 v = node.value.resolve(as_of)
                 if v is None:         # no dated value in force on as_of: the rule does not exist yet
@@ -147,6 +149,19 @@ class DatedPlan:
             else:                     # tiered, as-of window, …: the node's own evaluate
                 self.steps.append((_NODE, s, node, None, None))
                 self.margin_nodes[s] = node
+
+        # per policy, in leaf order: the leaves with a margin, as a comparison row or a node
+        self.margin_sources: list[list[tuple[tuple[str, float, float, bool] | None, Criterion | None]]] = []
+        for j, p in enumerate(plan.policies):
+            slot_of = plan.node_slot[j]
+            sources: list[tuple[tuple[str, float, float, bool] | None, Criterion | None]] = []
+            for leaf in p.leaves:
+                s = slot_of[leaf.path]
+                if s in self.margin_rows:
+                    sources.append((self.margin_rows[s], None))
+                elif s in self.margin_nodes:
+                    sources.append((None, self.margin_nodes[s]))
+            self.margin_sources.append(sources)
 
     def evaluate(self, frame: RowFrame) -> RowEligibility:
         """Every policy's outcomes for the firm of ``frame`` (its ``as_of`` must be this plan's)."""
@@ -216,25 +231,18 @@ class RowEligibility:
     def margin_summary(self, j: int) -> tuple[float, float, float]:
         """As :func:`recommender.pairs_table.margin_summary`: (min, mean, max) clipped relative
         margin over the policy's numeric leaves; NaN when none is known."""
-        dated, frame = self.dated, self.frame
-        rows, nodes = dated.margin_rows, dated.margin_nodes
-        slot_of = dated.plan.node_slot[j]
+        frame = self.frame
         margins: list[float] = []
-        for leaf in dated.plan.policies[j].leaves:
-            s = slot_of[leaf.path]
-            row = rows.get(s)
+        for row, node in self.dated.margin_sources[j]:
             if row is not None:
                 column, required, scale, upper = row
-                v = frame.scalar(column)
-                diff = (v - required) / scale
+                diff = (frame.scalar(column) - required) / scale
                 m = -diff if upper else diff
-            elif s in nodes:
-                arr = nodes[s].margin(frame)
+            else:
+                arr = node.margin(frame)  # type: ignore[union-attr]
                 if arr is None:
                     continue
                 m = float(np.asarray(arr, dtype="float64")[0])
-            else:
-                continue
             margins.append(m if m != m else min(max(m, -MARGIN_CLIP), MARGIN_CLIP))
         known = [m for m in margins if m == m]
         if not known:

@@ -135,8 +135,19 @@ def evaluate_score(score: Score, frame: EvalFrame, code_of: CodeOf, value_of: Va
     return code
 
 
+_ONES: dict[float, np.ndarray] = {}
+
+
 def _one(x: float) -> np.ndarray:
-    return np.array([x])
+    """``np.array([x])``, read-only and shared: points and totals take few distinct values
+    (zero is not shared: -0.0 == 0.0 as a key, and the sign is kept)."""
+    out = _ONES.get(x) if x else None
+    if out is None:
+        out = np.array([x])
+        out.flags.writeable = False
+        if x and x == x and len(_ONES) < 10_000:
+            _ONES[x] = out
+    return out
 
 
 def _remember(score: Score, frame: EvalFrame, total: Span, per_block: dict[str, Span],

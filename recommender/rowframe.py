@@ -48,6 +48,7 @@ class RowFrame(EvalFrame):
         self._days: dict[str, np.ndarray] = {}
         self._memo: dict[object, object] = {}
         self._py: dict[str, list[object]] = {}
+        self._values: dict[str, object] = {}
 
     @cached_property
     def derived(self) -> dict[str, object]:
@@ -107,6 +108,13 @@ class RowFrame(EvalFrame):
     def value(self, name: str, row: int) -> object:
         if row != 0:
             raise IndexError(f"row {row} of a one-firm frame")
+        try:
+            return self._values[name]
+        except KeyError:
+            out = self._values[name] = self._value(name)
+            return out
+
+    def _value(self, name: str) -> object:
         if name in _CATEGORY_FACTS:
             index, labels = self.derived[name]  # type: ignore[misc]
             return None if index < 0 else labels[index]
