@@ -32,7 +32,7 @@ import numpy as np
 from recommender import tristate as ts
 from recommender.catalog import Policy
 from recommender.criteria import (LOWER_BOUND_OPS, OPS, UPPER_BOUND_OPS, AllOf, AnyOf, AsOfWindow, Compare,
-                                  Criterion, Declaration, Holds, Membership, Not)
+                                  Criterion, Declaration, Holds, Membership, Not, Tiered)
 from recommender.eligibility import header_criteria, leaf_entry, region_check, support_lists
 from recommender.pairs_table import MARGIN_CLIP
 from recommender.row_scoring import evaluate_score, rule_conditions
@@ -51,7 +51,8 @@ _SEQUENTIAL_SUM = 8
 """numpy sums fewer than 8 values in order; from 8 on pairwise (margin means use numpy then)."""
 
 _MET, _UNKNOWN, _NOT_MET = ts.MET, ts.UNKNOWN, ts.NOT_MET
-_NUM, _DAYS, _ALL, _ANY, _NOT, _CONST, _IN, _SCORE, _NODE = range(9)
+_NAN = float("nan")
+_NUM, _DAYS, _ALL, _ANY, _NOT, _CONST, _IN, _SCORE, _NODE, _TIERED = range(10)
 
 
 class EligibilityPlan:
@@ -143,6 +144,9 @@ class DatedPlan:
                 self.steps.append((_NUM, s, node.column, operator.eq, 0.0 if node.negate else 1.0))
             elif isinstance(node, Membership):
                 self.steps.append((_IN, s, node, node.field, None))
+            elif isinstance(node, Tiered):
+                self.steps.append((_TIERED, s, node, SCALAR_OPS[node.op], None))
+                self.margin_nodes[s] = node
             elif isinstance(node, Score):
                 self.steps.append((_SCORE, s, node, None, None))
                 self.margin_nodes[s] = node
@@ -191,6 +195,8 @@ class DatedPlan:
                 codes[s] = _MET - codes[a[0]]
             elif tag == _SCORE:
                 codes[s] = evaluate_score(a, frame, code_of, value_of, SCALAR_OPS)
+            elif tag == _TIERED:
+                codes[s] = _tiered_code(a, b, frame)
             else:
                 codes[s] = int(a.evaluate(frame)[0])
         regions = [_MET if node is None else node.outcome_of(frame.value("region_code", 0), frame)
@@ -198,6 +204,29 @@ class DatedPlan:
         verdicts = [min(codes[root], region) if live else _NOT_MET
                     for root, region, live in zip(plan.roots, regions, self.in_force, strict=True)]
         return RowEligibility(self, frame, codes, regions, verdicts)
+
+
+def _tiered_code(node: Tiered, op: Callable[[float, float], bool], frame: RowFrame) -> int:
+    """As ``Tiered._evaluate`` for one firm; its required value is left in the frame memo
+    (where ``required_values`` reads it for the explanation, gap and margin)."""
+    by = frame.scalar(node.by)
+    required = _NAN
+    if by == by:
+        for tier in node.tiers:
+            if (by <= tier.upto) if tier.upto is not None else (by < tier.below) if tier.below is not None else True:
+                required = tier.value
+                break
+    frame._memo[(id(node), "required")] = np.array([required])
+    value = frame.scalar(node.field)
+    if value != value:
+        return _UNKNOWN
+    if required == required:
+        return _MET if op(value, required) else _NOT_MET
+    if all(op(value, t.value) for t in node.tiers):
+        return _MET
+    if all(not op(value, t.value) for t in node.tiers):
+        return _NOT_MET
+    return _UNKNOWN
 
 
 class RowEligibility:

@@ -7,7 +7,7 @@ condition's outcome comes from the caller (the one-firm plan evaluates them with
 node). Blocks are summed in the order ``Block.points`` / ``Score._totals`` sum them, so the
 totals are the same floats. The intervals are then stored in the frame's memo under the keys
 the node's own ``observed``/``gap``/``margin`` read (``indicator_points`` and ``totals``):
-explaining a match never recomputes them. A hypothesis test holds the outcomes and intervals
+explaining a match never recomputes them (made into arrays only when read). A hypothesis test holds the outcomes and intervals
 equal to the vectorised node's.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from recommender.criteria import Criterion
-from recommender.evalframe import EvalFrame
+from recommender.rowframe import RowFrame
 from recommender.scoring import Block, Indicator, Score
 
 Span = tuple[float, float]
@@ -107,7 +107,7 @@ def _test(low: float, high: float, op: Callable[[float, float], bool], bound: fl
     return int(op(low, bound)) + int(op(high, bound))
 
 
-def evaluate_score(score: Score, frame: EvalFrame, code_of: CodeOf, value_of: ValueOf,
+def evaluate_score(score: Score, frame: RowFrame, code_of: CodeOf, value_of: ValueOf,
                    ops: dict[str, Callable[[float, float], bool]]) -> int:
     """The outcome code of ``score`` for the one firm of ``frame``; its intervals are left in
     the frame's memo for the node's explanations."""
@@ -150,12 +150,14 @@ def _one(x: float) -> np.ndarray:
     return out
 
 
-def _remember(score: Score, frame: EvalFrame, total: Span, per_block: dict[str, Span],
+def _remember(score: Score, frame: RowFrame, total: Span, per_block: dict[str, Span],
               spans: dict[int, Span]) -> None:
-    memo = frame._memo
+    """Leave the intervals where the node's ``observed``/``gap``/``margin`` read them, as
+    arrays made only if read (most scored policies are neither shown nor candidates)."""
     for block in score.blocks:
         for ind in block.indicators:
-            if id(ind) in spans:
-                memo[(id(ind), "points")] = (_one(spans[id(ind)][0]), _one(spans[id(ind)][1]))
-    memo[(id(score), "totals")] = ((_one(total[0]), _one(total[1])),
-                                   {k: (_one(v[0]), _one(v[1])) for k, v in per_block.items()})
+            span = spans.get(id(ind))
+            if span is not None:
+                frame.defer((id(ind), "points"), lambda span=span: (_one(span[0]), _one(span[1])))
+    frame.defer((id(score), "totals"), lambda: ((_one(total[0]), _one(total[1])),
+                                                 {k: (_one(v[0]), _one(v[1])) for k, v in per_block.items()}))

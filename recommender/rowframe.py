@@ -13,6 +13,7 @@ factorisations and cells equal to those of an ``EvalFrame`` over ``profiles_to_f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
@@ -33,6 +34,21 @@ _NONE: np.ndarray = np.array([], dtype=object)
 _EPOCH = dt.date(1970, 1, 1)
 
 
+class _Memo(dict):  # type: ignore[type-arg]
+    """The frame memo, with entries that may be computed on first read (:meth:`RowFrame.defer`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[object, Callable[[], object]] = {}
+
+    def __missing__(self, key: object) -> object:
+        compute = self.pending.pop(key, None)
+        if compute is None:
+            raise KeyError(key)
+        value = self[key] = compute()
+        return value
+
+
 class RowFrame(EvalFrame):
     """One firm as of one date: an evaluation frame of a single row."""
 
@@ -46,9 +62,13 @@ class RowFrame(EvalFrame):
         self._num: dict[str, np.ndarray] = {}
         self._fact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._days: dict[str, np.ndarray] = {}
-        self._memo: dict[object, object] = {}
+        self._memo: dict[object, object] = _Memo()
         self._py: dict[str, list[object]] = {}
         self._values: dict[str, object] = {}
+
+    def defer(self, key: object, compute: Callable[[], object]) -> None:
+        """A memo entry computed only if read (through :meth:`memo` or indexing)."""
+        self._memo.pending[key] = compute  # type: ignore[attr-defined]
 
     @cached_property
     def derived(self) -> dict[str, object]:
