@@ -87,6 +87,7 @@ class _PolicySet:
     def __init__(self, policies: list[Policy], ref: ReferenceTables, ranker: Any) -> None:
         self.policies = policies
         self.plan = EligibilityPlan(policies)
+        self.grants = [p.header.relations.grants for p in policies]     # as relations.held_matrix reads
         self.ref = ref
         self.ranker = ranker
         self._dated: dict[dt.date, _Dated] = {}
@@ -171,7 +172,8 @@ class OneFirmMatcher:
             scores = self._learned_scores(dated, elig, verdicts, low, high, ranker)
             orders = ranker.order_verdicts(verdicts, scores, point)  # type: ignore[attr-defined]
             prob = scores.approval_probability
-        view = relation_view(policies, frame, verdicts, point)
+        held = np.array([[g is not None and frame.scalar(f"cert_{g}") == 1.0 for g in pset.grants]])
+        view = relation_view(policies, frame, verdicts, point, held)
         total, total_per_year = totals(view, point)
         shown = _shown(orders[0], verdicts[0], view.held[0], options)
         matches: list[dict[str, Any]] = []

@@ -69,7 +69,7 @@ def held_matrix(policies: list[Policy], frame: EvalFrame) -> np.ndarray:
 
 
 def relation_view(policies: list[Policy], frame: EvalFrame, verdicts: np.ndarray,
-                  benefit: np.ndarray) -> RelationView:
+                  benefit: np.ndarray, held: np.ndarray | None = None) -> RelationView:
     """Held titles, exclusions and the counted set for every firm.
 
     Parameters
@@ -82,8 +82,11 @@ def relation_view(policies: list[Policy], frame: EvalFrame, verdicts: np.ndarray
         Verdict codes (2 eligible).
     benefit : ndarray of float, shape (n_firms, n_policies)
         Point estimate in yuan; NaN when unknown.
+    held : ndarray of bool, shape (n_firms, n_policies), optional
+        :func:`held_matrix`, when the caller has it already.
     """
-    held = held_matrix(policies, frame)
+    if held is None:
+        held = held_matrix(policies, frame)
     active = (verdicts == ts.MET) & ~held
     kept = np.full(verdicts.shape, -1, dtype=np.int64)
     pairs = _exclusion_pairs(policies)
