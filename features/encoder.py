@@ -5,10 +5,9 @@ categories per categorical column and a character n-gram TF-IDF vocabulary with 
 :class:`PairEncoder` holds that state and turns a pair table into the float matrix. Serving
 uses it directly, so matching a firm never imports scikit-learn (about 2 s of start-up).
 
-The TF-IDF is scikit-learn's ``TfidfVectorizer(analyzer="char_wb", norm="l2",
-smooth_idf=True, sublinear_tf=False)`` transform: lower-case, split on white space, pad each
-word with one space, count its character n-grams that are in the vocabulary, weight by idf,
-L2-normalise (a test holds the two equal).
+The text similarity is the cosine of scikit-learn's ``TfidfVectorizer(analyzer="char_wb",
+norm="l2")`` vectors, computed by :class:`~features.char_tfidf.CharTfidf` (tests hold the two
+equal).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.char_tfidf import CharTfidf
 from features.pair_table import PairTable
 
 SIMILARITY = "scope_policy_similarity"
@@ -31,23 +31,6 @@ def signed_log(x: np.ndarray) -> np.ndarray:
     [0.0, -2.303]
     """
     return np.sign(x) * np.log1p(np.abs(x))
-
-
-def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
-    """scikit-learn's ``char_wb`` analyser (after lower-casing): n-grams inside padded words."""
-    lo, hi = ngram_range
-    grams: list[str] = []
-    for word in text.lower().split():
-        w = f" {word} "
-        for n in range(lo, hi + 1):
-            offset = 0
-            grams.append(w[offset:offset + n])
-            while offset + n < len(w):
-                offset += 1
-                grams.append(w[offset:offset + n])
-            if offset == 0:              # a word shorter than n is counted once
-                break
-    return grams
 
 
 def _floats(values: Any) -> np.ndarray:
@@ -87,6 +70,7 @@ class PairEncoder:
         self.vocabulary = {str(k): int(v) for k, v in vocabulary.items()}
         self.idf = np.asarray(idf, dtype="float64")
         self._lookup = {c: {v: i for i, v in enumerate(self.categories[c])} for c in self.categorical}
+        self._tfidf = CharTfidf(self.vocabulary, self.idf, self.ngram_range)
         self._text_cache: dict[tuple[str, ...], np.ndarray] = {}
         logs = self.log_columns
         names = [f"log_{c}" if c in logs else c for c in self.numeric]
@@ -106,17 +90,24 @@ class PairEncoder:
         """The pair-table columns the encoding reads."""
         return [*self.numeric, *self.categorical, *self.text]
 
-    def transform(self, X: pd.DataFrame | PairTable) -> np.ndarray:
+    def transform(self, X: pd.DataFrame | PairTable, out: np.ndarray | None = None) -> np.ndarray:
         """Float64 matrix ``(len(X), len(feature_names))``; NaN where unknown.
 
         ``X`` is a flat pair DataFrame or a :class:`~features.pair_table.PairTable`; a column
         kept at firm or policy level is encoded once per firm or policy, then spread to pairs
-        by copying whole rows of a per-level block.
+        by copying whole rows of a per-level block. ``out``, a C-contiguous float64 array of
+        that shape, receives the matrix (a caller scoring many blocks reuses one buffer rather
+        than faulting in fresh memory for each).
         """
         table = X if isinstance(X, PairTable) else PairTable.from_frame(X)
         missing = table.missing(self.columns())
         if missing:
             raise ValueError(f"pair table is missing column(s) {missing}")
+        shape = (len(table), len(self.feature_names))
+        if out is None:
+            out = np.empty(shape)
+        elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float64 array of shape {shape}")
         parts: dict[int, list[tuple[int, np.ndarray]]] = {}      # id(index) -> (first column, block)
         indexes: dict[int, np.ndarray | None] = {}
         j = 0
@@ -137,13 +128,36 @@ class PairEncoder:
             parts.setdefault(id(index), []).append((j, onehot))
             indexes[id(index)] = index
             j += onehot.shape[1]
-        out = np.empty((len(table), j + 1))
-        for key, blocks in parts.items():
-            index = indexes[key]
-            for start, stop, block in _runs(blocks):
-                out[:, start:stop] = block if index is None else block[index]
+        self._place(out, [(indexes[key], _runs(blocks)) for key, blocks in parts.items()])
         out[:, j] = self.similarity(table)
         return out
+
+    @staticmethod
+    def _place(out: np.ndarray, groups: list[tuple[np.ndarray | None, list[tuple[int, int, np.ndarray]]]]) -> None:
+        """Write each level's column runs into ``out``, expanding firm/policy rows to pairs.
+
+        The widest expanded level (the firm's, as a rule) is laid into a full-width row
+        template and copied with one row gather (``np.take`` into ``out``, the cheapest way
+        to fill it); the other levels are gathered narrow and copied column run by run.
+        """
+        expanded = [g for g in groups if g[0] is not None]
+        widest = max(expanded, key=lambda g: sum(b - a for a, b, _ in g[1]), default=None)
+        if widest is not None:
+            index, runs = widest
+            template = np.zeros((len(runs[0][2]), out.shape[1]))
+            for start, stop, block in runs:
+                template[:, start:stop] = block
+            np.take(template, index, axis=0, out=out, mode="clip")
+        for index, runs in groups:
+            if index is None:
+                for start, stop, block in runs:
+                    out[:, start:stop] = block
+            elif index is not widest[0]:                         # type: ignore[index]
+                narrow = np.hstack([block for _, _, block in runs])[index]
+                k = 0
+                for start, stop, _ in runs:
+                    out[:, start:stop] = narrow[:, k:k + stop - start]
+                    k += stop - start
 
     def codes(self, column: str, values: Any) -> np.ndarray:
         """Position of each value among the categories (by ``str``); -1 if unknown or unseen."""
@@ -182,47 +196,19 @@ class PairEncoder:
         (a_codes, a_uni, _), (b_codes, b_uni, b_keep) = sides
         if not a_uni or not b_uni:
             return np.full(len(table), np.nan)
-        sims = self._cosines(a_uni, self._dense(b_uni, keep=b_keep))
+        sims = self._tfidf.cosines(a_uni, self._dense(b_uni, keep=b_keep))
         out = sims[np.maximum(a_codes, 0), np.maximum(b_codes, 0)]
         out[(a_codes < 0) | (b_codes < 0)] = np.nan
         return out
 
-    def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(vocabulary indices, L2-normalised tf-idf weights) of one text."""
-        counts: dict[int, int] = {}
-        vocab = self.vocabulary
-        for gram in char_wb_ngrams(text, self.ngram_range):
-            k = vocab.get(gram)
-            if k is not None:
-                counts[k] = counts.get(k, 0) + 1
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        w = np.fromiter(counts.values(), dtype="float64", count=len(counts)) * self.idf[idx]
-        norm = np.sqrt(np.dot(w, w))
-        return idx, (w / norm if norm > 0 else w)
-
     def _dense(self, texts: list[str], *, keep: bool) -> np.ndarray:
-        """Texts as the columns of a dense ``(vocabulary size, len(texts))`` tf-idf matrix."""
+        """The texts' tf-idf vectors as dense columns; kept when ``keep`` (the policy texts)."""
         key = tuple(texts)
         if key in self._text_cache:
             return self._text_cache[key]
-        out = np.zeros((len(self.idf), len(texts)))
-        for i, text in enumerate(texts):
-            idx, w = self._vector(text)
-            out[idx, i] = w
+        out = self._tfidf.dense(texts)
         if keep:
             if len(self._text_cache) >= 8:
                 self._text_cache.clear()
             self._text_cache[key] = out
-        return out
-
-    def _cosines(self, texts: list[str], dense: np.ndarray) -> np.ndarray:
-        """``(len(texts), dense columns)`` dot products of each text's vector with each column.
-
-        Summed term by term down contiguous rows, so a cosine does not depend on which other
-        texts are in ``dense`` (a BLAS dot product's order does).
-        """
-        out = np.empty((len(texts), dense.shape[1]))
-        for i, text in enumerate(texts):
-            idx, w = self._vector(text)
-            out[i] = (dense[idx] * w[:, None]).sum(axis=0)
         return out

@@ -10,6 +10,7 @@ renamed; per-chunk checkpoints under ``<out>.parts/`` let ``--resume`` continue 
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import datetime as dt
 import hashlib
@@ -103,9 +104,10 @@ def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: Ref
     total = int(slots.sum())
     pos = start[rows] + (rank - 1)
     firm_of = np.repeat(np.arange(n), slots)
-    firm_ids = valid["firm_id"].to_numpy(dtype=object)
-    ids = np.asarray(elig.policy_ids + [""], dtype=object)
-    verdict_names = np.asarray(list(VERDICTS) + [""], dtype=object)
+    # Text columns as Arrow takes from the few distinct values (no Python string per row).
+    firm_ids = pa.array(valid["firm_id"].to_numpy(dtype=object), type=pa.string())
+    ids = pa.array(elig.policy_ids + [""], type=pa.string())
+    verdict_names = pa.array(list(VERDICTS) + [""], type=pa.string())
     policy = np.full(total, len(ids) - 1, dtype=np.intp)
     policy[pos] = pcols
     verdict = np.full(total, len(verdict_names) - 1, dtype=np.intp)
@@ -124,11 +126,12 @@ def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: Ref
         prob[pos] = scores.probability_at(rows, pcols)
     benefit = values(point)
     columns = {
-        "firm_id": firm_ids[firm_of], "rank": ranks, "policy_id": ids[policy],
-        "verdict": verdict_names[verdict], "score": values(scores.score),
+        "firm_id": firm_ids.take(firm_of), "rank": ranks, "policy_id": ids.take(policy),
+        "verdict": verdict_names.take(verdict), "score": values(scores.score),
         "approval_probability": prob, "estimated_benefit": benefit, "expected_value": prob * benefit,
     }
-    return pa.table({f.name: pa.array(columns[f.name], type=f.type, from_pandas=True)
+    return pa.table({f.name: columns[f.name] if isinstance(columns[f.name], pa.Array)
+                     else pa.array(columns[f.name], type=f.type, from_pandas=True)
                      for f in OUTPUT_SCHEMA}, schema=OUTPUT_SCHEMA)
 
 
@@ -158,30 +161,30 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
 
 
 class _SeenIds:
-    """``firm_id``s of earlier chunks in compact form: sorted 64-bit hashes per chunk plus the
-    ids themselves as Arrow strings, consulted only to confirm a hash hit (so the answer is
-    exact and memory grows by ~25 bytes per firm instead of a Python set's ~100)."""
+    """``firm_id``s of earlier chunks as sorted 64-bit hashes per chunk (8 bytes a firm, so a
+    run's memory stays flat in registry size); a hash hit is confirmed against the ids in that
+    chunk's checkpoint on disk, so the answer is exact. ``add`` a chunk's ids before the next
+    chunk is checked, and have its part written by then."""
 
-    def __init__(self) -> None:
-        self._hashes: list[np.ndarray] = []
-        self._ids: list[pa.Array] = []
+    def __init__(self, parts: Path) -> None:
+        self._parts = parts
+        self._hashes: list[tuple[int, np.ndarray]] = []
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         hashes = pd.util.hash_array(ids.astype(object), categorize=False)
         hit = np.zeros(len(ids), dtype=bool)
-        for sorted_hashes in self._hashes:
+        for index, sorted_hashes in self._hashes:
             at = np.searchsorted(sorted_hashes, hashes).clip(max=len(sorted_hashes) - 1)
-            hit |= sorted_hashes[at] == hashes
-        if hit.any():
-            known = pa.chunked_array(self._ids, type=pa.string()).combine_chunks()
-            exact = pc.is_in(pa.array(ids[hit], type=pa.string()), value_set=known)
-            hit[np.flatnonzero(hit)] = exact.to_numpy(zero_copy_only=False)
+            maybe = np.flatnonzero(~hit & (sorted_hashes[at] == hashes))
+            if len(maybe):
+                known = pq.read_table(_part_paths(self._parts, index)[0], columns=["firm_id"])["firm_id"]
+                exact = pc.is_in(pa.array(ids[maybe], type=pa.string()), value_set=known.combine_chunks())
+                hit[maybe] = exact.to_numpy(zero_copy_only=False)
         return hit
 
-    def add(self, ids: np.ndarray) -> None:
+    def add(self, ids: np.ndarray, index: int) -> None:
         if len(ids):
-            self._hashes.append(np.sort(pd.util.hash_array(ids.astype(object), categorize=False)))
-            self._ids.append(pa.array(ids, type=pa.string()))
+            self._hashes.append((index, np.sort(pd.util.hash_array(ids.astype(object), categorize=False))))
 
 
 def _release_freed_memory() -> None:
@@ -208,7 +211,8 @@ class _ChunkResult:
     rows: np.ndarray              # their row numbers
     rejects: pd.DataFrame
     rows_read: int
-    table: pa.Table | None        # None when only validated (resume: the part exists)
+    table: pa.Table | None        # None when only validated (resume: the part exists) or written
+    pending: bool = False         # matches and rejects written as a pending part, not carried here
 
 
 _WORKER: dict[str, Any] = {}
@@ -218,20 +222,40 @@ def _init_worker(setup: dict[str, Any]) -> None:
     _WORKER.update(setup)
 
 
-def _process_chunk(raw: pd.DataFrame, first_row: int, match: bool, setup: dict[str, Any] | None = None) -> _ChunkResult:
+def for_worker_processes(ranker: Ranker) -> Ranker:
+    """The ranker as each of several worker processes runs it: predictions on one thread
+    (two processes on two cores, each starting two prediction threads, only contend)."""
+    if hasattr(ranker, "threads"):
+        ranker = copy.copy(ranker)
+        ranker.threads = 1
+    return ranker
+
+
+def _process_chunk(raw: pd.DataFrame, first_row: int, match: bool, setup: dict[str, Any] | None = None,
+                   write_to: tuple[Path, int] | None = None) -> _ChunkResult:
     """Validate one raw chunk and (unless ``match`` is False) match it: the unit of work a
-    worker process runs. Duplicate ids across chunks are dropped later, in chunk order."""
+    worker process runs. Duplicate ids across chunks are dropped later, in chunk order.
+
+    With ``write_to=(parts, index)`` the matches are written there as a *pending* part (a
+    worker encodes its own Parquet, in parallel) and not sent back; :func:`settle_part`
+    later turns it into the checkpoint.
+    """
     s = setup if setup is not None else _WORKER
     chunk = drop_duplicate_ids(validate_chunk(raw, first_row, s["ref"], allow_unknown_columns=s["allow"]), set())
     table = match_table(chunk.valid, s["catalog"], s["as_of"], s["ref"], s["ranker"], s["top_k"]) if match else None
-    return _ChunkResult(chunk.valid["firm_id"].to_numpy(dtype=object), chunk.valid["_row"].to_numpy(),
-                        chunk.rejects, chunk.rows_read, table)
+    result = _ChunkResult(chunk.valid["firm_id"].to_numpy(dtype=object), chunk.valid["_row"].to_numpy(),
+                          chunk.rejects, chunk.rows_read, table)
+    if write_to is not None and table is not None:
+        write_part(write_to[0], write_to[1], result, prefix=PENDING)
+        result.table, result.rejects = None, result.rejects.iloc[:0]
+        result.pending = True
+    return result
 
 
-def _drop_seen(result: _ChunkResult, seen: _SeenIds) -> _ChunkResult:
+def _drop_seen(result: _ChunkResult, seen: _SeenIds, index: int) -> _ChunkResult:
     """Reject rows whose ``firm_id`` an earlier chunk had (as :func:`drop_duplicate_ids`)."""
     dup = seen.contains(result.firm_ids)
-    seen.add(result.firm_ids[~dup])
+    seen.add(result.firm_ids[~dup], index)
     if not dup.any():
         return result
     extra = pd.DataFrame({"row": result.rows[dup], "firm_id": result.firm_ids[dup],
@@ -245,16 +269,44 @@ def _drop_seen(result: _ChunkResult, seen: _SeenIds) -> _ChunkResult:
                         result.rows_read, table)
 
 
-def write_part(parts: Path, index: int, result: _ChunkResult) -> None:
+PENDING = "pending"
+"""File prefix of a part written by a worker before ids of earlier chunks were dropped; only
+:func:`settle_part` makes it a checkpoint (``chunk-…``), so a crash in between leaves nothing
+that ``--resume`` would trust."""
+
+
+def _part_paths(parts: Path, index: int, prefix: str = "chunk") -> tuple[Path, Path]:
+    return parts / f"{prefix}-{index:06d}.parquet", parts / f"{prefix}-{index:06d}.rejects.parquet"
+
+
+def write_part(parts: Path, index: int, result: _ChunkResult, prefix: str = "chunk") -> None:
     """Checkpoint one matched chunk: its output rows (with the firm and match counts in the
     file metadata, for the summary) and its rejects."""
     assert result.table is not None
     table = result.table.replace_schema_metadata(
         {"firms": str(len(result.firm_ids)),
          "matches": str(pc.sum(pc.not_equal(result.table["policy_id"], "")).as_py() or 0)})
-    _atomic_write(parts / f"chunk-{index:06d}.rejects.parquet",
-                  lambda p: result.rejects.astype({"row": "int64"}).to_parquet(p, index=False))
-    _atomic_write(parts / f"chunk-{index:06d}.parquet", lambda p: pq.write_table(table, p))
+    matches, rejects = _part_paths(parts, index, prefix)
+    _atomic_write(rejects, lambda p: result.rejects.astype({"row": "int64"}).to_parquet(p, index=False))
+    _atomic_write(matches, lambda p: pq.write_table(table, p))
+
+
+def settle_part(parts: Path, index: int, result: _ChunkResult, seen: _SeenIds, prefix: str = PENDING) -> None:
+    """Make the part a worker wrote (``prefix``) the chunk's checkpoint, without the firms an
+    earlier chunk had: renamed as it is when there are none (the usual case), else rewritten."""
+    matches, rejects = _part_paths(parts, index, prefix)
+    if seen.contains(result.firm_ids).any():
+        full = _ChunkResult(result.firm_ids, result.rows, pd.read_parquet(rejects), result.rows_read,
+                            pq.read_table(matches).replace_schema_metadata(None))
+        write_part(parts, index, _drop_seen(full, seen, index))
+        if prefix != "chunk":
+            matches.unlink()
+            rejects.unlink()
+        return
+    seen.add(result.firm_ids, index)
+    final_matches, final_rejects = _part_paths(parts, index)
+    os.replace(rejects, final_rejects)            # a checkpoint counts once both files are there
+    os.replace(matches, final_matches)
 
 
 def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
@@ -293,13 +345,16 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
     setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": ranker, "top_k": top_k,
              "allow": allow_unknown_columns}
     started = time.perf_counter()
-    seen = _SeenIds()
+    seen = _SeenIds(parts)
     state = {"done": 0}
 
     def finish_chunk(index: int, result: _ChunkResult) -> None:
-        result = _drop_seen(result, seen)
-        if result.table is not None:
-            write_part(parts, index, result)
+        if result.pending:
+            settle_part(parts, index, result, seen)
+        else:
+            result = _drop_seen(result, seen, index)
+            if result.table is not None:
+                write_part(parts, index, result)
         result.table = None
         _release_freed_memory()
         state["done"] += result.rows_read
@@ -319,12 +374,14 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
             offset += result.rows_read
             finish_chunk(index, result)
     else:
+        setup["ranker"] = for_worker_processes(ranker)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                    initializer=_init_worker, initargs=(setup,))
         pending: deque[tuple[int, Future[_ChunkResult]]] = deque()
         try:
             for index, raw in enumerate(iter_raw_chunks(registry, chunk_rows)):
-                pending.append((index, pool.submit(_process_chunk, raw, offset, needs_match(index))))
+                pending.append((index, pool.submit(_process_chunk, raw, offset, needs_match(index),
+                                                   write_to=(parts, index))))
                 offset += len(raw)
                 del raw
                 while len(pending) > workers:

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from recommender.batch import (_ChunkResult, _drop_seen, _finish, _fingerprint, _process_chunk, _SeenIds,
-                               write_part)
+from recommender.batch import (_ChunkResult, _finish, _fingerprint, _process_chunk, _SeenIds, for_worker_processes,
+                               settle_part, write_part)
 from recommender.catalog import Catalog
 from recommender.errors import InputFileError
 from recommender.matching import Ranker
@@ -102,21 +102,14 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
             ddf = _partitions(registry, chunk_rows)
             lengths = _lengths(registry, ddf)
             offsets = np.concatenate([[1], 1 + np.cumsum(lengths)[:-1]]).astype(int)
-            setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": ranker, "top_k": top_k,
+            setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": for_worker_processes(ranker), "top_k": top_k,
                      "allow": allow_unknown_columns}
             shared = client.scatter([setup], broadcast=True)[0]
             results = dask.compute(*[dask.delayed(_match_part)(p, i, int(o), str(parts), shared)
                                      for i, (p, o) in enumerate(zip(ddf.to_delayed(), offsets))])
-        seen = _SeenIds()
+        seen = _SeenIds(parts)
         for i, res in enumerate(results):    # ids seen in an earlier partition: drop, in order
-            if seen.contains(res.firm_ids).any():
-                part = parts / f"chunk-{i:06d}.parquet"
-                full = _ChunkResult(res.firm_ids, res.rows,
-                                    pd.read_parquet(parts / f"chunk-{i:06d}.rejects.parquet"), res.rows_read,
-                                    pq.read_table(part).replace_schema_metadata(None))
-                write_part(parts, i, _drop_seen(full, seen))
-            else:
-                seen.add(res.firm_ids)
+            settle_part(parts, i, res, seen, prefix="chunk")
         counts = [r.rows_read for r in results]
     finally:
         if cluster is not None:

@@ -120,6 +120,8 @@ class LearnedRanker:
         self._text_hashes: dict[str, str] = {}
         self._compile_missing = compile_missing
         self.rank_by: RankBy = rank_by
+        self.threads = 2
+        """Threads of a large prediction; a bulk worker process uses 1 (the processes fill the cores)."""
 
     def artifact(self) -> Artifact:
         """The full artifact (LightGBM ranker and approval model) for evaluation and reports."""
@@ -172,7 +174,7 @@ class LearnedRanker:
         else by LightGBM (loaded on first use): the same raw scores within float rounding.
         """
         compiled = self._compiled_model(which, build=self._compile_missing and len(X) >= SMALL_PREDICT)
-        threads = predict_threads(len(X), 2)
+        threads = predict_threads(len(X), self.threads)
         if compiled is not None:
             raw = compiled.predict(X, n_jobs=threads)
         else:
@@ -221,9 +223,10 @@ class LearnedRanker:
         # small enough that one more prediction costs less than building features twice.
         full_prob = self.rank_by == "expected_value" or len(table) < SMALL_PREDICT
         prob = np.zeros((n, n_pol)) if full_prob else None
+        buffer = self._buffer(len(table))
         for start in range(0, len(table), BLOCK_PAIRS):
             part = table.take(np.arange(start, min(start + BLOCK_PAIRS, len(table))))
-            X = self._features.transform(part)
+            X = self._features.transform(part, out=buffer[:len(part)])
             rows, cols = table.rows[start:start + len(part)], part.cols
             score[rows, cols] = self._predict("ranker", X)
             if prob is not None:
@@ -237,12 +240,18 @@ class LearnedRanker:
             out = np.zeros(len(rows))
             pos = position[rows, cols]
             hit = np.flatnonzero(pos >= 0)                 # ineligible pairs: probability 0
+            buffer = self._buffer(len(hit))
             for start in range(0, len(hit), BLOCK_PAIRS):
                 chunk = hit[start:start + BLOCK_PAIRS]
-                out[chunk] = self._predict("approval", self._features.transform(table.take(pos[chunk])))
+                X = self._features.transform(table.take(pos[chunk]), out=buffer[:len(chunk)])
+                out[chunk] = self._predict("approval", X)
             return out
 
         return Scores(score=score, approval=approval)
+
+    def _buffer(self, n_pairs: int) -> np.ndarray:
+        """One block's feature matrix, reused by every block of a call."""
+        return np.empty((min(n_pairs, BLOCK_PAIRS), len(self.feature_names)))
 
     def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
         """Column order per firm: verdict first, then score (or expected value, then score)."""
@@ -275,7 +284,7 @@ class LearnedRanker:
             return out
         X = self._features.transform(table.take(pos[hit]))
         contrib = self._booster("ranker").predict(X, pred_contrib=True,
-                                                  num_threads=predict_threads(len(X), 2))[:, :-1]
+                                                  num_threads=predict_threads(len(X), self.threads))[:, :-1]
         names = self.feature_names
         outcomes = list(elig.outcomes.values())
         for k, i in enumerate(hit):

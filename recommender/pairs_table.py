@@ -86,11 +86,12 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     out["n_certifications"] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
     out["n_unknown_fields"] = sum((_unknown(frame, f) for f in PROFILE_KINDS if f != "firm_id"),
                                   np.zeros(frame.n)).astype("float64")
-    codes = _objects(frame, "industry_code")
-    out["industry_section"] = np.array([c[:1] if isinstance(c, str) else None for c in codes], dtype=object)
+    codes, uniques = frame.factorized("industry_code")     # each distinct code cut once
+    section = [str(c)[:1] for c in uniques]
     # GB/T 4754 division (section letter + 2 digits, e.g. C36); unknown for a section-only code
-    out["industry_division"] = np.array([c[:3] if isinstance(c, str) and len(c) >= 3 else None for c in codes],
-                                        dtype=object)
+    division = [str(c)[:3] if len(str(c)) >= 3 else None for c in uniques]
+    out["industry_section"] = np.array([*section, None], dtype=object)[codes]
+    out["industry_division"] = np.array([*division, None], dtype=object)[codes]
     for name in ("size_class", "ownership", "tax_credit_rating"):
         out[name] = _objects(frame, name)
     out[C.BUSINESS_SCOPE] = _objects(frame, "business_scope")
@@ -176,22 +177,22 @@ def pair_table(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
     n, n_pol = verdict.shape
     keep = verdict >= 1 if candidates_only else np.ones(verdict.shape, dtype=bool)
     rows, cols = np.nonzero(keep)                      # row-major: by firm, then policy
-    m = len(rows)
-    pair = {name: np.full(m, np.nan) for name in (C.SHARE_MET, "unknown_count", "margin_min",
-                                                   "margin_mean", "margin_max")}
-    by_col = np.argsort(cols, kind="stable")
-    bounds = np.searchsorted(cols[by_col], np.arange(n_pol + 1))
+    # Per-policy arrays are laid out policy-major (one contiguous row per policy), then every
+    # column is gathered for the candidate pairs at once: no sort, no scattered writes.
+    names = (C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max")
+    by_policy = {name: np.empty((n_pol, n)) for name in names}
     for j, o in enumerate(elig.outcomes.values()):
-        pos = by_col[bounds[j]:bounds[j + 1]]
-        if len(pos) == 0:
-            continue
-        r = rows[pos]
-        pair[C.SHARE_MET][pos] = o.share_met()[r]
-        pair["unknown_count"][pos] = o.unknown_count()[r]
-        for name, values in zip(("margin_min", "margin_mean", "margin_max"), margin_summary(o, elig), strict=True):
-            pair[name][pos] = values[r]
-    lo, hi = low[rows, cols], high[rows, cols]
-    pair.update({C.VERDICT: verdict[rows, cols].astype("float64"), "benefit_low": lo, "benefit_high": hi,
+        if not keep[:, j].any():
+            continue                           # no candidate pair reads this policy's row
+        by_policy[C.SHARE_MET][j] = o.share_met()
+        by_policy["unknown_count"][j] = o.unknown_count()
+        for name, values in zip(names[2:], margin_summary(o, elig), strict=True):
+            by_policy[name][j] = values
+    at_policy = cols * n + rows                        # flat positions: 1-d takes are the fastest gather
+    at_firm = rows * n_pol + cols
+    pair = {name: np.take(by_policy[name], at_policy) for name in names}
+    lo, hi = np.take(low, at_firm), np.take(high, at_firm)
+    pair.update({C.VERDICT: np.take(verdict, at_firm).astype("float64"), "benefit_low": lo, "benefit_high": hi,
                  C.BENEFIT: (lo + hi) / 2.0})
     firms = firm_columns(elig)
     order = [*firms, C.ROW, C.COL, C.POLICY_ID, *_PAIR_ORDER]

@@ -303,13 +303,32 @@ def iter_raw_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[pd.DataFr
         if suffix == ".csv":
             yield from _csv_chunks(path, chunk_rows)
         elif suffix in (".parquet", ".pq"):
-            pf = pq.ParquetFile(path)
-            for batch in pf.iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas(types_mapper=None)
+            yield from _parquet_chunks(path, chunk_rows)
         else:
             yield from _xlsx_chunks(path, chunk_rows)
     except (pa.ArrowInvalid, OSError, ValueError, zipfile.BadZipFile, KeyError, InvalidFileException) as err:
         raise InputFileError(f"cannot read: {err}".replace("\n", " "), path=str(path)) from None
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of exactly ``chunk_rows`` rows (the last one shorter), read one row group at a
+    time: one reader over the whole file keeps decoded state for every row group it passed
+    (measured: Arrow memory 70 MB after the first 50k firms, 288 MB after 3M), so a run's
+    memory grew with the registry; a reader per row group holds one row group at most."""
+    pf = pq.ParquetFile(path)
+    pending: list[pa.RecordBatch] = []
+    size = 0
+    for group in range(pf.num_row_groups):
+        for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[group]):
+            pending.append(batch)
+            size += batch.num_rows
+            while size >= chunk_rows:
+                table = pa.Table.from_batches(pending, schema=pf.schema_arrow)
+                yield table.slice(0, chunk_rows).to_pandas()
+                rest = table.slice(chunk_rows)
+                pending, size = rest.to_batches(), rest.num_rows
+    if size:
+        yield pa.Table.from_batches(pending, schema=pf.schema_arrow).to_pandas()
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -45,3 +45,43 @@ def test_learned_ranker_in_worker_processes_equals_one_process(catalog, ref, tmp
     assert one == two and one[2]["run_model"].startswith("ltr-")
     out = pd.read_parquet(tmp_path / "one.parquet")
     assert out["approval_probability"].notna().any() and out["score"].notna().any()
+
+
+def test_interrupted_worker_run_resumes_to_the_same_bytes(catalog, ref, tmp_path) -> None:
+    """Workers run ahead of the chunk being settled, so an interrupted run leaves pending parts
+    (written before ids of earlier chunks were dropped); a resumed run must not trust them."""
+    df, _ = _registry()
+    df = pd.concat([df, df.iloc[:3]], ignore_index=True)       # duplicates across chunks
+    path = _write(df, tmp_path / "registry.csv")
+    whole = _run(path, tmp_path, "whole", catalog, ref, workers=1)
+    out = tmp_path / "cut.parquet"
+    try:
+        run_registry(path, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=6, workers=2,
+                     stop_after_chunks=1)
+    except InterruptedError:
+        pass
+    parts = tmp_path / "cut.parquet.parts"
+    assert (parts / "chunk-000000.parquet").exists()
+    assert not (parts / "pending-000000.parquet").exists()        # settled: renamed, not copied
+    assert list(parts.glob("pending-*.parquet"))                   # later chunks were in flight
+    resumed = _run(path, tmp_path, "cut", catalog, ref, workers=2, resume=True)
+    assert resumed == whole
+    assert not parts.exists()
+
+
+def test_seen_ids_are_exact_when_every_hash_collides(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The id index keeps only hashes; a hit is confirmed against the earlier part on disk."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from recommender import batch
+
+    monkeypatch.setattr(batch.pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), dtype=np.uint64))
+    seen = batch._SeenIds(tmp_path)
+    pq.write_table(pa.table({"firm_id": ["A", "A", "B"]}), tmp_path / "chunk-000000.parquet")
+    seen.add(np.array(["A", "B"], dtype=object), 0)
+    pq.write_table(pa.table({"firm_id": ["C"]}), tmp_path / "chunk-000001.parquet")
+    seen.add(np.array(["C"], dtype=object), 1)
+    got = seen.contains(np.array(["B", "X", "C", "a"], dtype=object))
+    assert got.tolist() == [True, False, True, False]
