@@ -179,7 +179,7 @@ class PairEncoder:
 
     def cosines(self, texts: list[str], dense: np.ndarray) -> np.ndarray:
         """``(len(texts), dense columns)`` cosine similarities, as :meth:`similarity` computes them."""
-        return self._cosines(texts, dense)
+        return self._tfidf.cosines(texts, dense)
 
     def similarity(self, table: PairTable) -> np.ndarray:
         """Cosine similarity of the two text columns; NaN where either text is unknown.
