@@ -23,7 +23,7 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
 from api.security import KeyRing
-from api.state import ServiceState
+from api.state import ServiceState, settle_heap
 from recommender.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import open_store
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.service = ServiceState(settings=cfg, keys=KeyRing(cfg.key_roles()), matcher=matcher,
                                          store=store, jobs=runner)
         runner.start()
+        settle_heap()
         log.info("ready: catalog %s (%d policies), model %s", matcher.catalog_version,
                  len(matcher.catalog), matcher.model_version)
         try:
