@@ -7,6 +7,9 @@ Handlers never touch ``app.state`` or headers themselves; they declare what they
 Authorisation lives here, once: :func:`require` returns a dependency that answers 401 when
 no valid key is presented (unless the route is public and public routes are open) and 403
 when the key's role is too low.
+
+Every dependency here is ``async``: they only read memory, and FastAPI runs a plain ``def``
+dependency in its thread pool (a thread hop per dependency per request).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ _bearer = HTTPBearer(auto_error=False, description="the same API key as a bearer
 _UNAUTHORISED = {"WWW-Authenticate": 'Bearer realm="recommender"'}
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.service
     return state
 
@@ -39,20 +42,20 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_matcher(state: StateDep) -> Matcher:
+async def get_matcher(state: StateDep) -> Matcher:
     """The matcher current when the request started (a consistent snapshot)."""
     return state.matcher
 
 
-def get_store(state: StateDep) -> Store:
+async def get_store(state: StateDep) -> Store:
     return state.store
 
 
-def get_jobs(state: StateDep) -> JobRunner:
+async def get_jobs(state: StateDep) -> JobRunner:
     return state.jobs
 
 
@@ -65,7 +68,7 @@ JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 def require(role: Role) -> Callable[..., Principal]:
     """A dependency admitting callers whose key has at least ``role``."""
 
-    def check(state: StateDep,
+    async def check(state: StateDep,
               api_key: Annotated[str | None, Security(_api_key)] = None,
               bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None) -> Principal:
         key = api_key or (bearer.credentials if bearer else None)

@@ -23,7 +23,7 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
 from api.security import KeyRing
-from api.state import ServiceState
+from api.state import ServiceState, settle_heap
 from recommender.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import open_store
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True))
+        matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
         store = await run_in_threadpool(open_store, cfg.resolved_database_url())
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.service = ServiceState(settings=cfg, keys=KeyRing(cfg.key_roles()), matcher=matcher,
                                          store=store, jobs=runner)
         runner.start()
+        settle_heap()
         log.info("ready: catalog %s (%d policies), model %s", matcher.catalog_version,
                  len(matcher.catalog), matcher.model_version)
         try:

@@ -8,6 +8,7 @@ dependency) and keeps that snapshot, so it never sees a half-loaded catalog.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass, field
 
@@ -37,6 +38,18 @@ class ServiceState:
         """
         with self._reload_lock:
             old = self.matcher
-            new = load_matcher(self.settings)
+            new = load_matcher(self.settings, one_firm=True)
             self.matcher = new
+            settle_heap()
             return old, new
+
+
+def settle_heap() -> None:
+    """Exempt what is loaded (catalog, plans, model: ~150k objects) from cyclic garbage
+    collection: ``gc.freeze`` after a full collection. Without it every oldest-generation
+    collection walks the whole loaded state, which costs about 15 % of a match request's CPU.
+    Called at start-up and after a reload (unfreezing first, so the replaced matcher's
+    cycles are collected, not kept)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -36,13 +36,14 @@ SAMPLE = ROOT / "data" / "samples" / "firms.jsonl"
 
 @dataclass
 class Run:
-    """Latencies (seconds) and error count of one load run."""
+    """Latencies (seconds), error count and server CPU seconds of one load run."""
 
     label: str
     connections: int
     seconds: float
     latencies: list[float]
     errors: int
+    server_cpu: float = float("nan")
 
     def line(self) -> str:
         lat = sorted(self.latencies)
@@ -51,8 +52,9 @@ class Run:
         p50 = lat[len(lat) // 2] * 1e3
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3
         rps = len(lat) / self.seconds
+        cpu = self.server_cpu / (len(lat) + self.errors) * 1e3
         return (f"{self.label:34s} conns={self.connections:3d}  p50={p50:8.2f} ms  p99={p99:8.2f} ms  "
-                f"req/s={rps:8.1f}  n={len(lat):6d}  errors={self.errors}")
+                f"req/s={rps:8.1f}  n={len(lat):6d}  errors={self.errors}  server CPU/req={cpu:6.3f} ms")
 
 
 def _free_port() -> int:
@@ -119,10 +121,20 @@ async def _load(port: int, request: bytes, connections: int, seconds: float) -> 
     return latencies, len(errors)
 
 
-def run_load(label: str, port: int, request: bytes, connections: int, seconds: float) -> Run:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(label: str, port: int, request: bytes, connections: int, seconds: float, pid: int) -> Run:
+    """One load run; ``server CPU/req`` is the worker's CPU time per request: on a machine
+    whose cores are shared (other jobs, the load generator) it is the service time that
+    latency and throughput figures cannot isolate."""
     asyncio.run(_load(port, request, connections, min(1.0, seconds / 5)))      # warm-up
+    cpu = cpu_seconds(pid)
     latencies, errors = asyncio.run(_load(port, request, connections, seconds))
-    return Run(label, connections, seconds, latencies, errors)
+    return Run(label, connections, seconds, latencies, errors, cpu_seconds(pid) - cpu)
 
 
 def rss_mib(pid: int) -> float:
@@ -165,6 +177,13 @@ def main() -> None:
     trivial = _request("GET", "/healthz")
     port = _free_port()
     with TemporaryDirectory() as var:
+        # A deployed service has the model's trees compiled under var/compiled (make install);
+        # the temporary var/ (own database and jobs) links to them, else LightGBM predicts.
+        compiled = ROOT / "var" / "compiled"
+        if compiled.is_dir():
+            (Path(var) / "compiled").symlink_to(compiled, target_is_directory=True)
+        else:
+            print(f"note: no compiled trees in {compiled} (run make install): scoring by LightGBM")
         env = {**os.environ, "RECOMMENDER_VAR_DIR": var, "RECOMMENDER_RULES_ONLY": str(args.rules_only).lower()}
         env.pop("DATABASE_URL", None)
         env.pop("RECOMMENDER_DATABASE_URL", None)
@@ -173,12 +192,15 @@ def main() -> None:
             ready = json.loads(subprocess.run(
                 [sys.executable, "-c", f"import httpx;print(httpx.get('http://127.0.0.1:{port}/readyz').text)"],
                 capture_output=True, text=True, check=True).stdout)
+            print(f"load average before the run: {os.getloadavg()[0]:.2f} (other jobs share the cores)")
             print(f"server pid {proc.pid}: catalog {ready['catalog_version']} ({ready['policies']} policies), "
                   f"model {ready['model_version']}, cpus {os.cpu_count()}")
             print(f"worker RSS after start: {rss_mib(proc.pid):.1f} MiB")
             for conns in args.connections:
-                print(run_load("GET /healthz (framework ceiling)", port, trivial, conns, args.seconds).line(), flush=True)
-                print(run_load("POST /v1/match (one firm)", port, match, conns, args.seconds).line(), flush=True)
+                print(run_load("GET /healthz (framework ceiling)", port, trivial, conns, args.seconds,
+                               proc.pid).line(), flush=True)
+                print(run_load("POST /v1/match (one firm)", port, match, conns, args.seconds, proc.pid).line(),
+                      flush=True)
             if args.memory_seconds > 0:
                 samples: list[float] = []
 

@@ -166,6 +166,21 @@ class PairEncoder:
         mapped = np.array([lookup.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
         return mapped[codes]                       # code -1 (missing) picks the trailing -1
 
+    def category_code(self, column: str, value: object) -> int:
+        """:meth:`codes` of a single value: its position among the categories, -1 if unknown
+        (``None`` or NaN, as ``pandas.factorize`` sees it) or unseen."""
+        if value is None or (isinstance(value, float) and value != value):
+            return -1
+        return self._lookup[column].get(str(value), -1)
+
+    def text_columns(self, texts: list[str]) -> np.ndarray:
+        """Texts as the columns of a dense tf-idf matrix (for :meth:`cosines`)."""
+        return self._dense(texts, keep=False)
+
+    def cosines(self, texts: list[str], dense: np.ndarray) -> np.ndarray:
+        """``(len(texts), dense columns)`` cosine similarities, as :meth:`similarity` computes them."""
+        return self._tfidf.cosines(texts, dense)
+
     def similarity(self, table: PairTable) -> np.ndarray:
         """Cosine similarity of the two text columns; NaN where either text is unknown.
 

@@ -11,6 +11,8 @@ An unknown input makes the amount unknown (NaN → ``null``), never zero.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,9 @@ from recommender.evalframe import EvalFrame
 from recommender.fields import FIELD_KINDS
 
 _NARY = {"add": np.add, "mul": np.multiply, "min": np.fmin, "max": np.fmax}
+_SCALAR_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+               "==": operator.eq, "!=": operator.ne}
+_NAN = float("nan")
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,68 @@ class Formula:
                 tax += np.clip(np.minimum(x, top) - lower, 0, None) * rate
                 lower = top
             tax[np.isnan(x)] = np.nan
+            return tax
+        raise ValueError(f"unknown formula op {self.op!r}")
+
+    def evaluate_row(self, frame: EvalFrame, row: int) -> float:
+        """:meth:`evaluate` for one row, on Python floats (the one-firm path); NaN unknown.
+
+        The same arithmetic in the same order (a test holds the two equal)."""
+        op = self.op
+        if op == "const":
+            return float(self.args[0])
+        if op == "field":
+            v = frame.value(self.args[0], row)
+            return _NAN if v is None else float(v)  # type: ignore[arg-type]
+        if op in ("add", "mul"):
+            out = self.args[0].evaluate_row(frame, row)
+            for a in self.args[1:]:
+                out = out + a.evaluate_row(frame, row) if op == "add" else out * a.evaluate_row(frame, row)
+            return out
+        if op in ("min", "max"):
+            parts = [a.evaluate_row(frame, row) for a in self.args]
+            if any(p != p for p in parts):
+                return _NAN
+            acc = parts[0]
+            for p in parts[1:]:
+                acc = float(_NARY[op](acc, p))
+            return acc
+        if op == "sub":
+            return self.args[0].evaluate_row(frame, row) - self.args[1].evaluate_row(frame, row)
+        if op == "div":
+            a, b = self.args[0].evaluate_row(frame, row), self.args[1].evaluate_row(frame, row)
+            try:
+                out = a / b
+            except (ZeroDivisionError, OverflowError):
+                return _NAN
+            return out if math.isfinite(out) else _NAN
+        if op == "where_in":
+            field, values, then, other = self.args
+            v = frame.value(field, row)
+            chosen = then.evaluate_row(frame, row) if v in values else other.evaluate_row(frame, row)
+            return _NAN if v is None else chosen
+        if op == "where":
+            field, cmp, value, then, other = self.args
+            x = frame.value(field, row)
+            if x is None:
+                return _NAN
+            return then.evaluate_row(frame, row) if _SCALAR_OPS[cmp](float(x), value) else other.evaluate_row(frame, row)  # type: ignore[arg-type]
+        if op == "by_date":
+            current = None
+            for start, f in self.args:
+                if start <= frame.as_of:
+                    current = f
+            return _NAN if current is None else current.evaluate_row(frame, row)
+        if op == "brackets":
+            base, rates = self.args
+            x = base.evaluate_row(frame, row)
+            if x != x:
+                return _NAN
+            tax, lower = 0.0, 0.0
+            for upto, rate in rates:
+                top = math.inf if upto is None else upto
+                tax += max(min(x, top) - lower, 0.0) * rate
+                lower = top
             return tax
         raise ValueError(f"unknown formula op {self.op!r}")
 

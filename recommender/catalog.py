@@ -156,6 +156,16 @@ class Policy:
             return np.full(frame.n, b.range[0] * b.years), np.full(frame.n, b.range[1] * b.years)
         return np.full(frame.n, np.nan), np.full(frame.n, np.nan)
 
+    def estimate_row(self, frame: EvalFrame, row: int) -> tuple[float, float]:
+        """:meth:`estimate` of one row, as Python floats (the one-firm path)."""
+        b = self.header.benefit
+        if self.benefit_formula is not None:
+            v = self.benefit_formula.evaluate_row(frame, row) * b.years
+            return v, v
+        if b.range is not None:
+            return float(b.range[0] * b.years), float(b.range[1] * b.years)
+        return float("nan"), float("nan")
+
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """SafeLoader that refuses duplicate mapping keys."""

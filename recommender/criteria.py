@@ -237,7 +237,8 @@ class Compare(Criterion):
             return None
         values = frame.num(self.field)
         scale = abs(required) if required else 1.0
-        diff = (values - required) / scale
+        with np.errstate(over="ignore"):       # a huge ratio over a small bar: inf, clipped later
+            diff = (values - required) / scale
         return diff if self.op in LOWER_BOUND_OPS else -diff
 
     def date_when_met(self, frame: EvalFrame, row: int) -> dt.date | None:
@@ -294,7 +295,7 @@ class Membership(Criterion):
     def _decided(self) -> dict[int, tuple[object, dict[str, int]]]:
         return {}
 
-    def _lookup(self, uniques: np.ndarray, frame: EvalFrame) -> np.ndarray:
+    def _decided_code(self, code: str, frame: EvalFrame) -> int:
         # Per distinct code, decided once per reference tables and kept on the node: codes
         # are validated against a finite table, so this stays small.
         ref = frame.ref
@@ -302,16 +303,24 @@ class Membership(Criterion):
         if held is None or held[0] is not ref:
             held = self._decided[id(ref)] = (ref, {})
         seen = held[1]
-        out = np.empty(len(uniques), dtype=np.int8)
-        for i, u in enumerate(uniques):
-            code = str(u)
-            v = seen.get(code)
-            if v is None:
-                v = self._decide(code, frame)
-                if len(seen) < 100_000:
-                    seen[code] = v
-            out[i] = v
+        v = seen.get(code)
+        if v is None:
+            v = self._decide(code, frame)
+            if len(seen) < 100_000:
+                seen[code] = v
+        return v
+
+    def _lookup(self, uniques: np.ndarray, frame: EvalFrame) -> np.ndarray:
+        out = np.array([self._decided_code(str(u), frame) for u in uniques], dtype=np.int8)
         return ts.negate(out) if self.negate else out
+
+    def outcome_of(self, value: object, frame: EvalFrame) -> int:
+        """The outcome for one firm's value (``None``: unknown), as :meth:`evaluate` gives it
+        for a row holding that value; the per-code decisions are shared with it."""
+        if value is None:
+            return ts.UNKNOWN
+        v = self._decided_code(str(value), frame)
+        return ts.MET - v if self.negate else v
 
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
         codes, uniques = frame.factorized(self.field)
@@ -492,10 +501,13 @@ class AsOfWindow(Criterion):
     def shape(self) -> object:
         return ("window", self.start, self.end)
 
+    def outcome_on(self, as_of: dt.date) -> int:
+        """The outcome for every firm on ``as_of``."""
+        inside = (self.start is None or self.start <= as_of) and (self.end is None or as_of <= self.end)
+        return ts.MET if inside else ts.NOT_MET
+
     def _evaluate(self, frame: EvalFrame, sink: Sink | None) -> Outcomes:
-        inside = (self.start is None or self.start <= frame.as_of) and (
-            self.end is None or frame.as_of <= self.end)
-        return np.full(frame.n, ts.MET if inside else ts.NOT_MET, dtype=np.int8)
+        return np.full(frame.n, self.outcome_on(frame.as_of), dtype=np.int8)
 
     def observed(self, frame: EvalFrame, row: int) -> Any:
         return frame.as_of.isoformat()

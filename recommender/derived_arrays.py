@@ -120,7 +120,7 @@ def size_codes(frame: EvalFrame, groups: np.ndarray) -> np.ndarray:
 
 
 def age_years(frame: EvalFrame) -> np.ndarray:
-    est = frame.profiles["established_on"].to_numpy(dtype="datetime64[ns]")
+    est = frame.datetimes("established_on")
     ns = est.view(np.int64)
     nat = np.isnat(est)
     as_of_ns = np.datetime64(frame.as_of, "ns").astype(np.int64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -73,16 +74,22 @@ class Eligibility:
 _REGION_CHECKS: dict[tuple[str, ...], Membership] = {}
 
 
+def region_check(prefixes: tuple[str, ...]) -> Membership:
+    """The region test of a regional policy (``region_code`` by prefix), one node per prefix
+    list, built once: it keeps its per-code decisions."""
+    check = _REGION_CHECKS.get(prefixes)
+    if check is None:
+        check = _REGION_CHECKS.setdefault(prefixes, Membership(
+            id=REGION, label_zh="", label_en="", clause="", path=REGION,
+            field="region_code", values=prefixes, prefix=True))
+    return check
+
+
 def _region_check(policy: Policy, frame: EvalFrame) -> np.ndarray:
     prefixes = policy.header.region_prefixes
     if not prefixes:
         return np.full(frame.n, ts.MET, dtype=np.int8)
-    check = _REGION_CHECKS.get(prefixes)
-    if check is None:     # one node per prefix list, built once: it keeps its per-code decisions
-        check = _REGION_CHECKS.setdefault(prefixes, Membership(
-            id=REGION, label_zh="", label_en="", clause="", path=REGION,
-            field="region_code", values=prefixes, prefix=True))
-    return check.evaluate(frame)
+    return region_check(prefixes).evaluate(frame)
 
 
 def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame, as_of: dt.date,
@@ -138,7 +145,7 @@ def _support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.nda
 _LABELS: dict[int, tuple[Criterion, str]] = {}
 
 
-def _label(leaf: Criterion) -> str:
+def leaf_label(leaf: Criterion) -> str:
     hit = _LABELS.get(id(leaf))
     if hit is None or hit[0] is not leaf:      # an id reused after a catalog reload
         hit = _LABELS[id(leaf)] = (leaf, f"{leaf.label_zh} / {leaf.label_en}")
@@ -148,7 +155,7 @@ def _label(leaf: Criterion) -> str:
 _SOURCES: dict[int, tuple[Criterion, tuple[str, ...]]] = {}
 
 
-def _sources(leaf: Criterion) -> tuple[str, ...]:
+def leaf_sources(leaf: Criterion) -> tuple[str, ...]:
     """Profile fields behind a leaf (derived facts resolved to their inputs), once per leaf
     (kept with the leaf itself, so a reused ``id`` after a catalog reload is not mistaken)."""
     hit = _SOURCES.get(id(leaf))
@@ -157,51 +164,87 @@ def _sources(leaf: Criterion) -> tuple[str, ...]:
     return hit[1]
 
 
+_REQUIRED: dict[tuple[int, dt.date], tuple[Criterion, str]] = {}
+
+
 def _required(leaf: Criterion, frame: EvalFrame, row: int) -> str:
-    """Required text; the same for every row except tiered and score criteria."""
+    """Required text; the same for every row and frame on one ``as_of`` except tiered and
+    score criteria (kept per leaf and date, with the leaf: a reused ``id`` is not mistaken)."""
     if leaf.kind in ("tiered", "score"):
         return leaf.required_text(frame, row)
-    return frame.memo((id(leaf), "required_text"), lambda: leaf.required_text(frame, row))  # type: ignore[no-any-return]
+    key = (id(leaf), frame.as_of)
+    hit = _REQUIRED.get(key)
+    if hit is None or hit[0] is not leaf:
+        if len(_REQUIRED) >= 100_000:
+            _REQUIRED.clear()
+        hit = _REQUIRED[key] = (leaf, leaf.required_text(frame, row))
+    return hit[1]
+
+
+def header_criteria(policy: Policy, in_force: bool, region: int, as_of: dt.date,
+                    region_code: object) -> list[dict[str, Any]]:
+    """The checks a policy header implies, as ``criteria`` entries: in force on ``as_of`` and,
+    for a regional policy, registered in its region (``region``: that check's outcome code)."""
+    validity, clause, prefixes = _header_texts(policy)
+    out = [{
+        "id": IN_FORCE, "label": "政策在有效期内 / policy in force",
+        "outcome": "met" if in_force else "not_met",
+        "observed": as_of.isoformat(),
+        "required": validity,
+        "gap": None, "clause": clause,
+    }]
+    if policy.header.region_prefixes:
+        out.append({
+            "id": REGION, "label": "注册地在政策适用地区 / registered in the policy's region",
+            "outcome": ts.OUTCOME_NAMES[region],
+            "observed": region_code,
+            "required": prefixes,
+            "gap": None, "clause": clause,
+        })
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _header_texts(policy: Policy) -> tuple[str, str, str]:
+    h = policy.header
+    return (f"{h.valid_from.isoformat()} .. {h.valid_to.isoformat() if h.valid_to else 'open'}",
+            h.references[0].text(), "prefix in {" + ", ".join(h.region_prefixes) + "}")
+
+
+def leaf_entry(leaf: Criterion, code: int, frame: EvalFrame, row: int) -> dict[str, Any]:
+    """One leaf's ``criteria`` entry for one firm whose outcome code is ``code``."""
+    return {
+        "id": leaf.id,
+        "label": leaf_label(leaf),
+        "outcome": ts.OUTCOME_NAMES[code],
+        "observed": leaf.observed(frame, row),
+        "required": _required(leaf, frame, row),
+        "gap": leaf.gap(frame, row) if code == ts.NOT_MET else None,
+        "clause": leaf.clause,
+        "kind": leaf.kind,
+    }
+
+
+def support_lists(support: list[tuple[Criterion, int]], frame: EvalFrame,
+                  row: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """``(missing_fields, verify_yourself)`` of one firm from the leaves carrying a policy's
+    outcome (``(leaf, outcome code)``, in leaf order)."""
+    missing = sorted({src for leaf, code in support if code == ts.UNKNOWN
+                      and not isinstance(leaf, Declaration)
+                      for src in leaf_sources(leaf) if frame.value(src, row) is None})
+    verify = [{"id": leaf.id, "label": leaf_label(leaf), "clause": leaf.clause,
+               "assumed": bool(code == ts.MET)}
+              for leaf, code in support if isinstance(leaf, Declaration)]
+    return missing, verify
 
 
 def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str, Any]:
     """Per-criterion explanation of one firm for one policy (SPEC §5 ``criteria`` and more)."""
     policy, nodes = outcome.policy, outcome.nodes
-    criteria = [{
-        "id": IN_FORCE, "label": "政策在有效期内 / policy in force",
-        "outcome": "met" if outcome.in_force else "not_met",
-        "observed": frame.as_of.isoformat(),
-        "required": f"{policy.header.valid_from.isoformat()} .. "
-                    f"{policy.header.valid_to.isoformat() if policy.header.valid_to else 'open'}",
-        "gap": None, "clause": policy.header.references[0].text(),
-    }]
-    if policy.header.region_prefixes:
-        criteria.append({
-            "id": REGION, "label": "注册地在政策适用地区 / registered in the policy's region",
-            "outcome": ts.OUTCOME_NAMES[outcome.region[row]],
-            "observed": frame.value("region_code", row),
-            "required": "prefix in {" + ", ".join(policy.header.region_prefixes) + "}",
-            "gap": None, "clause": policy.header.references[0].text(),
-        })
-    for leaf in outcome.leaves():
-        code = int(nodes[leaf.path][row])
-        criteria.append({
-            "id": leaf.id,
-            "label": _label(leaf),
-            "outcome": ts.OUTCOME_NAMES[code],
-            "observed": leaf.observed(frame, row),
-            "required": _required(leaf, frame, row),
-            "gap": leaf.gap(frame, row) if code == ts.NOT_MET else None,
-            "clause": leaf.clause,
-            "kind": leaf.kind,
-        })
+    criteria = header_criteria(policy, outcome.in_force, int(outcome.region[row]), frame.as_of,
+                               frame.value("region_code", row) if policy.header.region_prefixes else None)
+    criteria += [leaf_entry(leaf, int(nodes[leaf.path][row]), frame, row) for leaf in outcome.leaves()]
     masks = _support_masks(outcome, frame)
-    support = [leaf for leaf in outcome.leaves() if masks[leaf.path][row]]
-    missing = sorted({src for leaf in support if nodes[leaf.path][row] == ts.UNKNOWN
-                      and not isinstance(leaf, Declaration)
-                      for src in _sources(leaf) if frame.value(src, row) is None})
-    verify = [{"id": leaf.id, "label": _label(leaf), "clause": leaf.clause,
-               "assumed": bool(nodes[leaf.path][row] == ts.MET)}
-              for leaf in support if isinstance(leaf, Declaration)]
+    support = [(leaf, int(nodes[leaf.path][row])) for leaf in outcome.leaves() if masks[leaf.path][row]]
+    missing, verify = support_lists(support, frame, row)
     return {"criteria": criteria, "missing_fields": missing, "verify_yourself": verify}
-

@@ -135,6 +135,10 @@ class EvalFrame:
             self._days[name] = days
         return self._days[name]
 
+    def datetimes(self, name: str) -> np.ndarray:
+        """A date column as ``datetime64[ns]`` (NaT where unknown)."""
+        return self.profiles[name].to_numpy(dtype="datetime64[ns]")
+
     def value(self, name: str, row: int) -> object:
         """One cell as a JSON-friendly Python value (``None`` when unknown)."""
         if name not in self._py:

@@ -7,7 +7,7 @@ certification list is ``;``-joined text. A single firm is a frame of one row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,28 +39,62 @@ def coerce_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def profiles_to_frame(profiles: Sequence[FirmProfile]) -> pd.DataFrame:
-    """Validated profiles → typed frame, in input order.
+def _number(v: object) -> float:
+    return np.nan if v is None else float(v)  # type: ignore[arg-type]
 
-    Columns are built as typed arrays straight from the models (no per-column pandas
-    conversion): a single firm costs a fraction of a millisecond, not tens.
+
+def _text(name: str) -> Callable[[object], object]:
+    if name == "certifications":
+        return lambda v: None if v is None else ";".join(v)  # type: ignore[arg-type]
+    return lambda v: None if v is None else _plain_text(v)
+
+
+_CONVERT: dict[str, Callable[[object], object]] = {
+    name: _number if kind in ("number", "bool") else (lambda v: v) if kind == "date" else _text(name)
+    for name, kind in PROFILE_KINDS.items()
+}
+"""Per profile column, a model value → the frame's cell value: float (NaN unknown) for
+number and bool, ``datetime.date`` or None for dates, plain text (enum values, the
+certification list ``;``-joined) or None otherwise."""
+
+
+def profile_values(profile: FirmProfile) -> dict[str, object]:
+    """One validated profile as ``{column: cell value}`` (the frame's values, as Python scalars)."""
+    return {name: conv(getattr(profile, name)) for name, conv in _CONVERT.items()}
+
+
+def profile_arrays(profiles: Sequence[FirmProfile]) -> dict[str, np.ndarray]:
+    """Validated profiles → one typed numpy array per profile column (the frame's dtypes:
+    float64 with NaN, datetime64[ns] with NaT, object with ``None``), in input order.
+
+    The one conversion from models to columns (cells as :func:`profile_values`):
+    :func:`profiles_to_frame` wraps these arrays in a DataFrame.
     """
-    if not profiles:
-        return empty_profile_frame()
-    columns: dict[str, object] = {}
+    columns: dict[str, np.ndarray] = {}
     for name, kind in PROFILE_KINDS.items():
-        values = [getattr(p, name) for p in profiles]
+        conv = _CONVERT[name]
+        values = [conv(getattr(p, name)) for p in profiles]
         if kind in ("number", "bool"):
-            columns[name] = np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
+            columns[name] = np.array(values, dtype="float64")
         elif kind == "date":
             columns[name] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
                                      dtype="datetime64[ns]")
         else:
-            if name == "certifications":
-                values = [None if v is None else ";".join(v) for v in values]
-            else:
-                values = [None if v is None else _plain_text(v) for v in values]
-            columns[name] = pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
+            columns[name] = np.array(values, dtype=object)
+    return columns
+
+
+def profiles_to_frame(profiles: Sequence[FirmProfile]) -> pd.DataFrame:
+    """Validated profiles → typed frame, in input order.
+
+    Columns are built as typed arrays straight from the models (:func:`profile_arrays`, no
+    per-column pandas conversion): a single firm costs a fraction of a millisecond, not tens.
+    """
+    if not profiles:
+        return empty_profile_frame()
+    columns: dict[str, object] = {}
+    for name, values in profile_arrays(profiles).items():
+        columns[name] = pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
     return pd.DataFrame(columns)
 
 

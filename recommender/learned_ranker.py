@@ -117,6 +117,7 @@ class LearnedRanker:
         self._model_dir = model_dir
         self._compiled_dir = None if compiled_dir is None else Path(compiled_dir)
         self._compiled: dict[str, Any] = {}
+        self._text_hashes: dict[str, str] = {}
         self._compile_missing = compile_missing
         self.rank_by: RankBy = rank_by
         self.threads = 2
@@ -136,13 +137,21 @@ class LearnedRanker:
         table = pair_table(elig, low, high)
         return table.with_policy_columns(self._policy_history(table))
 
+    @property
+    def encoder(self) -> PairEncoder:
+        """The fitted pair-feature encoding (its ``feature_names`` are the model's inputs)."""
+        return self._features
+
     def _policy_history(self, table: PairTable) -> dict[str, np.ndarray]:
-        """History statistics per policy of the run (computed once per catalog, then kept)."""
-        ids = tuple(str(v) for v in table.policies[C.POLICY_ID])
+        return self.policy_history(table.policies[C.POLICY_ID], table.policies[C.POLICY_FAMILY])
+
+    def policy_history(self, policy_ids: Any, families: Any) -> dict[str, np.ndarray]:
+        """History statistics per policy (policy-level columns, in the order given; computed
+        once per catalog, then kept)."""
+        ids = tuple(str(v) for v in policy_ids)
         cached = self._history_cache.get(ids)
         if cached is None:
-            frame = attach_history(pd.DataFrame({C.POLICY_ID: list(ids),
-                                                 C.POLICY_FAMILY: table.policies[C.POLICY_FAMILY]}),
+            frame = attach_history(pd.DataFrame({C.POLICY_ID: list(ids), C.POLICY_FAMILY: families}),
                                    self._history)
             cached = {name: frame[name].to_numpy(dtype="float64") for name in C.HISTORY_NUMERIC}
             self._history_cache = {ids: cached}        # one catalog at a time
@@ -152,6 +161,11 @@ class LearnedRanker:
         """Feature matrix of every candidate pair, with the pairs' firm rows and policy columns."""
         table = self._table(elig)
         return self._features.transform(table), table.rows, table.cols
+
+    def predict(self, which: str, X: np.ndarray) -> np.ndarray:
+        """Ranker scores (``which="ranker"``) or calibrated approval probabilities of a
+        feature matrix in :attr:`feature_names` order."""
+        return self._predict(which, X)
 
     def _predict(self, which: str, X: np.ndarray) -> np.ndarray:
         """Ranker scores (``which="ranker"``) or calibrated approval probabilities.
@@ -185,7 +199,9 @@ class LearnedRanker:
             return None
         if which not in self._compiled:
             text = self._texts[which]
-            path = self._compiled_dir / f"{which}-{hashlib.sha256(text).hexdigest()[:16]}-raw.so"
+            if which not in self._text_hashes:       # hashed once: this runs per prediction
+                self._text_hashes[which] = hashlib.sha256(text).hexdigest()[:16]
+            path = self._compiled_dir / f"{which}-{self._text_hashes[which]}-raw.so"
             if not (build or path.exists()):
                 return None
             from recommender.compiled_trees import compile_booster
@@ -239,7 +255,10 @@ class LearnedRanker:
 
     def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
         """Column order per firm: verdict first, then score (or expected value, then score)."""
-        verdict = elig.verdict_matrix()
+        return self.order_verdicts(elig.verdict_matrix(), scores, benefit)
+
+    def order_verdicts(self, verdict: np.ndarray, scores: Scores, benefit: np.ndarray) -> np.ndarray:
+        """:meth:`order` from the verdict matrix itself."""
         if self.rank_by == "expected_value" and scores.approval_probability is not None:
             return order(verdict, scores.approval_probability * benefit, scores.score)
         return order(verdict, scores.score, benefit)

@@ -149,43 +149,15 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
     for row in range(elig.frame.n):
         matches = []
         for col in shown[row]:
-            v = int(verdicts[row, col])
             o = outcomes[col]
-            m: dict[str, Any] = {
-                "policy_id": o.policy.id,
-                "title": f"{o.policy.header.title_zh} / {o.policy.header.title_en}",
-                "family": o.policy.header.family,
-                "rank": len(matches) + 1,
-                "verdict": VERDICTS[v],
-                "score": round(float(scores.score[row, col]), 6),
-                "estimated_benefit": _clean(point[row, col]),
-            }
-            if probs is not None:
-                p = float(next_prob())
-                m["approval_probability"] = round(p, 6)
-                ben = point[row, col]
-                m["expected_value"] = None if np.isnan(ben) else round(p * float(ben), 2)
-            if explain_pairs is not None:
-                m["rank_reasons"] = next_reasons()
-            m["benefit"] = _benefit_block(o.policy, low[row, col], high[row, col], as_of)
-            m["application_window"] = dict(windows[o.policy.id])
-            rel = match_relations(view, row, col)
-            if rel is not None:
-                m["relations"] = rel
-            if options.detail:
-                m.update(explain_row(o, elig.frame, row))
-            m["references"] = o.policy.references_text()
-            matches.append(m)
-        result: dict[str, Any] = {
-            "firm_id": firm_ids[row],
-            "as_of": as_of.isoformat(),
-            "catalog_version": catalog.version,
-            "model_version": ranker.version,
-            "derived": derived_facts(elig, row),
-            "total_estimated_benefit": float(total[row]),
-            "total_estimated_benefit_per_year": float(total_per_year[row]),
-            "matches": matches,
-        }
+            prob = None if probs is None else float(next_prob())
+            matches.append(match_entry(
+                o.policy, len(matches) + 1, int(verdicts[row, col]), float(scores.score[row, col]),
+                low[row, col], high[row, col], point[row, col], prob, as_of, windows[o.policy.id],
+                match_relations(view, row, col), explain_row(o, elig.frame, row) if options.detail else None,
+                reasons=next_reasons() if explain_pairs is not None else None))
+        result = result_entry(firm_ids[row], as_of, catalog.version, ranker.version, derived_facts(elig, row),
+                              total[row], total_per_year[row], matches)
         if options.detail and view.held[row].any():
             result["held_titles"] = held_titles(view, verdicts, row)
         if options.explain:
@@ -194,3 +166,51 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
                                        top_k=options.top_k or 10))
         results.append(result)
     return results
+
+
+def match_entry(policy: Policy, rank: int, verdict: int, score: float, low: float, high: float, point: float,
+                probability: float | None, as_of: dt.date, window: dict[str, Any], relations: dict[str, Any] | None,
+                detail: dict[str, Any] | None, *, reasons: list[str] | None = None) -> dict[str, Any]:
+    """One entry of a result's ``matches`` (SPEC §5), keys in their documented order.
+
+    ``point`` is the estimated benefit (NaN unknown), ``probability`` the calibrated approval
+    probability (None without a model), ``detail`` the per-criterion explanation
+    (:func:`recommender.eligibility.explain_row`) or None, ``reasons`` the rank reasons."""
+    m: dict[str, Any] = {
+        "policy_id": policy.id,
+        "title": f"{policy.header.title_zh} / {policy.header.title_en}",
+        "family": policy.header.family,
+        "rank": rank,
+        "verdict": VERDICTS[verdict],
+        "score": round(score, 6),
+        "estimated_benefit": _clean(point),
+    }
+    if probability is not None:
+        m["approval_probability"] = round(probability, 6)
+        m["expected_value"] = None if np.isnan(point) else round(probability * float(point), 2)
+    if reasons is not None:
+        m["rank_reasons"] = reasons
+    m["benefit"] = _benefit_block(policy, low, high, as_of)
+    m["application_window"] = dict(window)
+    if relations is not None:
+        m["relations"] = relations
+    if detail is not None:
+        m.update(detail)
+    m["references"] = policy.references_text()
+    return m
+
+
+def result_entry(firm_id: object, as_of: dt.date, catalog_version: str, model_version: str,
+                 derived: dict[str, Any], total: float, total_per_year: float,
+                 matches: list[dict[str, Any]]) -> dict[str, Any]:
+    """A SPEC §5 result without its optional blocks (held titles, explanations)."""
+    return {
+        "firm_id": firm_id,
+        "as_of": as_of.isoformat(),
+        "catalog_version": catalog_version,
+        "model_version": model_version,
+        "derived": derived,
+        "total_estimated_benefit": float(total),
+        "total_estimated_benefit_per_year": float(total_per_year),
+        "matches": matches,
+    }

@@ -98,13 +98,34 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     return out
 
 
+def firm_row(frame: EvalFrame, row: int) -> dict[str, object]:
+    """:func:`firm_columns` of one firm as Python values (floats, NaN unknown; text or None),
+    read cell by cell (the one-firm path; a test holds the two equal)."""
+    value = frame.value
+    out: dict[str, object] = {C.FIRM_ID: value("firm_id", row)}
+    for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
+        v = value(name, row)
+        out[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]
+    flags = [value(c, row) for c in CERT_COLUMNS.values()]
+    out["n_certifications"] = np.nan if flags[0] is None else float(sum(1 for f in flags if f == 1.0))
+    out["n_unknown_fields"] = float(sum(1 for f in PROFILE_KINDS if f != "firm_id" and value(f, row) is None))
+    code = value("industry_code", row)
+    out["industry_section"] = code[:1] if isinstance(code, str) else None
+    out["industry_division"] = code[:3] if isinstance(code, str) and len(code) >= 3 else None
+    for name in ("size_class", "ownership", "tax_credit_rating"):
+        out[name] = value(name, row)
+    out[C.BUSINESS_SCOPE] = value("business_scope", row)
+    return out
+
+
 def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     """Policy-level columns (one value per policy of the run) from the catalog header."""
-    return _policy_columns(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
+    return policy_columns_of(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
 
 
 @lru_cache(maxsize=64)
-def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+def policy_columns_of(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+    """:func:`policy_columns` of these policies on ``day`` (kept: read-only arrays)."""
     as_of = pd.Timestamp(day)
     heads = [p.header for p in policies]
     def obj(values: list[object]) -> np.ndarray:
@@ -127,6 +148,9 @@ def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.
     return columns
 
 
+PAIR_COLUMNS = (C.VERDICT, C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max",
+                "benefit_low", "benefit_high", C.BENEFIT)
+"""The pair-level columns :func:`pair_table` builds."""
 _PAIR_ORDER = (C.VERDICT, C.SHARE_MET, "unknown_count", "n_criteria", "margin_min", "margin_mean",
                "margin_max", "benefit_low", "benefit_high", C.BENEFIT, "days_to_end", "benefit_years",
                "policy_regional", C.POLICY_FAMILY, "issuer_level", "benefit_kind", C.POLICY_TEXT)

@@ -50,11 +50,28 @@ class RuleRanker:
     version = RULES_VERSION
 
     def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores:
-        verdict = elig.verdict_matrix().astype("float64")
-        share = np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
-        return Scores(score=(verdict + share) / 3.0)
+        return self.score_matrix(elig.verdict_matrix(), _share(elig))
 
     def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
+        """rules-v1: verdict, estimated benefit, share of criteria met."""
+        return self.order_verdicts(elig.verdict_matrix(), _share(elig), benefit)
+
+    @staticmethod
+    def score_matrix(verdict: np.ndarray, share: np.ndarray) -> Scores:
+        """:meth:`score` from the verdict and share-met matrices."""
+        return Scores(score=(verdict.astype("float64") + share) / 3.0)
+
+    @staticmethod
+    def order_verdicts(verdict: np.ndarray, share: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+        """:meth:`order` from the verdict and share-met matrices."""
+        return order(verdict, benefit, share)
+
+
+def _share(elig: Eligibility) -> np.ndarray:
+    return np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
+
+
+def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
         """rules-v1: verdict, estimated benefit, share of criteria met."""
         share = np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
         return order(elig.verdict_matrix(), benefit, share)

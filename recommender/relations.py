@@ -21,6 +21,7 @@ Everything is computed on ``(n_firms, n_policies)`` arrays, so it costs nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -45,8 +46,10 @@ class RelationView:
         return next((i for i, p in enumerate(self.policies) if p.id == policy_id), None)
 
 
-def _exclusion_pairs(policies: list[Policy]) -> dict[tuple[int, int], Exclusion]:
-    """Symmetric ``(i, j) → Exclusion`` between columns (the declaring side's reason)."""
+@lru_cache(maxsize=64)
+def _exclusion_pairs(policies: tuple[Policy, ...]) -> dict[tuple[int, int], Exclusion]:
+    """Symmetric ``(i, j) → Exclusion`` between columns (the declaring side's reason); kept
+    per policy list (read-only)."""
     col = {p.id: i for i, p in enumerate(policies)}
     pairs: dict[tuple[int, int], Exclusion] = {}
     for i, p in enumerate(policies):
@@ -69,7 +72,7 @@ def held_matrix(policies: list[Policy], frame: EvalFrame) -> np.ndarray:
 
 
 def relation_view(policies: list[Policy], frame: EvalFrame, verdicts: np.ndarray,
-                  benefit: np.ndarray) -> RelationView:
+                  benefit: np.ndarray, held: np.ndarray | None = None) -> RelationView:
     """Held titles, exclusions and the counted set for every firm.
 
     Parameters
@@ -82,11 +85,14 @@ def relation_view(policies: list[Policy], frame: EvalFrame, verdicts: np.ndarray
         Verdict codes (2 eligible).
     benefit : ndarray of float, shape (n_firms, n_policies)
         Point estimate in yuan; NaN when unknown.
+    held : ndarray of bool, shape (n_firms, n_policies), optional
+        :func:`held_matrix`, when the caller has it already.
     """
-    held = held_matrix(policies, frame)
+    if held is None:
+        held = held_matrix(policies, frame)
     active = (verdicts == ts.MET) & ~held
     kept = np.full(verdicts.shape, -1, dtype=np.int64)
-    pairs = _exclusion_pairs(policies)
+    pairs = _exclusion_pairs(tuple(policies))
     if pairs:
         value = np.where(np.isnan(benefit), -np.inf, benefit)
         cols = sorted({i for i, _ in pairs})
@@ -108,11 +114,18 @@ def relation_view(policies: list[Policy], frame: EvalFrame, verdicts: np.ndarray
 
 def totals(view: RelationView, benefit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Total and per-year estimated yuan per firm over the counted policies (unknown skipped)."""
-    years = np.array([p.header.benefit.years for p in view.policies], dtype="float64")
+    years = _years(tuple(view.policies))
     known = view.counted & ~np.isnan(benefit)
     total = np.where(known, benefit, 0.0).sum(axis=1)
     per_year = np.where(known, benefit / years, 0.0).sum(axis=1)
     return np.round(total, 2), np.round(per_year, 2)
+
+
+@lru_cache(maxsize=64)
+def _years(policies: tuple[Policy, ...]) -> np.ndarray:
+    out = np.array([p.header.benefit.years for p in policies], dtype="float64")
+    out.flags.writeable = False
+    return out
 
 
 def total_breakdown(view: RelationView, verdicts: np.ndarray, benefit: np.ndarray,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from recommender.catalog import Catalog, Policy, load_catalog
 from recommender.errors import ModelArtifactError
 from recommender.frame import profiles_to_frame
 from recommender.matching import MatchOptions, Ranker, match_frame
+from recommender.one_firm import OneFirmMatcher
 from recommender.profile import FirmProfile
 from recommender.ranking_rules import RuleRanker
 from recommender.reference import ReferenceTables, load_reference
@@ -34,6 +36,8 @@ RankBy = Literal["relevance", "expected_value", "rules"]
 approval probability × estimated benefit; ``rules``: the rule order ``rules-v1`` (verdict,
 estimated benefit, share of criteria met). Without a loaded model every choice is the rule
 order (and results say ``model_version: rules-v1``). The verdict always comes first."""
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Matcher", "RankBy", "load_matcher", "load_ranker"]
 
@@ -81,6 +85,7 @@ class Matcher:
     ref: ReferenceTables
     ranker: Ranker | None
     model_error: str | None = None            # why the configured model is not in use
+    one_firm: OneFirmMatcher | None = None    # the prepared one-firm path (services load it)
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
@@ -111,12 +116,25 @@ class Matcher:
         frame = profiles_to_frame(list(profiles))
         return match_frame(frame, self.catalog, as_of, self.ref, options, self.ranker_for(rank_by))
 
+    def serves_one_fast(self, options: MatchOptions, rank_by: RankBy = "relevance") -> bool:
+        """Whether :meth:`match_one` takes the prepared one-firm path for these options."""
+        return self.one_firm is not None and self.one_firm.supports(options, self.ranker_for(rank_by))
+
+    def match_one(self, profile: FirmProfile, as_of: dt.date, options: MatchOptions,
+                  rank_by: RankBy = "relevance") -> dict[str, Any]:
+        """The SPEC §5 result of one profile: ``match([profile], …)[0]``, by the prepared
+        one-firm path when it serves these options (:class:`~recommender.one_firm.OneFirmMatcher`)."""
+        ranker = self.ranker_for(rank_by)
+        if self.one_firm is not None and self.one_firm.supports(options, ranker):
+            return self.one_firm.match(profile, as_of, options, ranker)
+        return match_frame(profiles_to_frame([profile]), self.catalog, as_of, self.ref, options, ranker)[0]
+
     def screen(self, policy: Policy, applicants: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
         """Screening rows of a typed profile frame against one policy, eligible first."""
         return screen_frame(applicants, policy, as_of, self.ref)
 
 
-def load_matcher(settings: Settings, *, model_fallback: bool = False) -> Matcher:
+def load_matcher(settings: Settings, *, model_fallback: bool = False, one_firm: bool = False) -> Matcher:
     """Load catalog, reference tables and ranker as ``settings`` says.
 
     Parameters
@@ -126,6 +144,10 @@ def load_matcher(settings: Settings, *, model_fallback: bool = False) -> Matcher
         When the configured model cannot be loaded (e.g. it was trained for another catalog
         version), use the rule order and say why in ``Matcher.model_error`` instead of
         raising. A service starting up wants this; a reload does not.
+    one_firm : bool, default False
+        Also prepare the one-firm path (:meth:`Matcher.match_one`; a service wants it, a
+        bulk run does not). If the catalog or model needs something it does not build, it is
+        left out with a warning and every request takes the general path.
 
     Raises
     ------
@@ -136,11 +158,21 @@ def load_matcher(settings: Settings, *, model_fallback: bool = False) -> Matcher
     """
     ref = load_reference(settings.data_dir)
     catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
+    model_error = None
     try:
         ranker = load_ranker(settings.resolved_model_dir(), catalog, required=settings.model_dir is not None,
                              compiled_dir=settings.compiled_dir)
     except ModelArtifactError as err:
         if not model_fallback:
             raise
-        return Matcher(catalog=catalog, ref=ref, ranker=None, model_error=str(err))
-    return Matcher(catalog=catalog, ref=ref, ranker=ranker)
+        ranker, model_error = None, str(err)
+    prepared = _prepare_one_firm(catalog, ref, ranker) if one_firm else None
+    return Matcher(catalog=catalog, ref=ref, ranker=ranker, model_error=model_error, one_firm=prepared)
+
+
+def _prepare_one_firm(catalog: Catalog, ref: ReferenceTables, ranker: Ranker | None) -> OneFirmMatcher | None:
+    try:
+        return OneFirmMatcher(catalog, ref, ranker, warm=(dt.date.today(),))
+    except (ValueError, TypeError) as err:
+        log.warning("one-firm path not prepared, every match takes the general path: %s", err)
+        return None

@@ -1,0 +1,62 @@
+"""FirmPairEncoder (policy blocks prepared once) equals PairEncoder.transform of the same pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.encoder import PairEncoder
+from features.firm_pairs import FirmPairEncoder
+from features.pair_table import PairTable
+
+POLICIES = {
+    "policy_text": np.array(["软件开发 补贴", "汽车零部件制造 奖励", None, "软件开发 补贴"], dtype=object),
+    "benefit_years": np.array([1.0, 3.0, 2.0, 1.0]),
+    "prior_applications": np.array([0.0, 12.0, np.nan, 3.0]),
+    "family": np.array(["relief", "innovation", "relief", None], dtype=object),
+}
+ENCODER = PairEncoder(
+    numeric=["revenue", "employees", "benefit_years", "prior_applications", "verdict", "benefit"],
+    log_columns=["revenue", "prior_applications", "benefit"],
+    categorical=["size_class", "family", "pair_kind"],
+    text=("scope", "policy_text"), ngram_range=(1, 2),
+    categories={"size_class": ["small", "micro"], "family": ["relief", "innovation"], "pair_kind": ["a", "b"]},
+    vocabulary={"软": 0, "件": 1, "汽": 2, "车": 3, " 软": 4, "补": 5, "贴": 6, "奖": 7},
+    idf=[1.0, 1.2, 1.5, 1.1, 2.0, 1.3, 1.4, 1.6])
+
+firms = st.fixed_dictionaries({
+    "revenue": st.one_of(st.just(np.nan), st.floats(-1e9, 1e9)),
+    "employees": st.one_of(st.just(np.nan), st.floats(0, 5000)),
+    "size_class": st.sampled_from([None, "small", "micro", "large"]),
+    "scope": st.sampled_from([None, "", "软件开发", "汽车 零部件", "other words"]),
+})
+
+
+@settings(max_examples=100, deadline=None)
+@given(firm=firms, cols=st.lists(st.integers(0, 3), min_size=1, max_size=6).map(sorted),
+       data=st.data())
+def test_one_firm_transform_equals_the_pair_table_transform(firm, cols, data) -> None:  # type: ignore[no-untyped-def]
+    k = len(cols)
+    pairs = {"verdict": np.array(data.draw(st.lists(st.sampled_from([1.0, 2.0]), min_size=k, max_size=k))),
+             "benefit": np.array(data.draw(st.lists(st.one_of(st.just(np.nan), st.floats(0, 1e8)),
+                                                    min_size=k, max_size=k))),
+             "pair_kind": np.array(data.draw(st.lists(st.sampled_from(["a", "b", None]), min_size=k, max_size=k)),
+                                   dtype=object)}
+    table = PairTable(firms={c: np.array([v], dtype=object if isinstance(v, str) or v is None else "float64")
+                             for c, v in firm.items()},
+                      policies=POLICIES, pairs=pairs, rows=np.zeros(k, dtype=np.int64), cols=np.array(cols))
+    want = ENCODER.transform(table)
+    got = FirmPairEncoder(ENCODER, POLICIES, firm.keys()).transform(firm, pairs, np.array(cols))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_the_text_pair_must_be_firm_then_policy() -> None:
+    with pytest.raises(ValueError, match=r"text columns \('scope', 'policy_text'\) are not \(firm, policy\) columns"):
+        FirmPairEncoder(ENCODER, {k: v for k, v in POLICIES.items() if k != "policy_text"}, ["scope"])
+
+
+def test_pair_columns_are_the_rest() -> None:
+    enc = FirmPairEncoder(ENCODER, POLICIES, ["revenue", "employees", "size_class", "scope"])
+    assert enc.pair_columns == ["verdict", "benefit", "pair_kind"]

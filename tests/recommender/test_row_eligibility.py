@@ -1,0 +1,102 @@
+"""Property: the one-firm path (RowFrame, derived_row, EligibilityPlan, row scoring, scalar
+formulas, firm_row) equals the vectorised engine for generated profiles × every policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recommender import derived_arrays as dv
+from recommender.eligibility import evaluate_catalog, explain_row
+from recommender.evalframe import EvalFrame
+from recommender.fields import PROFILE_KINDS
+from recommender.frame import profiles_to_frame
+from recommender.pairs_table import firm_columns, firm_row, margin_summary
+from recommender.profile import parse_profile
+from recommender.row_eligibility import EligibilityPlan
+from recommender.rowframe import RowFrame
+from recommender.scoring import Score, indicator_points
+from tests.recommender.test_batch_agreement import _setup, profiles
+
+AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.date(2022, 11, 1),
+          dt.date(2024, 2, 29)]
+
+
+@lru_cache(maxsize=1)
+def _plan() -> EligibilityPlan:
+    catalog, _ = _setup()
+    return EligibilityPlan(list(catalog))
+
+
+def _same(a: object, b: object) -> bool:
+    return bool(np.array_equal(np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64"), equal_nan=True))
+
+
+def _check_frame(row: RowFrame, ev: EvalFrame) -> None:
+    for name, kind in PROFILE_KINDS.items():
+        assert row.value(name, 0) == ev.value(name, 0), name
+        if kind in ("number", "bool"):
+            assert _same(row.num(name), ev.num(name)), name
+        elif kind == "date":
+            assert _same(row.days(name), ev.days(name)), name
+        else:
+            codes, uniques = row.factorized(name)
+            want_codes, want_uniques = ev.factorized(name)
+            assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques), name
+    for name in dv.NUMERIC_FACTS:
+        assert _same(row.num(name), ev.num(name)), name
+        assert row.value(name, 0) == ev.value(name, 0), name
+    for name in dv.CATEGORY_FACTS:
+        assert row.value(name, 0) == ev.value(name, 0), name
+        assert [list(x) for x in row.factorized(name)] == [list(x) for x in ev.factorized(name)], name
+
+
+@settings(max_examples=120, deadline=None)
+@given(raw=profiles, as_of=st.sampled_from(AS_OFS))
+def test_one_firm_plan_equals_the_engine(raw, as_of) -> None:  # type: ignore[no-untyped-def]
+    catalog, ref = _setup()
+    profile = parse_profile({"firm_id": "F1", **raw}, ref=ref)
+    engine = evaluate_catalog(catalog, profiles_to_frame([profile]), as_of, ref)
+    row = RowFrame(profile, as_of, ref)
+    _check_frame(row, engine.frame)
+    got = _plan().dated(as_of).evaluate(row)
+    for j, (pid, outcome) in enumerate(engine.outcomes.items()):
+        assert got.verdicts[j] == int(outcome.verdict[0]), pid
+        assert got.regions[j] == int(outcome.region[0]), pid
+        for path, codes in outcome.nodes.items():
+            assert got.node_code(j, path) == int(codes[0]), (pid, path)
+        assert got.share_met(j) == outcome.share_met()[0], pid
+        assert got.unknown_count(j) == outcome.unknown_count()[0], pid
+        assert _same(got.margin_summary(j), [m[0] for m in margin_summary(outcome, engine)]), pid
+        assert got.explain(j) == explain_row(outcome, engine.frame, 0), pid
+        lo, hi = outcome.policy.estimate(engine.frame)
+        assert _same(outcome.policy.estimate_row(row, 0), [lo[0], hi[0]]), pid
+        for leaf in outcome.policy.leaves:
+            if isinstance(leaf, Score):                # intervals left for the node's explanations
+                fresh = EvalFrame(engine.frame.profiles, as_of, ref)
+                assert _same(leaf.totals(row)[0], leaf.totals(fresh)[0]), pid
+                for block in leaf.blocks:
+                    for ind in block.indicators:
+                        assert _same(indicator_points(ind, row), indicator_points(ind, fresh)), (pid, ind.id)
+    want = firm_columns(engine)
+    have = firm_row(row, 0)
+    assert list(have) == list(want)
+    for name, values in want.items():
+        v = values[0]
+        if isinstance(v, float):
+            assert _same(have[name], v), name
+        else:
+            assert have[name] == v, name
+
+
+def test_a_reused_plan_date_is_refused_for_another_frame() -> None:
+    catalog, ref = _setup()
+    profile = parse_profile({"firm_id": "F1", "industry_code": "C3670", "region_code": "500112"}, ref=ref)
+    plan = _plan().dated(dt.date(2022, 6, 30))
+    with pytest.raises(ValueError, match=r"^frame as of 2023-01-01, plan as of 2022-06-30$"):
+        plan.evaluate(RowFrame(profile, dt.date(2023, 1, 1), ref))
