@@ -19,6 +19,7 @@ from recommender.cli_common import AsOf, fail, load_domain, load_ranker, parse_a
 from recommender.errors import RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
+from recommender.progress import RunProgress, registry_rows
 from recommender.screening import screen_frame
 from recommender.settings import Settings
 
@@ -122,13 +123,6 @@ def register(app: typer.Typer) -> None:
         if engine not in ("local", "dask"):
             fail(f"--engine: must be 'local' or 'dask', got {engine!r}")
         settings = Settings()
-        started = time.perf_counter()
-
-        def progress(rows: int, chunks: int) -> None:
-            if not quiet:
-                rate = rows / max(time.perf_counter() - started, 1e-9)
-                typer.echo(f"{rows:,} rows, {chunks} chunks, {rate:,.0f} rows/s", err=True)
-
         try:
             ref, catalog = load_domain(settings)
             ranker = load_ranker(model, settings, catalog, bulk=True)
@@ -140,10 +134,11 @@ def register(app: typer.Typer) -> None:
                                             scheduler=scheduler, allow_unknown_columns=allow_unknown_columns)
             else:
                 from recommender.batch import run_registry
-                summary = run_registry(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
-                                       rejects=rejects, top_k=top_k, resume=resume, **sizing,
-                                       allow_unknown_columns=allow_unknown_columns, progress=progress,
-                                       stop_after_chunks=stop_after_chunks, workers=workers)
+                with RunProgress(None if quiet else registry_rows(registry), quiet=quiet) as progress:
+                    summary = run_registry(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
+                                           rejects=rejects, top_k=top_k, resume=resume, **sizing,
+                                           allow_unknown_columns=allow_unknown_columns, progress=progress,
+                                           stop_after_chunks=stop_after_chunks, workers=workers)
         except InterruptedError as err:
             typer.echo(f"interrupted: {err}", err=True)
             raise typer.Exit(code=3) from None
