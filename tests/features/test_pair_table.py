@@ -90,3 +90,21 @@ def test_unseen_category_and_missing_text() -> None:
     size = [i for i, n in enumerate(names) if n.startswith("size_class=")]
     assert (X[:, size] == 0).all()
     assert isinstance(est.transform(pd.DataFrame(t.to_frame())), np.ndarray)
+
+
+def test_transform_into_a_reused_buffer() -> None:
+    """A caller's buffer receives exactly what a fresh matrix would, whatever it held before;
+    a buffer of the wrong shape, type or layout is refused."""
+    from features.encoder import PairEncoder
+    est = _fitted()
+    enc = PairEncoder.from_state(est.get_state())
+    table = _leveled(np.array([0, 0, 1, 3, 3, 3]), np.array([0, 2, 1, 0, 1, 2]), 7)
+    want = enc.transform(table)
+    buffer = np.full((10, len(enc.feature_names)), 123.0)
+    got = enc.transform(table, out=buffer[:len(table)])
+    assert np.shares_memory(got, buffer)
+    np.testing.assert_array_equal(got, want)
+    for bad in (np.empty((len(table) + 1, len(enc.feature_names))), np.empty((len(table), len(enc.feature_names)), "f4"),
+                np.empty((len(enc.feature_names), len(table))).T):
+        with pytest.raises(ValueError, match="C-contiguous float64"):
+            enc.transform(table, out=bad)
