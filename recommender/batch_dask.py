@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from recommender.batch import (_ChunkResult, _finish, _fingerprint, _process_chunk, _SeenIds, for_worker_processes,
-                               settle_part, write_part)
+from recommender.batch import (Progress, _ChunkResult, _finish, _fingerprint, _process_chunk, _SeenIds,
+                               for_worker_processes, settle_part, write_part)
 from recommender.catalog import Catalog
 from recommender.errors import InputFileError
 from recommender.matching import Ranker
@@ -71,14 +71,16 @@ def _lengths(registry: Path, ddf) -> np.ndarray:  # type: ignore[no-untyped-def]
 def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
                       ranker: Ranker | None = None, rejects: Path | None = None, top_k: int = 10,
                       chunk_rows: int = 100_000, scheduler: str | None = None,
-                      allow_unknown_columns: bool = False, n_workers: int = 2) -> dict[str, Any]:
+                      allow_unknown_columns: bool = False, n_workers: int = 2,
+                      progress: Progress | None = None) -> dict[str, Any]:
     """Like :func:`recommender.batch.run_registry`, on a Dask ``distributed`` cluster.
 
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a
     ``LocalCluster`` with ``n_workers`` single-threaded workers is started for the run.
+    ``progress(rows, partitions)`` is called as each partition finishes (in any order).
     """
     import dask
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster, as_completed
 
     registry, out = Path(registry), Path(out)
     if not registry.exists():
@@ -105,8 +107,18 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
             setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": for_worker_processes(ranker), "top_k": top_k,
                      "allow": allow_unknown_columns}
             shared = client.scatter([setup], broadcast=True)[0]
-            results = dask.compute(*[dask.delayed(_match_part)(p, i, int(o), str(parts), shared)
-                                     for i, (p, o) in enumerate(zip(ddf.to_delayed(), offsets))])
+            tasks = [dask.delayed(_match_part)(p, i, int(o), str(parts), shared)
+                     for i, (p, o) in enumerate(zip(ddf.to_delayed(), offsets))]
+            futures = client.compute(tasks)
+            index_of = {f.key: i for i, f in enumerate(futures)}
+            results: list[Any] = [None] * len(futures)
+            done_rows = 0
+            for k, future in enumerate(as_completed(futures), start=1):   # progress as partitions finish
+                i = index_of[future.key]
+                results[i] = future.result()
+                done_rows += int(lengths[i])
+                if progress:
+                    progress(done_rows, k)
         seen = _SeenIds(parts)
         for i, res in enumerate(results):    # ids seen in an earlier partition: drop, in order
             settle_part(parts, i, res, seen, prefix="chunk")

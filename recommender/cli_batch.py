@@ -129,9 +129,10 @@ def register(app: typer.Typer) -> None:
             sizing = {} if chunk_rows is None else {"chunk_rows": chunk_rows}     # else the engine's default
             if engine == "dask":
                 from recommender.batch_dask import run_registry_dask
-                summary = run_registry_dask(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
-                                            rejects=rejects, top_k=top_k, **sizing,
-                                            scheduler=scheduler, allow_unknown_columns=allow_unknown_columns)
+                with RunProgress(None if quiet else registry_rows(registry), quiet=quiet) as progress:
+                    summary = run_registry_dask(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
+                                                rejects=rejects, top_k=top_k, **sizing, progress=progress,
+                                                scheduler=scheduler, allow_unknown_columns=allow_unknown_columns)
             else:
                 from recommender.batch import run_registry
                 with RunProgress(None if quiet else registry_rows(registry), quiet=quiet) as progress:

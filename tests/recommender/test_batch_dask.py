@@ -45,3 +45,21 @@ def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask.parquet"), pd.read_parquet(tmp_path / "local.parquet"))
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dask.rejects.csv", dtype=str),
                                   pd.read_csv(tmp_path / "local.rejects.csv", dtype=str))
+
+
+@pytest.mark.slow
+def test_dask_reports_progress_per_partition(catalog, ref, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from recommender.batch_dask import run_registry_dask
+
+    import pyarrow.parquet as pq
+
+    df, _ = _registry()
+    path = tmp_path / "registry.parquet"                 # a partition per row group of 9 rows
+    pq.write_table(pq.read_table(_write(df, tmp_path / "r.parquet")), path, row_group_size=9)
+    calls: list[tuple[int, int]] = []
+    summary = run_registry_dask(path, tmp_path / "out.parquet", catalog=catalog, ref=ref, as_of=AS_OF,
+                                chunk_rows=9, progress=lambda rows, parts: calls.append((rows, parts)))
+    assert summary["reconciles"] is True
+    assert [p for _, p in calls] == list(range(1, -(-len(df) // 9) + 1))
+    rows = [r for r, _ in calls]
+    assert rows == sorted(rows) and rows[-1] == len(df) == summary["rows_read"]
