@@ -41,7 +41,7 @@ from recommender.profile import FirmProfile
 from recommender.ranking_rules import RuleRanker, Scores
 from recommender.reference import ReferenceTables
 from recommender.relations import held_titles, match_relations, relation_view, totals
-from recommender.row_eligibility import DATES_KEPT, DatedPlan, EligibilityPlan, RowEligibility
+from recommender.row_eligibility import DatedPlan, EligibilityPlan, PerDate, RowEligibility
 from recommender.rowframe import RowFrame
 from recommender.windows import window_table
 
@@ -90,20 +90,11 @@ class _PolicySet:
         self.grants = [p.header.relations.grants for p in policies]     # as relations.held_matrix reads
         self.ref = ref
         self.ranker = ranker
-        self._dated: dict[dt.date, _Dated] = {}
-        self._lock = threading.Lock()
+        self._dated: PerDate[_Dated] = PerDate(
+            lambda day: _Dated(self.policies, self.plan, day, self.ref, self.ranker))
 
     def dated(self, as_of: dt.date) -> _Dated:
-        hit = self._dated.get(as_of)
-        if hit is None:
-            with self._lock:
-                hit = self._dated.get(as_of)
-                if hit is None:
-                    hit = _Dated(self.policies, self.plan, as_of, self.ref, self.ranker)
-                    if len(self._dated) >= DATES_KEPT:
-                        self._dated.pop(next(iter(self._dated)))
-                    self._dated[as_of] = hit
-        return hit
+        return self._dated.get(as_of)
 
 
 class OneFirmMatcher:

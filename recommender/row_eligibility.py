@@ -25,7 +25,7 @@ import datetime as dt
 import operator
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -45,8 +45,32 @@ SCALAR_OPS: dict[str, Callable[[float, float], bool]] = {
 }
 """The registry :data:`recommender.criteria.OPS` on Python floats (IEEE, as numpy's)."""
 assert SCALAR_OPS.keys() == OPS.keys(), "criteria.OPS changed: update SCALAR_OPS"
+T = TypeVar("T")
 DATES_KEPT = 8
 """Dated plans kept per catalog (requests default to today; tests and replays use others)."""
+
+
+class PerDate(Generic[T]):
+    """What ``build(as_of)`` returns, built once per date and shared between threads; the
+    :data:`DATES_KEPT` most recently built dates are kept (the oldest goes first)."""
+
+    def __init__(self, build: Callable[[dt.date], T]) -> None:
+        self._build = build
+        self._kept: dict[dt.date, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, as_of: dt.date) -> T:
+        hit = self._kept.get(as_of)
+        if hit is None:
+            with self._lock:
+                hit = self._kept.get(as_of)
+                if hit is None:
+                    hit = self._build(as_of)
+                    if len(self._kept) >= DATES_KEPT:
+                        self._kept.pop(next(iter(self._kept)))
+                    self._kept[as_of] = hit
+        return hit
+
 _SEQUENTIAL_SUM = 8
 """numpy sums fewer than 8 values in order; from 8 on pairwise (margin means use numpy then)."""
 
@@ -92,21 +116,11 @@ class EligibilityPlan:
                         for p in self.policies]
         self.measurable = [[self.node_slot[j][c.path] for c in p.leaves if not isinstance(c, Declaration)]
                            for j, p in enumerate(self.policies)]
-        self._dated: dict[dt.date, DatedPlan] = {}
-        self._lock = threading.Lock()
+        self._dated: PerDate[DatedPlan] = PerDate(lambda day: DatedPlan(self, day))
 
     def dated(self, as_of: dt.date) -> DatedPlan:
         """The plan with thresholds resolved on ``as_of`` (built once per date, a few kept)."""
-        plan = self._dated.get(as_of)
-        if plan is None:
-            with self._lock:
-                plan = self._dated.get(as_of)
-                if plan is None:
-                    plan = DatedPlan(self, as_of)
-                    if len(self._dated) >= DATES_KEPT:
-                        self._dated.pop(next(iter(self._dated)))
-                    self._dated[as_of] = plan
-        return plan
+        return self._dated.get(as_of)
 
 
 class DatedPlan:

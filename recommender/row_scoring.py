@@ -19,7 +19,7 @@ import numpy as np
 
 from recommender.criteria import Criterion
 from recommender.rowframe import RowFrame
-from recommender.scoring import Block, Indicator, Score
+from recommender.scoring import Block, Indicator, Score, add_whole_points
 
 Span = tuple[float, float]
 CodeOf = Callable[[Criterion], int]
@@ -86,10 +86,7 @@ def _block_span(block: Block, code_of: CodeOf, value_of: ValueOf, spans: dict[in
                 spans[id(ind)] = (0.0, float(ind.max_points))
         parts = [_indicator_span(ind, code_of, value_of, spans) for ind in block.indicators if not ind.unobservable]
         if parts:
-            low, high = parts[0][0] + 0.0, parts[0][1] + float(const_hi)
-            for lo, hi in parts[1:]:
-                low += lo
-                high += hi
+            low, high = add_whole_points(parts, const_hi)
         else:
             low, high = 0.0, float(const_hi)
     else:

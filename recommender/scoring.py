@@ -128,6 +128,17 @@ class Indicator:
         return low, high
 
 
+def add_whole_points(parts: list[Any], const_hi: float) -> tuple[Any, Any]:
+    """``(low, high)`` sums of indicator intervals (arrays, or numbers for one firm), the
+    constant indicators' maximum added to the first high: one order of additions for the
+    array engine and the one-firm plan, so both give the same float."""
+    low, high = parts[0][0] + 0.0, parts[0][1] + float(const_hi)
+    for lo, hi in parts[1:]:
+        low += lo
+        high += hi
+    return low, high
+
+
 @dataclass(frozen=True, eq=False)
 class Block:
     """A group of indicators with an optional cap and an optional minimum to pass."""
@@ -154,10 +165,7 @@ class Block:
             const_hi = sum(ind.max_points for ind in self.indicators if ind.unobservable)
             parts = [indicator_points(ind, frame) for ind in self.indicators if not ind.unobservable]
             if parts:
-                low, high = parts[0][0] + 0.0, parts[0][1] + float(const_hi)
-                for lo, hi in parts[1:]:
-                    low += lo
-                    high += hi
+                low, high = add_whole_points(parts, const_hi)
             else:
                 low, high = np.zeros(frame.n), np.full(frame.n, float(const_hi))
         else:
