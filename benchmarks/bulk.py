@@ -134,13 +134,13 @@ def child_match(args: argparse.Namespace) -> None:
     else:
         from recommender.batch import run_registry
         summary = run_registry(Path(args.registry), out, catalog=catalog, ref=ref, as_of=AS_OF, ranker=ranker,
-                               workers=args.workers)
+                               workers=args.workers, threads=args.threads)
     summary["wall"] = time.perf_counter() - t0
     print("RESULT " + json.dumps(summary))
 
 
 def run_child(registry_path: Path, *, engine: str = "local", workers: int | None = None,
-              model: str | None = None) -> dict[str, Any]:
+              model: str | None = None, threads: int | None = None) -> dict[str, Any]:
     """A match-registry run in a subprocess, with its peak memory: the highest summed PSS of
     the process tree (psutil, polled every 100 ms; the summed RSS too, which counts pages
     shared by forked workers twice) and the largest single process's ru_maxrss."""
@@ -150,6 +150,8 @@ def run_child(registry_path: Path, *, engine: str = "local", workers: int | None
            "--engine", engine]
     if workers is not None:
         cmd += ["--workers", str(workers)]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
     if model:
         cmd += ["--model", model]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -418,6 +420,7 @@ def main() -> None:
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--engine", default="local", help=argparse.SUPPRESS)
     p.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child_match:
         args.model = str(args.model) if args.model else None
@@ -435,7 +438,7 @@ def main() -> None:
     mstr = str(model) if model.exists() else None
     ranking = "the default learned ranker (compiled trees)" if mstr else "rule ranking rules-v1 (no model found)"
     print(f"\n== End to end (read Parquet, validate, eligibility for the full catalog, benefit, features, "
-          f"{ranking}, top 10, write Parquet), local engine")
+          f"{ranking}, top 10, write Parquet), local engine, default threads (2 chunks at a time)")
     runs = [run_child(path, model=mstr) for _ in range(args.repeat)]
     local = best(runs)
     print(f"  {n:,} firms in {local['wall']:.1f} s = {n / local['wall']:,.0f} firms/s (target >= 25,000); "
@@ -444,6 +447,8 @@ def main() -> None:
     print(f"  peak memory (process tree, summed PSS): {peak1 / gib:.2f} GiB (target <= 1 GiB); summed RSS "
           f"{max(r['peak_tree_rss_sum'] for r in runs) / gib:.2f} GiB; largest single process ru_maxrss "
           f"{max((r['ru_maxrss'] or 0) for r in runs) / gib:.2f} GiB")
+    one = run_child(path, threads=1, model=mstr)
+    print(f"  same run on one chunk thread (1 run): {n / one['wall']:,.0f} firms/s, peak {one['peak_tree_rss'] / gib:.2f} GiB")
     two = run_child(path, workers=2, model=mstr)
     print(f"  same run in two processes (1 run): {n / two['wall']:,.0f} firms/s, peak {two['peak_tree_rss'] / gib:.2f} GiB")
     if mstr:

@@ -204,11 +204,12 @@ class PairEncoder:
     def _dense(self, texts: list[str], *, keep: bool) -> np.ndarray:
         """The texts' tf-idf vectors as dense columns; kept when ``keep`` (the policy texts)."""
         key = tuple(texts)
-        if key in self._text_cache:
-            return self._text_cache[key]
+        cached = self._text_cache.get(key)            # one lookup: safe beside chunk threads
+        if cached is not None:
+            return cached
         out = self._tfidf.dense(texts)
         if keep:
             if len(self._text_cache) >= 8:
-                self._text_cache.clear()
+                self._text_cache = {}                 # replaced, not cleared under a reader
             self._text_cache[key] = out
         return out

@@ -21,7 +21,7 @@ import multiprocessing as mp
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ Progress = Callable[[int, int], None]
 DEFAULT_CHUNK_ROWS = 50_000
 """Rows read, validated and checkpointed at a time by default (measured on 200k firms with the
 learned ranker: peak 0.81 GiB at 50k vs 0.94 GiB at 100k, same speed)."""
-MATCH_ROWS = 25_000
+MATCH_ROWS = 12_500
 """Firms matched at a time inside a chunk: bounds the (firms × policies) matrices and the
 learned ranker's pair table; the output does not depend on it (the chunk function is pure)."""
 
@@ -223,8 +223,8 @@ def _init_worker(setup: dict[str, Any]) -> None:
 
 
 def for_worker_processes(ranker: Ranker) -> Ranker:
-    """The ranker as each of several worker processes runs it: predictions on one thread
-    (two processes on two cores, each starting two prediction threads, only contend)."""
+    """The ranker as each of several workers (processes or threads) runs it: predictions on
+    one thread (two workers on two cores, each starting two prediction threads, only contend)."""
     if hasattr(ranker, "threads"):
         ranker = copy.copy(ranker)
         ranker.threads = 1
@@ -309,17 +309,25 @@ def settle_part(parts: Path, index: int, result: _ChunkResult, seen: _SeenIds, p
     os.replace(matches, final_matches)
 
 
+def default_threads() -> int:
+    """Chunk threads of a local run by default: two where there are two cores or more."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
                  ranker: Ranker | None = None, rejects: Path | None = None, top_k: int = 10,
                  chunk_rows: int = DEFAULT_CHUNK_ROWS, resume: bool = False, allow_unknown_columns: bool = False,
                  progress: Progress | None = None, stop_after_chunks: int | None = None,
-                 workers: int | None = None) -> dict[str, Any]:
+                 workers: int | None = None, threads: int | None = None) -> dict[str, Any]:
     """Match a whole registry file; returns the summary (also written beside the output).
 
-    ``workers`` processes validate and match chunks in parallel (default 1: in-process; 2
-    spawned processes on two cores are faster but hold two chunks in memory). The main process
-    reads the chunks, drops ids seen in earlier chunks and writes the parts in chunk order,
-    so the output does not depend on ``workers``.
+    Chunks are matched ``threads`` at a time in this process (default :func:`default_threads`):
+    the chunk function spends its time in numpy, Arrow and the compiled trees, which release
+    the GIL, so two threads come close to two processes while the catalog, model and code are
+    held once. ``workers`` > 1 spawns that many processes instead (one thread each; each holds
+    its own copy of catalog and model). Either way the main thread reads the chunks, drops ids
+    seen in earlier chunks and settles the parts in chunk order, so the output depends on
+    neither ``threads`` nor ``workers``.
     """
     registry, out = Path(registry), Path(out)
     if out.suffix.lower() not in (".parquet", ".csv"):
@@ -339,9 +347,10 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
         shutil.rmtree(parts, ignore_errors=True)
         parts.mkdir(parents=True)
         manifest.write_text(json.dumps(run_key))
-    # One process by default: it meets the memory target, and forking after LightGBM has
-    # started its OpenMP threads can deadlock; pass workers=2 (spawned processes) for speed.
+    # Worker processes are spawned, never forked: forking after LightGBM has started its
+    # OpenMP threads can deadlock.
     workers = 1 if workers is None else max(1, workers)
+    threads = 1 if workers > 1 else max(1, default_threads() if threads is None else threads)
     setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": ranker, "top_k": top_k,
              "allow": allow_unknown_columns}
     started = time.perf_counter()
@@ -368,30 +377,36 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
                     and (parts / f"chunk-{index:06d}.rejects.parquet").exists())
 
     offset = 1
-    if workers == 1:
+    if workers == 1 and threads == 1:
         for index, raw in enumerate(iter_raw_chunks(registry, chunk_rows)):
             result = _process_chunk(raw, offset, needs_match(index), setup)
             offset += result.rows_read
             finish_chunk(index, result)
-    else:
-        setup["ranker"] = for_worker_processes(ranker)
+        return _finish(parts, out, rejects, offset - 1, run_key, time.perf_counter() - started)
+    setup["ranker"] = for_worker_processes(ranker)
+    pool: Executor
+    if workers > 1:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                    initializer=_init_worker, initargs=(setup,))
-        pending: deque[tuple[int, Future[_ChunkResult]]] = deque()
-        try:
-            for index, raw in enumerate(iter_raw_chunks(registry, chunk_rows)):
-                pending.append((index, pool.submit(_process_chunk, raw, offset, needs_match(index),
-                                                   write_to=(parts, index))))
-                offset += len(raw)
-                del raw
-                while len(pending) > workers:
-                    i, fut = pending.popleft()
-                    finish_chunk(i, fut.result())
-            while pending:
+        in_flight = workers
+    else:
+        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="chunk")
+        in_flight = threads
+    pending: deque[tuple[int, Future[_ChunkResult]]] = deque()
+    try:
+        for index, raw in enumerate(iter_raw_chunks(registry, chunk_rows)):
+            args = (raw, offset, needs_match(index), setup if workers == 1 else None)
+            pending.append((index, pool.submit(_process_chunk, *args, write_to=(parts, index))))
+            offset += len(raw)
+            del raw, args
+            while len(pending) > in_flight:
                 i, fut = pending.popleft()
                 finish_chunk(i, fut.result())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        while pending:
+            i, fut = pending.popleft()
+            finish_chunk(i, fut.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return _finish(parts, out, rejects, offset - 1, run_key, time.perf_counter() - started)
 
 

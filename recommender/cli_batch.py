@@ -116,6 +116,8 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet")] = False,
         workers: Annotated[int, typer.Option("--workers", min=1, help="local engine: processes matching "
                                              "chunks in parallel (each holds a chunk in memory)")] = 1,
+        threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="local engine, one process: "
+                                                       "chunks matched at a time (default 2 on 2+ cores)")] = None,
         stop_after_chunks: Annotated[Optional[int], typer.Option("--stop-after-chunks", hidden=True)] = None,
     ) -> None:
         """Match a whole registry; every row ends in the output or the rejects file."""
@@ -139,7 +141,8 @@ def register(app: typer.Typer) -> None:
                     summary = run_registry(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
                                            rejects=rejects, top_k=top_k, resume=resume, **sizing,
                                            allow_unknown_columns=allow_unknown_columns, progress=progress,
-                                           stop_after_chunks=stop_after_chunks, workers=workers)
+                                           stop_after_chunks=stop_after_chunks, workers=workers,
+                                           threads=threads)
         except InterruptedError as err:
             typer.echo(f"interrupted: {err}", err=True)
             raise typer.Exit(code=3) from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +37,8 @@ from recommender.matching import benefit_matrix
 from recommender.pairs_table import leaf_margins, pair_table
 from recommender.ranking_rules import Scores, order
 
+_LOAD_LOCK = threading.Lock()
+"""Serialises the lazy loading and compiling of boosters (chunk threads share a ranker)."""
 BLOCK_PAIRS = 50_000
 """Pairs whose features are built at a time (bounds the float matrix to about 30 MB)."""
 INELIGIBLE_SCORE = -1000.0
@@ -183,8 +186,11 @@ class LearnedRanker:
 
     def _booster(self, which: str) -> Any:
         if which not in self._boosters:
-            name = RANKER if which == "ranker" else CLASSIFIER
-            self._boosters[which] = read_booster(self._model_dir, name, self._texts[which], self.feature_names)
+            with _LOAD_LOCK:                          # chunk threads: load once
+                if which not in self._boosters:
+                    name = RANKER if which == "ranker" else CLASSIFIER
+                    self._boosters[which] = read_booster(self._model_dir, name, self._texts[which],
+                                                         self.feature_names)
         return self._boosters[which]
 
     def compile_trees(self) -> bool:
@@ -205,7 +211,9 @@ class LearnedRanker:
             if not (build or path.exists()):
                 return None
             from recommender.compiled_trees import compile_booster
-            self._compiled[which] = compile_booster(text.decode(), path, raw_score=True)
+            with _LOAD_LOCK:                          # chunk threads: compile (or load) once
+                if which not in self._compiled:
+                    self._compiled[which] = compile_booster(text.decode(), path, raw_score=True)
         return self._compiled[which]
 
     def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores:

@@ -1,11 +1,13 @@
-"""The local engine's worker processes change nothing: output, rejects and summary are the
-same bytes with 1 or 2 workers, including duplicate ids that span chunks."""
+"""The local engine's worker processes and chunk threads change nothing: output, rejects and
+summary are the same bytes with 1 or 2 workers or threads, including duplicate ids that span
+chunks."""
 
 from __future__ import annotations
 
 import json
 
 import pandas as pd
+import pytest
 
 from recommender.batch import run_registry
 from tests.recommender.test_batch import AS_OF, _registry, _write
@@ -23,9 +25,10 @@ def test_two_workers_equal_one(catalog, ref, tmp_path) -> None:
     # the first rows again at the end: duplicates of ids seen several chunks earlier
     df = pd.concat([df, df.iloc[:3]], ignore_index=True)
     path = _write(df, tmp_path / "registry.csv")
-    one = _run(path, tmp_path, "one", catalog, ref, workers=1)
+    one = _run(path, tmp_path, "one", catalog, ref, workers=1, threads=1)
     two = _run(path, tmp_path, "two", catalog, ref, workers=2)
-    assert one == two
+    threads = _run(path, tmp_path, "threads", catalog, ref, threads=2)
+    assert one == two == threads
     assert one[2]["rows_read"] == len(df) and one[2]["reconciles"] is True
     rejects = pd.read_csv(tmp_path / "two.rejects.csv", dtype=str)
     dup = rejects[rejects["reason"] == "duplicate firm_id (an earlier row has it)"]
@@ -40,31 +43,33 @@ def test_learned_ranker_in_worker_processes_equals_one_process(catalog, ref, tmp
     ranker = LearnedRanker(Settings().resolved_model_dir(), catalog, compiled_dir=tmp_path / "compiled")
     df, _ = _registry()
     path = _write(df, tmp_path / "registry.csv")
-    one = _run(path, tmp_path, "one", catalog, ref, workers=1, ranker=ranker)
+    one = _run(path, tmp_path, "one", catalog, ref, workers=1, threads=1, ranker=ranker)
     two = _run(path, tmp_path, "two", catalog, ref, workers=2, ranker=ranker)   # ranker pickled to workers
-    assert one == two and one[2]["run_model"].startswith("ltr-")
+    threads = _run(path, tmp_path, "threads", catalog, ref, threads=3, ranker=ranker)  # one ranker shared
+    assert one == two == threads and one[2]["run_model"].startswith("ltr-")
     out = pd.read_parquet(tmp_path / "one.parquet")
     assert out["approval_probability"].notna().any() and out["score"].notna().any()
 
 
-def test_interrupted_worker_run_resumes_to_the_same_bytes(catalog, ref, tmp_path) -> None:
+@pytest.mark.parametrize("parallel", [{"workers": 2}, {"threads": 2}])
+def test_interrupted_parallel_run_resumes_to_the_same_bytes(catalog, ref, tmp_path, parallel) -> None:  # type: ignore[no-untyped-def]
     """Workers run ahead of the chunk being settled, so an interrupted run leaves pending parts
     (written before ids of earlier chunks were dropped); a resumed run must not trust them."""
     df, _ = _registry()
     df = pd.concat([df, df.iloc[:3]], ignore_index=True)       # duplicates across chunks
     path = _write(df, tmp_path / "registry.csv")
-    whole = _run(path, tmp_path, "whole", catalog, ref, workers=1)
+    whole = _run(path, tmp_path, "whole", catalog, ref, workers=1, threads=1)
     out = tmp_path / "cut.parquet"
     try:
-        run_registry(path, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=6, workers=2,
-                     stop_after_chunks=1)
+        run_registry(path, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=6, stop_after_chunks=1,
+                     **parallel)
     except InterruptedError:
         pass
     parts = tmp_path / "cut.parquet.parts"
     assert (parts / "chunk-000000.parquet").exists()
     assert not (parts / "pending-000000.parquet").exists()        # settled: renamed, not copied
     assert list(parts.glob("pending-*.parquet"))                   # later chunks were in flight
-    resumed = _run(path, tmp_path, "cut", catalog, ref, workers=2, resume=True)
+    resumed = _run(path, tmp_path, "cut", catalog, ref, resume=True, **parallel)
     assert resumed == whole
     assert not parts.exists()
 
