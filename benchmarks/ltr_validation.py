@@ -5,10 +5,11 @@ Usage::
     .venv/bin/python benchmarks/ltr_validation.py --data var/synth50k [--variant base]
         [--params '{"num_leaves": 31}'] [--no-baseline]
 
-Split: the labelled pairs of the two training windows (2021, 2022; split date 2023-01-01, as
-``recommender train``) are divided by firm; 80 % of firms (both windows) fit the features, the
-ranker and the logistic baseline, and the other 20 % are scored on the 2022 window. Prints
-NDCG@5/@10 of LambdaRank (and the logistic baseline) on that validation set.
+Split: the labelled pairs of the training windows (the half-years of 2021 and 2022, split date
+2023-01-01, as ``recommender train``; ``--window-months 12`` for the yearly windows of earlier
+models) are divided by firm; 80 % of firms (all windows) fit the features, the ranker and the
+logistic baseline, and the other 20 % are scored on the last window. Prints NDCG@5/@10 of
+LambdaRank (and the logistic baseline) on that validation set.
 
 Variants (experimental features computed here with pandas, not in the product):
 
@@ -20,7 +21,7 @@ Variants (experimental features computed here with pandas, not in the product):
 * ``own`` — plus the firm's own applications and approvals in the year before the window,
   for the policy, its family and overall.
 
-Figures (50k firms, seed 0; LambdaRank / logistic NDCG@10 on validation):
+Figures with yearly windows (50k firms, seed 0; LambdaRank / logistic NDCG@10 on validation):
 base 0.6633 / 0.6300; context 0.6626 / 0.6358; own 0.6631 / 0.6345. LambdaRank settings
 (base features): learning rate 0.05 → 0.6608, 0.15 → 0.6627; 31 leaves 0.6636; 63 leaves
 with 100 rows per leaf 0.6619; 50 or 1,000 rows per leaf 0.6633 / 0.6635; truncation 30
@@ -46,11 +47,11 @@ from models.metrics import ranking_metrics
 from models.ranker import LambdaRanker
 from recommender.catalog import load_catalog
 from recommender.reference import load_reference
-from recommender.training import (APPROVED, RANKER_PARAMS, fit_baselines, read_interactions, read_registry,
-                                  training_pairs)
+from models.splits import training_windows
+from recommender.training import (APPROVED, RANKER_PARAMS, WINDOW_MONTHS, fit_baselines, read_interactions,
+                                  read_registry, training_pairs)
 
 UNTIL = dt.date(2023, 1, 1)
-VALID_WINDOW = "2022-01-01"
 
 
 def context_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -102,16 +103,18 @@ def main() -> None:
     ap.add_argument("--params", default="{}", help="LambdaRank settings over RANKER_PARAMS (JSON).")
     ap.add_argument("--trees", type=int, default=150)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--window-months", type=int, default=WINDOW_MONTHS)
     args = ap.parse_args()
     t0 = time.perf_counter()
     catalog, ref = load_catalog(), load_reference()
     profiles = read_registry(args.data / "registry.parquet", ref)
     events = read_interactions(args.data / "interactions.parquet")
-    pairs = training_pairs(profiles, catalog, ref, events, UNTIL, 2)
+    pairs = training_pairs(profiles, catalog, ref, events, UNTIL, 2, args.window_months)
+    valid_window = training_windows(UNTIL, 2, args.window_months)[-1].start.isoformat()
     firms = pairs[C.FIRM_ID].astype(str).unique()
     held = pairs[C.FIRM_ID].astype(str).isin(set(firms[np.random.default_rng(123).random(len(firms)) < 0.2]))
     fit_df = pairs.loc[~held].reset_index(drop=True)
-    val_df = pairs.loc[held & pairs[C.QUERY].str.endswith(VALID_WINDOW)].reset_index(drop=True)
+    val_df = pairs.loc[held & pairs[C.QUERY].str.endswith(valid_window)].reset_index(drop=True)
     extra: list[str] = []
     if args.variant != "base":
         add = context_columns if args.variant == "context" else (lambda d: own_history_columns(d, events))

@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "recall_at_k": "models.metrics", "LambdaRanker": "models.ranker", "check_groups": "models.ranker",
     "group_sizes": "models.ranker", "Window": "models.splits", "chrono_split": "models.splits",
     "group_holdout": "models.splits", "train_test_windows": "models.splits",
+    "training_windows": "models.splits",
 }
 __all__ = sorted(_EXPORTS)
 

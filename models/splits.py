@@ -57,6 +57,32 @@ def train_test_windows(split_date: dt.date, years: int = 1) -> tuple[Window, Win
     return Window(start, split_date), Window(split_date, end)
 
 
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month ``months`` after ``day``'s month (``day`` is a first of month)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def training_windows(split_date: dt.date, years: int = 2, months: int = 6) -> list[Window]:
+    """Consecutive windows of ``months`` months covering the ``years`` before ``split_date``,
+    oldest first.
+
+    Shorter windows let each one read the history just before it: a policy that started
+    in the last year gets a window whose history already has it, as at serving time.
+
+    Raises
+    ------
+    ValueError
+        When ``split_date`` is not the first of a month or ``months`` does not divide 12.
+    """
+    if split_date.day != 1:
+        raise ValueError(f"split_date must be the first of a month, got {split_date.isoformat()}")
+    if months < 1 or 12 % months:
+        raise ValueError(f"months must divide 12 (1, 2, 3, 4, 6 or 12), got {months}")
+    starts = [_add_months(split_date, -12 * years + k * months) for k in range(12 * years // months)]
+    return [Window(s, _add_months(s, months)) for s in starts]
+
+
 def group_holdout(query_ids: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of rows whose query falls in a random held-out ``fraction`` of queries.
 

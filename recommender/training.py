@@ -1,10 +1,18 @@
 """Training and evaluation of the learned ranker from a registry and an application history.
 
-Time is split at ``until``: the training windows are the ``train_years`` one-year windows before
-it (two by default), the test window the year after. Each window's pairs are built from eligibility as of the window's middle, with
-history statistics from the year before the window starts (never later), and labelled from
-the window's events: 0 no application, 1 applied or rejected, 2 approved, 3 approved with
+Time is split at ``until``: the training windows are the half-year windows of the
+``train_years`` before it (two years, four windows by default), the test window the year after.
+Each window's pairs are built from eligibility as of the window's middle, with history
+statistics from the year before the window starts (never later), and labelled from the
+window's events: 0 no application, 1 applied or rejected, 2 approved, 3 approved with
 an estimated benefit of at least 100,000 yuan.
+
+Why half-year windows: with one-year windows the newest training window starts a year before
+``until``, so a policy that started in that year has no history in training, while at test
+(and serving) time it has a year of it; on the 50k-firm synthetic history 36 of 48 policies
+start in 2022 and 86 % of the 2022 training pairs had no policy history. Half-year windows give
+the last window (July–December) the first half's history. Held-out 2023 NDCG@10 of LambdaRank
+0.6813 → 0.6888 (logistic baseline 0.6580 → 0.6602); quarterly windows 0.6860 (see the data card).
 
 Time (50k firms × 48 policies, 2 cores): pair building and features ≈ 40 s, LambdaRank ≈ 60–100 s
 (query bagging), approval model ≈ 10 s, evaluation of the ranker and the three baselines ≈ 60 s
@@ -31,7 +39,7 @@ from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBase
 from models.calibration import ApprovalModel
 from models.metrics import expected_calibration_error, ranking_metrics
 from models.ranker import LambdaRanker
-from models.splits import Window, group_holdout, train_test_windows
+from models.splits import Window, group_holdout, training_windows
 from recommender.catalog import Catalog
 from recommender.eligibility import evaluate_catalog
 from recommender.errors import InputFileError
@@ -50,6 +58,8 @@ RANKER_PARAMS: dict[str, Any] = {"learning_rate": 0.1, "num_leaves": 15, "min_ch
 70 % of the features on 63-bin histograms — a third of the time of the full-data setting at
 equal or better test NDCG on the 50k-firm synthetic history (see the commit log)."""
 DEFAULT_TREES = 150
+WINDOW_MONTHS = 6
+"""Length of a training window (see the module text)."""
 K_VALUES: tuple[int, ...] = (5, 10)
 
 
@@ -178,13 +188,12 @@ def labelled_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTable
 
 
 def training_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
-                   events: pd.DataFrame, until: dt.date, years: int) -> pd.DataFrame:
-    """Labelled pairs of each of the ``years`` one-year windows before ``until`` (query = firm × window)."""
-    parts = []
-    for k in range(years, 0, -1):
-        end = until.replace(year=until.year - k + 1)
-        parts.append(labelled_pairs(profiles, catalog, ref, events, Window(end.replace(year=end.year - 1), end)))
-    return pd.concat(parts, ignore_index=True)
+                   events: pd.DataFrame, until: dt.date, years: int,
+                   window_months: int = WINDOW_MONTHS) -> pd.DataFrame:
+    """Labelled pairs of each ``window_months`` window of the ``years`` before ``until``
+    (query = firm × window)."""
+    return pd.concat([labelled_pairs(profiles, catalog, ref, events, w)
+                      for w in training_windows(until, years, window_months)], ignore_index=True)
 
 
 @dataclass
@@ -240,7 +249,8 @@ def fit_baselines(X: np.ndarray, pairs: pd.DataFrame, names: list[str], seed: in
 
 def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
           until: dt.date, out_dir: Path, *, training_data_hash: str, seed: int = 0,
-          n_estimators: int = DEFAULT_TREES, train_years: int = 2) -> TrainResult:
+          n_estimators: int = DEFAULT_TREES, train_years: int = 2,
+          window_months: int = WINDOW_MONTHS) -> TrainResult:
     """Fit features, ranker and approval model on the ``train_years`` before ``until``; test on
     the year after.
 
@@ -248,9 +258,9 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     (what serving sees). Metrics on the test window are stored in the manifest.
     """
     t0 = time.perf_counter()
-    train_w, test_w = train_test_windows(until, train_years)
+    train_w = Window(until.replace(year=until.year - train_years), until)
     test_w = Window(until, until.replace(year=until.year + 1))
-    tr = training_pairs(profiles, catalog, ref, events, until, train_years)
+    tr = training_pairs(profiles, catalog, ref, events, until, train_years, window_months)
     featurizer = PairFeatures().fit(tr)
     names = [str(n) for n in featurizer.get_feature_names_out()]
     Xtr = featurizer.transform(tr)
@@ -276,6 +286,7 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     artifact = save_artifact(out_dir, ranker, approval, state, catalog_version=catalog.version,
                              training_data_hash=training_data_hash, metrics=metrics,
                              training={"until": until.isoformat(), "seed": seed, "train_years": train_years,
+                                       "window_months": window_months,
                                        "train_window": [train_w.start.isoformat(), train_w.end.isoformat()],
                                        "n_estimators": n_estimators, "ranker_params": RANKER_PARAMS,
                                        "firms": int(len(profiles))})
@@ -300,7 +311,8 @@ def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame
     art = lr.artifact()
     until = until or dt.date.fromisoformat(art.manifest["training"]["until"])
     years = int(art.manifest["training"].get("train_years", 2))
-    tr = training_pairs(profiles, catalog, ref, events, until, years)
+    months = int(art.manifest["training"].get("window_months", 12))    # older models: yearly windows
+    tr = training_pairs(profiles, catalog, ref, events, until, years, months)
     te = labelled_pairs(profiles, catalog, ref, events, Window(until, until.replace(year=until.year + 1)))
     Xtr, Xte = lr._features.transform(tr), lr._features.transform(te)
     models = {"lambdarank": art.ranker, **fit_baselines(Xtr, tr, art.feature_names)}
