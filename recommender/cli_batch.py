@@ -108,6 +108,8 @@ def register(app: typer.Typer) -> None:
         as_of: AsOf = None,
         engine: Annotated[str, typer.Option("--engine", help="local or dask")] = "local",
         scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address")] = None,
+        dask_processes: Annotated[bool, typer.Option("--dask-processes", help="Dask without --scheduler: "
+                                                     "worker processes instead of threads")] = False,
         resume: Annotated[bool, typer.Option("--resume", help="continue from the last finished chunk")] = False,
         model: Annotated[Optional[Path], typer.Option("--model")] = None,
         chunk_rows: Annotated[Optional[int], typer.Option("--chunk-rows", min=1,
@@ -134,7 +136,8 @@ def register(app: typer.Typer) -> None:
                 with RunProgress(None if quiet else registry_rows(registry), quiet=quiet) as progress:
                     summary = run_registry_dask(registry, out, catalog=catalog, ref=ref, as_of=day, ranker=ranker,
                                                 rejects=rejects, top_k=top_k, **sizing, progress=progress,
-                                                scheduler=scheduler, allow_unknown_columns=allow_unknown_columns)
+                                                scheduler=scheduler, allow_unknown_columns=allow_unknown_columns,
+                                                processes=dask_processes)
             else:
                 from recommender.batch import run_registry
                 with RunProgress(None if quiet else registry_rows(registry), quiet=quiet) as progress:

@@ -26,8 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix) -> None:
+@pytest.mark.parametrize(("suffix", "workers"), [(".csv", "threads"), (".parquet", "threads"),
+                                                 (".parquet", "processes")])
+def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix, workers) -> None:  # type: ignore[no-untyped-def]
+    """Worker threads (the default LocalCluster) and worker processes (setup and results
+    pickled, as on a real cluster) both give the local engine's output."""
     df, good = _registry()
     src = _write(df, tmp_path / f"registry{suffix}")
     ranker = load_ranker(Settings().resolved_model_dir(), catalog)      # the default model, as the CLI uses
@@ -35,7 +38,8 @@ def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix) -> None:
                          ranker=ranker)
     proc = subprocess.run(
         [sys.executable, "-m", "recommender.cli", "match-registry", str(src), "--out", str(tmp_path / "dask.parquet"),
-         "--engine", "dask", "--as-of", AS_OF.isoformat(), "--chunk-rows", "9", "--quiet"],
+         "--engine", "dask", "--as-of", AS_OF.isoformat(), "--chunk-rows", "9", "--quiet",
+         *(["--dask-processes"] if workers == "processes" else [])],
         capture_output=True, text=True, timeout=600, cwd=ROOT, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-3000:]
     dist = json.loads(proc.stdout.strip().splitlines()[-1])
