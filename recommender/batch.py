@@ -222,7 +222,7 @@ def _init_worker(setup: dict[str, Any]) -> None:
     _WORKER.update(setup)
 
 
-def for_worker_processes(ranker: Ranker) -> Ranker:
+def one_prediction_thread(ranker: Ranker) -> Ranker:
     """The ranker as each of several workers (processes or threads) runs it: predictions on
     one thread (two workers on two cores, each starting two prediction threads, only contend)."""
     if hasattr(ranker, "threads"):
@@ -373,8 +373,7 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
             raise InterruptedError(f"stopped after {index + 1} chunks (test hook)")
 
     def needs_match(index: int) -> bool:
-        return not ((parts / f"chunk-{index:06d}.parquet").exists()
-                    and (parts / f"chunk-{index:06d}.rejects.parquet").exists())
+        return not all(path.exists() for path in _part_paths(parts, index))
 
     offset = 1
     if workers == 1 and threads == 1:
@@ -383,7 +382,7 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
             offset += result.rows_read
             finish_chunk(index, result)
         return _finish(parts, out, rejects, offset - 1, run_key, time.perf_counter() - started)
-    setup["ranker"] = for_worker_processes(ranker)
+    setup["ranker"] = one_prediction_thread(ranker)
     pool: Executor
     if workers > 1:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from recommender.batch import (Progress, _ChunkResult, _finish, _fingerprint, _process_chunk, _SeenIds,
-                               for_worker_processes, settle_part, write_part)
+                               one_prediction_thread, settle_part, write_part)
 from recommender.catalog import Catalog
 from recommender.errors import InputFileError
 from recommender.matching import Ranker
@@ -72,18 +72,17 @@ def _lengths(registry: Path, ddf) -> np.ndarray:  # type: ignore[no-untyped-def]
 def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
                       ranker: Ranker | None = None, rejects: Path | None = None, top_k: int = 10,
                       chunk_rows: int = 100_000, scheduler: str | None = None,
-                      allow_unknown_columns: bool = False, n_workers: int = 2,
-                      threads_per_worker: int = 1, processes: bool = False,
+                      allow_unknown_columns: bool = False, n_workers: int = 2, processes: bool = False,
                       progress: Progress | None = None) -> dict[str, Any]:
     """Like :func:`recommender.batch.run_registry`, on a Dask ``distributed`` cluster.
 
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a
-    ``LocalCluster`` with ``n_workers`` workers of ``threads_per_worker`` threads is started
-    for the run. Its workers are threads of this process unless ``processes``: on one machine
-    they then share catalog, model and caches, as the local engine's chunk threads do (1M
-    firms, default model: 14.9k firms/s against 12.6k with two worker processes, which each
-    hold their own copies and compete for the same cache). A real cluster's workers are
-    processes on their hosts whatever this says.
+    ``LocalCluster`` with ``n_workers`` single-threaded workers is started for the run. Its
+    workers are threads of this process unless ``processes``: on one machine they then share
+    catalog, model and caches, as the local engine's chunk threads do (1M firms, default model:
+    14.9k firms/s against 12.6k with two worker processes, which each hold their own copies and
+    compete for the same cache; two threads a worker were no faster). A real cluster's workers
+    are processes on their hosts whatever this says.
     ``progress(rows, partitions)`` is called as each partition finishes (in any order).
     """
     import dask
@@ -104,7 +103,7 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
                "allow_unknown_columns": allow_unknown_columns}
     (parts / "run.json").write_text(json.dumps(run_key))
     started = time.perf_counter()
-    cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+    cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                                   processes=processes, dashboard_address=":0")
     try:
         with Client(scheduler or cluster) as client, warnings.catch_warnings():
@@ -114,8 +113,8 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
             ddf = _partitions(registry, chunk_rows)
             lengths = _lengths(registry, ddf)
             offsets = np.concatenate([[1], 1 + np.cumsum(lengths)[:-1]]).astype(int)
-            setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": for_worker_processes(ranker), "top_k": top_k,
-                     "allow": allow_unknown_columns}
+            setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": one_prediction_thread(ranker),
+                     "top_k": top_k, "allow": allow_unknown_columns}
             shared = client.scatter([setup], broadcast=True)[0]
             tasks = [dask.delayed(_match_part)(p, i, int(o), str(parts), shared)
                      for i, (p, o) in enumerate(zip(ddf.to_delayed(), offsets))]
