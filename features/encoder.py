@@ -54,13 +54,16 @@ class PairEncoder:
     """Pair table → float matrix of firm, policy, pair and text-similarity features.
 
     Numeric columns pass through (those in ``log_columns`` on a signed log scale, NaN kept
-    for LightGBM), categoricals are one-hot over ``categories`` (unknown or unseen: all
-    zero), and the last column is the cosine similarity of the two ``text`` columns.
+    for LightGBM). A categorical column is one column of codes, its position among
+    ``categories`` (unknown or unseen: NaN), for LightGBM's own categorical splits; or, with
+    ``onehot``, one 0/1 column per category (unknown or unseen: all zero), as models before
+    the codes were trained on. The last column is the cosine similarity of the two ``text``
+    columns.
     """
 
     def __init__(self, numeric: Sequence[str], log_columns: Sequence[str], categorical: Sequence[str],
                  text: tuple[str, str], ngram_range: tuple[int, int], categories: Mapping[str, Sequence[str]],
-                 vocabulary: Mapping[str, int], idf: Sequence[float]) -> None:
+                 vocabulary: Mapping[str, int], idf: Sequence[float], *, onehot: bool = False) -> None:
         self.numeric = tuple(numeric)
         self.log_columns = frozenset(log_columns)
         self.categorical = tuple(categorical)
@@ -69,22 +72,45 @@ class PairEncoder:
         self.categories = {c: list(categories[c]) for c in self.categorical}
         self.vocabulary = {str(k): int(v) for k, v in vocabulary.items()}
         self.idf = np.asarray(idf, dtype="float64")
+        self.onehot = bool(onehot)
         self._lookup = {c: {v: i for i, v in enumerate(self.categories[c])} for c in self.categorical}
         self._tfidf = CharTfidf(self.vocabulary, self.idf, self.ngram_range)
         self._text_cache: dict[tuple[str, ...], np.ndarray] = {}
         logs = self.log_columns
         names = [f"log_{c}" if c in logs else c for c in self.numeric]
-        names += [f"{c}={v}" for c in self.categorical for v in self.categories[c]]
+        names += ([f"{c}={v}" for c in self.categorical for v in self.categories[c]] if self.onehot
+                  else list(self.categorical))
         names.append(SIMILARITY)
         self.feature_names: list[str] = names
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> PairEncoder:
-        """From :meth:`features.transformers.PairFeatures.get_state` output."""
+        """From :meth:`features.transformers.PairFeatures.get_state` output (a state without
+        ``categorical_encoding``, written before codes existed, is one-hot)."""
         p = state["params"]
         return cls(p["numeric"], p["log_columns"], p["categorical"], (p["text"][0], p["text"][1]),
                    (p["ngram_range"][0], p["ngram_range"][1]), state["categories"], state["vocabulary"],
-                   state["idf"])
+                   state["idf"], onehot=p.get("categorical_encoding", "onehot") == "onehot")
+
+    @property
+    def categorical_features(self) -> list[str]:
+        """Output columns holding category codes (for LightGBM's ``categorical_feature``);
+        empty for a one-hot encoding."""
+        return [] if self.onehot else list(self.categorical)
+
+    def categorical_width(self, column: str) -> int:
+        """Output columns of one categorical column."""
+        return len(self.categories[column]) if self.onehot else 1
+
+    def categorical_block(self, column: str, codes: np.ndarray) -> np.ndarray:
+        """``(len(codes), categorical_width(column))`` encoding of :meth:`codes` output."""
+        codes = np.asarray(codes, dtype=np.int64)
+        if not self.onehot:
+            return np.where(codes >= 0, codes, np.nan).astype("float64")[:, None]
+        block = np.zeros((len(codes), len(self.categories[column])))
+        hit = np.flatnonzero(codes >= 0)
+        block[hit, codes[hit]] = 1.0
+        return block
 
     def columns(self) -> list[str]:
         """The pair-table columns the encoding reads."""
@@ -121,13 +147,10 @@ class PairEncoder:
             j += 1
         for c in self.categorical:
             values, index = table.level(c)
-            codes = self.codes(c, values)
-            onehot = np.zeros((len(codes), len(self.categories[c])))
-            hit = np.flatnonzero(codes >= 0)
-            onehot[hit, codes[hit]] = 1.0
-            parts.setdefault(id(index), []).append((j, onehot))
+            block = self.categorical_block(c, self.codes(c, values))
+            parts.setdefault(id(index), []).append((j, block))
             indexes[id(index)] = index
-            j += onehot.shape[1]
+            j += block.shape[1]
         self._place(out, [(indexes[key], _runs(blocks)) for key, blocks in parts.items()])
         out[:, j] = self.similarity(table)
         return out

@@ -5,7 +5,7 @@ of any shape; serving one firm calls it with one firm and a few dozen pairs, whe
 per-column pandas factorisation and TF-IDF of the policy texts cost more than the model.
 :class:`FirmPairEncoder` splits the encoder's columns by level once (policy, firm or pair,
 read from the encoder's own column lists, so a feature added to the encoder is picked up):
-the policy-level block (numeric, one-hot and the policy texts' tf-idf vectors) is encoded
+the policy-level block (numeric, categorical and the policy texts' tf-idf vectors) is encoded
 once; a request fills the firm-level values into one row, copies the policy rows of its
 candidates and writes the pair-level columns. The output equals ``transform`` of the same
 pair table (a test holds them equal).
@@ -57,7 +57,7 @@ class FirmPairEncoder:
         self._firm_numeric: list[tuple[int, str, bool]] = []
         self._firm_categorical: list[tuple[int, str]] = []
         self._pair_numeric: list[tuple[int, str, bool]] = []
-        self._pair_categorical: list[tuple[int, str, int]] = []
+        self._pair_categorical: list[tuple[int, str]] = []
         j = 0
         for c in encoder.numeric:
             log = c in encoder.log_columns
@@ -70,15 +70,13 @@ class FirmPairEncoder:
                 self._pair_numeric.append((j, c, log))
             j += 1
         for c in encoder.categorical:
-            width_c = len(encoder.categories[c])
+            width_c = encoder.categorical_width(c)
             if c in policies:
-                codes = encoder.codes(c, policies[c])
-                hit = np.flatnonzero(codes >= 0)
-                block[hit, j + codes[hit]] = 1.0
+                block[:, j:j + width_c] = encoder.categorical_block(c, encoder.codes(c, policies[c]))
             elif c in firm_set:
                 self._firm_categorical.append((j, c))
             else:
-                self._pair_categorical.append((j, c, width_c))
+                self._pair_categorical.append((j, c))
             j += width_c
         self._similarity = j
         firm_text, policy_text = encoder.text
@@ -93,7 +91,7 @@ class FirmPairEncoder:
         self._pair_cols = np.array([jj for jj, _, _ in self._pair_numeric], dtype=np.int64)
         block.flags.writeable = False
         self._block = block
-        self.pair_columns = [c for _, c, _ in self._pair_numeric] + [c for _, c, _ in self._pair_categorical]
+        self.pair_columns = [c for _, c, _ in self._pair_numeric] + [c for _, c in self._pair_categorical]
         """Columns :meth:`transform` needs per pair."""
 
     def transform(self, firm: Mapping[str, Any], pairs: Mapping[str, Any], cols: np.ndarray) -> np.ndarray:
@@ -110,19 +108,17 @@ class FirmPairEncoder:
                 values[self._firm_logs] = signed_log(values[self._firm_logs])
             out[:, self._firm_cols] = values
         for j, c in self._firm_categorical:
-            code = enc.category_code(c, _scalar(firm[c]))
-            if code >= 0:
-                out[:, j + code] = 1.0
+            row = enc.categorical_block(c, np.array([enc.category_code(c, _scalar(firm[c]))]))
+            out[:, j:j + row.shape[1]] = row
         if len(self._pair_cols):
             stacked = np.empty((len(cols), len(self._pair_cols)))
             for k, (_, c, log) in enumerate(self._pair_numeric):
                 values = _floats(pairs[c])
                 stacked[:, k] = signed_log(values) if log else values
             out[:, self._pair_cols] = stacked
-        for j, c, width in self._pair_categorical:
-            codes = enc.codes(c, pairs[c])
-            hit = np.flatnonzero(codes >= 0)
-            out[hit, j + codes[hit]] = 1.0
+        for j, c in self._pair_categorical:
+            block = enc.categorical_block(c, enc.codes(c, pairs[c]))
+            out[:, j:j + block.shape[1]] = block
         out[:, self._similarity] = self._similarities(_scalar(firm[self._firm_text]), cols)
         return out
 

@@ -3,7 +3,8 @@
 :class:`SignedLog` is a plain array transformer (``sign(x)·log1p(|x|)``, NaN kept) and passes
 sklearn's estimator checks. :class:`PairFeatures` reads a pair table by the column names of
 :mod:`features.columns`: numeric columns pass through (money on a signed log scale, NaN kept
-for LightGBM), categoricals are one-hot encoded with the categories seen in ``fit``, and
+for LightGBM), a categorical is one column of its code among the categories seen in ``fit``
+(for LightGBM's categorical splits; one-hot columns with ``categorical_encoding="onehot"``), and
 ``scope_policy_similarity`` is the cosine similarity of the firm's business scope and the
 policy text under a character n-gram TF-IDF fitted in ``fit``. Its learned state round-trips
 through JSON (:meth:`PairFeatures.get_state` / :meth:`PairFeatures.from_state`): no pickle.
@@ -73,6 +74,9 @@ class PairFeatures(TransformerMixin, BaseEstimator):
     log_columns : sequence of str, default ``features.columns.LOG_COLUMNS``
         Numeric columns put on a signed log scale (money, counts of yuan-like size).
     categorical : sequence of str, default ``features.columns.CATEGORICAL_COLUMNS``
+    categorical_encoding : {"code", "onehot"}, default "code"
+        One column of category codes per categorical (NaN when unknown or unseen; the
+        models are told these are categorical), or one 0/1 column per category.
     text : (str, str), default ``(business_scope, policy_text)``
     ngram_range : (int, int), default (1, 2)
         Character n-gram range of the TF-IDF (``char_wb`` analyser; suits Chinese text).
@@ -84,19 +88,22 @@ class PairFeatures(TransformerMixin, BaseEstimator):
                  log_columns: Sequence[str] = LOG_COLUMNS,
                  categorical: Sequence[str] = CATEGORICAL_COLUMNS,
                  text: tuple[str, str] = TEXT_COLUMNS, ngram_range: tuple[int, int] = (1, 2),
-                 max_features: int = 2000) -> None:
+                 max_features: int = 2000, categorical_encoding: str = "code") -> None:
         self.numeric = numeric
         self.log_columns = log_columns
         self.categorical = categorical
         self.text = text
         self.ngram_range = ngram_range
         self.max_features = max_features
+        self.categorical_encoding = categorical_encoding
 
     def _columns(self) -> list[str]:
         return [*self.numeric, *self.categorical, *self.text]
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> PairFeatures:
         """Learn the categories and fit the TF-IDF on the distinct texts of ``X``."""
+        if self.categorical_encoding not in ("code", "onehot"):
+            raise ValueError(f"categorical_encoding must be 'code' or 'onehot', got {self.categorical_encoding!r}")
         table = _table(X, self._columns())
         self.categories_ = {c: sorted({str(v) for v in pd.unique(table.level(c)[0]) if not pd.isna(v)})
                             for c in self.categorical}
@@ -116,7 +123,7 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         """The encoder of the learned state; the output names are its names (one place)."""
         self.encoder_ = PairEncoder(self.numeric, self.log_columns, self.categorical, self.text,
                                     self.ngram_range, self.categories_, self.vectorizer_.vocabulary_,
-                                    self.vectorizer_.idf_)
+                                    self.vectorizer_.idf_, onehot=self.categorical_encoding == "onehot")
         self.n_features_in_ = len(self._columns())
         self.feature_names_out_ = np.asarray(self.encoder_.feature_names, dtype=object)
 
@@ -142,7 +149,8 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         vocab = {str(k): int(v) for k, v in self.vectorizer_.vocabulary_.items()}
         return {"params": {"numeric": list(self.numeric), "log_columns": list(self.log_columns),
                            "categorical": list(self.categorical), "text": list(self.text),
-                           "ngram_range": list(self.ngram_range), "max_features": self.max_features},
+                           "ngram_range": list(self.ngram_range), "max_features": self.max_features,
+                           "categorical_encoding": self.categorical_encoding},
                 "categories": self.categories_, "vocabulary": vocab,
                 "idf": [float(v) for v in self.vectorizer_.idf_]}
 
@@ -153,7 +161,8 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         self = cls(numeric=tuple(p["numeric"]), log_columns=tuple(p["log_columns"]),
                    categorical=tuple(p["categorical"]), text=(p["text"][0], p["text"][1]),
                    ngram_range=(int(p["ngram_range"][0]), int(p["ngram_range"][1])),
-                   max_features=int(p["max_features"]))
+                   max_features=int(p["max_features"]),
+                   categorical_encoding=p.get("categorical_encoding", "onehot"))
         self.categories_ = {k: list(v) for k, v in state["categories"].items()}
         vec = self._vectorizer({k: int(v) for k, v in state["vocabulary"].items()})
         vec.idf_ = np.asarray(state["idf"], dtype="float64")

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.errors import NotFittedError
 
@@ -99,8 +100,9 @@ class PopularityBaseline(_Base):
 class LogisticBaseline(_Base):
     """Logistic regression of ``label >= positive_label`` on every feature.
 
-    Missing values are imputed with the median plus a missing-indicator column, features are
-    standardised.
+    Missing values are imputed with the median plus a missing-indicator column; columns of
+    category codes (``categorical`` in :meth:`fit`) are one-hot encoded (unknown or unseen:
+    all zero); then every column is standardised.
 
     Parameters
     ----------
@@ -116,21 +118,28 @@ class LogisticBaseline(_Base):
         self.max_iter = max_iter
 
     def fit(self, X: np.ndarray, y: np.ndarray, query_ids: np.ndarray,
-            feature_names: Sequence[str] | None = None) -> LogisticBaseline:
+            feature_names: Sequence[str] | None = None, categorical: Sequence[str] = ()) -> LogisticBaseline:
         """Fit the pipeline; ``query_ids`` is accepted for the common interface."""
         self._remember(X, feature_names)
         target = (np.asarray(y) >= self.positive_label).astype(int)
         X = np.asarray(X, dtype="float64")
-        keep = ~np.all(np.isnan(X), axis=0)       # an all-unknown column cannot be imputed
-        self.keep_ = keep
+        names = list(self.feature_names_in_)
+        unknown = [c for c in categorical if c not in names]
+        if unknown:
+            raise ValueError(f"categorical column(s) {unknown} are not among the feature names")
+        cat = [names.index(c) for c in categorical]
+        # an all-unknown numeric column cannot be imputed: left out
+        num = [j for j in range(X.shape[1]) if j not in cat and not np.all(np.isnan(X[:, j]))]
+        encode = ColumnTransformer([
+            ("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat),
+            ("numeric", SimpleImputer(strategy="median", add_indicator=True), num)])
         self.pipeline_: Pipeline = make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True), StandardScaler(),
-            LogisticRegression(C=self.C, max_iter=self.max_iter))
-        self.pipeline_.fit(X[:, keep], target)
+            encode, StandardScaler(), LogisticRegression(C=self.C, max_iter=self.max_iter))
+        self.pipeline_.fit(X, target)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Decision function (log-odds of approval) per row."""
         if not hasattr(self, "pipeline_"):
             raise NotFittedError("this LogisticBaseline is not fitted yet: call fit first")
-        return np.asarray(self.pipeline_.decision_function(np.asarray(X, dtype="float64")[:, self.keep_]))
+        return np.asarray(self.pipeline_.decision_function(np.asarray(X, dtype="float64")))

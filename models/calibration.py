@@ -18,7 +18,7 @@ import numpy as np
 
 from models.errors import NotFittedError
 from models.isotonic import IsotonicMap
-from models.prediction import predict_threads
+from models.prediction import categorical_columns, predict_threads
 
 
 class ApprovalModel:
@@ -44,7 +44,7 @@ class ApprovalModel:
         self.n_jobs = n_jobs
 
     def fit(self, X: np.ndarray, y: np.ndarray, holdout: np.ndarray,
-            feature_names: Sequence[str] | None = None) -> ApprovalModel:
+            feature_names: Sequence[str] | None = None, categorical: Sequence[str] = ()) -> ApprovalModel:
         """Fit the classifier on ``~holdout`` rows and the isotonic map on ``holdout`` rows.
 
         Parameters
@@ -54,6 +54,8 @@ class ApprovalModel:
             1 = approved.
         holdout : bool array (n,)
             Rows kept out of the classifier for calibration (split by firm).
+        categorical : sequence of str
+            Columns of ``feature_names`` holding category codes (categorical splits).
         """
         X = np.asarray(X, dtype="float64")
         y = np.asarray(y).astype(int)
@@ -66,7 +68,8 @@ class ApprovalModel:
             num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
             random_state=self.random_state, n_jobs=self.n_jobs, verbose=-1, deterministic=True,
             force_row_wise=True)
-        clf.fit(X[~holdout], y[~holdout], feature_name=names)
+        clf.fit(X[~holdout], y[~holdout], feature_name=names,
+                categorical_feature=categorical_columns(names, categorical))
         self.booster_ = clf.booster_
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.calibrator_ = IsotonicMap.fit(self._raw(X[holdout]), y[holdout])

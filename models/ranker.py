@@ -8,14 +8,14 @@ sees it. The fitted model is a :class:`lightgbm.Booster`, saved as text by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 
 from models.errors import NotFittedError
-from models.prediction import predict_threads
+from models.prediction import categorical_columns, predict_threads
 
 EVAL_AT: tuple[int, ...] = (5, 10)
 
@@ -66,13 +66,15 @@ class LambdaRanker:
         Histogram bins per feature.
     random_state : int, default 0
     n_jobs : int, default 2
+    lgb_params : mapping, optional
+        Further LightGBM parameters (experiments, e.g. ``{"path_smooth": 50}``).
     """
 
     def __init__(self, n_estimators: int = 200, learning_rate: float = 0.05, num_leaves: int = 15,
                  min_child_samples: int = 200, label_gain: Sequence[float] = (0.0, 1.0, 3.0, 7.0),
                  eval_at: Sequence[int] = EVAL_AT, truncation_level: int = 12,
                  query_fraction: float = 1.0, feature_fraction: float = 1.0, max_bin: int = 255,
-                 random_state: int = 0, n_jobs: int = 2) -> None:
+                 random_state: int = 0, n_jobs: int = 2, lgb_params: Mapping[str, Any] | None = None) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -85,11 +87,16 @@ class LambdaRanker:
         self.max_bin = max_bin
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.lgb_params = lgb_params
 
     def fit(self, X: np.ndarray, y: np.ndarray, query_ids: np.ndarray,
             feature_names: Sequence[str] | None = None,
-            eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> LambdaRanker:
+            eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+            categorical: Sequence[str] = ()) -> LambdaRanker:
         """Fit on rows ``X`` with graded labels ``y`` grouped by ``query_ids``.
+
+        ``categorical`` names the columns of ``feature_names`` that hold category codes
+        (integers ≥ 0, NaN unknown): the trees split them by category sets.
 
         Rows need not be sorted: they are stably sorted by query id first.
 
@@ -113,14 +120,15 @@ class LambdaRanker:
             random_state=self.random_state, n_jobs=self.n_jobs, verbose=-1, deterministic=True,
             force_row_wise=True, colsample_bytree=self.feature_fraction, max_bin=self.max_bin,
             **({"subsample": self.query_fraction, "subsample_freq": 1, "bagging_by_query": True}
-               if self.query_fraction < 1.0 else {}))
+               if self.query_fraction < 1.0 else {}), **dict(self.lgb_params or {}))
         kwargs: dict[str, Any] = {}
         if eval_set is not None:
             Xe, ye, qe = eval_set
             eorder, egroup = group_sizes(qe, len(Xe))
             kwargs = {"eval_set": [(np.asarray(Xe)[eorder], np.asarray(ye)[eorder])],
                       "eval_group": [egroup], "eval_at": list(self.eval_at)}
-        model.fit(X[order], y[order], group=group, feature_name=names, **kwargs)
+        model.fit(X[order], y[order], group=group, feature_name=names,
+                  categorical_feature=categorical_columns(names, categorical), **kwargs)
         self.booster_ = model.booster_
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)

@@ -317,7 +317,12 @@ class LearnedRanker:
             key = "unknown" if np.isnan(value) else int(value)
             if key in words:
                 return f"{words[key]} ({direction} the rank)"
-        if "=" in name:
+        if name in self._features.categorical_features:
+            field = name.replace("_", " ")
+            if np.isnan(value):
+                return f"{field} is unknown ({direction} the rank)"
+            return f"{field} is {self._features.categories[name][int(value)]} ({direction} the rank)"
+        if "=" in name:                                   # one-hot column of an older model
             field, val = name.split("=", 1)
             return f"{field.replace('_', ' ')} is{'' if value else ' not'} {val} ({direction} the rank)"
         base = name.removeprefix("log_")

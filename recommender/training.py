@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,13 +244,14 @@ def query_sample(query_ids: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
 
 
 def fit_baselines(X: np.ndarray, pairs: pd.DataFrame, names: list[str], seed: int = 0,
-                  logistic_max_rows: int = LOGISTIC_MAX_ROWS) -> dict[str, Any]:
-    """The three baselines fitted on training pairs (logistic on a query sample, see above)."""
+                  logistic_max_rows: int = LOGISTIC_MAX_ROWS, categorical: Sequence[str] = ()) -> dict[str, Any]:
+    """The three baselines fitted on training pairs (logistic on a query sample, see above;
+    ``categorical`` names the columns of category codes, one-hot encoded for it)."""
     y, q = pairs[C.LABEL].to_numpy(), pairs[C.QUERY].to_numpy()
     pick = query_sample(q, logistic_max_rows, seed)
     return {"rules": RuleOrderBaseline().fit(X, y, q, names),
             "popularity": PopularityBaseline().fit(X, y, q, names),
-            "logistic": LogisticBaseline().fit(X[pick], y[pick], q[pick], names)}
+            "logistic": LogisticBaseline().fit(X[pick], y[pick], q[pick], names, categorical)}
 
 
 def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
@@ -268,18 +270,21 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     tr = training_pairs(profiles, catalog, ref, events, until, train_years, window_months)
     featurizer = PairFeatures().fit(tr)
     names = [str(n) for n in featurizer.get_feature_names_out()]
+    categorical = featurizer.encoder_.categorical_features
     Xtr = featurizer.transform(tr)
     useful = tr.groupby(C.QUERY)[C.LABEL].transform("max").to_numpy() > 0   # all-zero queries teach nothing
     ranker = LambdaRanker(n_estimators=n_estimators, random_state=seed, **RANKER_PARAMS).fit(
-        Xtr[useful], tr[C.LABEL].to_numpy()[useful], tr[C.QUERY].to_numpy()[useful], names)
+        Xtr[useful], tr[C.LABEL].to_numpy()[useful], tr[C.QUERY].to_numpy()[useful], names,
+        categorical=categorical)
     decided = tr["applied_decided"].to_numpy() == 1
     holdout = group_holdout(tr[C.FIRM_ID].to_numpy()[decided], 0.3, seed)
     approval = ApprovalModel(random_state=seed, **APPROVAL_PARAMS).fit(Xtr[decided], tr["approved"].to_numpy()[decided],
-                                                    holdout, names)
+                                                    holdout, names, categorical)
     fit_seconds = time.perf_counter() - t0
     te = labelled_pairs(profiles, catalog, ref, events, test_w)
     Xte = featurizer.transform(te)
-    table = score_table({"lambdarank": ranker, **fit_baselines(Xtr, tr, names, seed)}, Xte, te)
+    table = score_table({"lambdarank": ranker, **fit_baselines(Xtr, tr, names, seed, categorical=categorical)},
+                        Xte, te)
     dec_te = te["applied_decided"].to_numpy() == 1
     ece = (expected_calibration_error(te["approved"].to_numpy()[dec_te], approval.predict_proba(Xte[dec_te]))
            if dec_te.any() else float("nan"))
@@ -321,7 +326,8 @@ def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame
     tr = training_pairs(profiles, catalog, ref, events, until, years, months)
     te = labelled_pairs(profiles, catalog, ref, events, Window(until, until.replace(year=until.year + 1)))
     Xtr, Xte = lr._features.transform(tr), lr._features.transform(te)
-    models = {"lambdarank": art.ranker, **fit_baselines(Xtr, tr, art.feature_names)}
+    models = {"lambdarank": art.ranker,
+              **fit_baselines(Xtr, tr, art.feature_names, categorical=lr.encoder.categorical_features)}
     y, q = te[C.LABEL].to_numpy(), te[C.QUERY].to_numpy()
     curves = {}
     for name, m in models.items():

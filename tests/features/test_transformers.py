@@ -47,12 +47,40 @@ def test_pair_features_contract_and_state_round_trip() -> None:
     names = est.get_feature_names_out()
     assert Z.shape == (4, len(names))
     assert names[-1] == "scope_policy_similarity"
-    assert "log_revenue" in names and "policy_family=x" in names
+    assert "log_revenue" in names and "policy_family" in names and "policy_family=x" not in names
     sim = Z[:, -1]
     assert np.isnan(sim[2]) and sim[0] > sim[3]          # shared characters score higher
-    assert Z[2, list(names).index("policy_family=x")] == 0.0  # unknown category: all zeros
+    # one column of codes among the sorted categories; unknown is NaN
+    np.testing.assert_array_equal(Z[:, list(names).index("policy_family")], [0.0, 1.0, np.nan, 0.0])
+    assert est.encoder_.categorical_features == list(C.CATEGORICAL_COLUMNS)
     again = PairFeatures.from_state(est.get_state())
     np.testing.assert_array_equal(again.transform(X), Z)
+
+
+def test_unseen_category_is_nan_in_codes_and_all_zero_in_onehot() -> None:
+    fitted = _table()
+    later = _table().assign(policy_family=["z", "x", "y", None])
+    code = PairFeatures().fit(fitted)
+    onehot = PairFeatures(categorical_encoding="onehot").fit(fitted)
+    codes = code.transform(later)[:, list(code.get_feature_names_out()).index("policy_family")]
+    np.testing.assert_array_equal(codes, [np.nan, 0.0, 1.0, np.nan])
+    names = list(onehot.get_feature_names_out())
+    block = onehot.transform(later)[:, [names.index("policy_family=x"), names.index("policy_family=y")]]
+    np.testing.assert_array_equal(block, [[0, 0], [1, 0], [0, 1], [0, 0]])
+    assert onehot.encoder_.categorical_features == []
+    assert len(names) == len(code.get_feature_names_out()) + len(C.CATEGORICAL_COLUMNS)  # two categories each
+
+
+def test_state_without_encoding_is_onehot_as_older_models() -> None:
+    state = PairFeatures(categorical_encoding="onehot").fit(_table()).get_state()
+    del state["params"]["categorical_encoding"]
+    again = PairFeatures.from_state(state)
+    assert again.categorical_encoding == "onehot" and "policy_family=x" in again.get_feature_names_out()
+
+
+def test_unknown_encoding_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^categorical_encoding must be 'code' or 'onehot', got 'ordinal'$"):
+        PairFeatures(categorical_encoding="ordinal").fit(_table())
 
 
 def test_missing_column_is_named() -> None:

@@ -70,3 +70,38 @@ def test_query_bagging_is_deterministic_and_fits() -> None:
     b = LambdaRanker(**kw).fit(X, y, q).predict(X)
     assert np.array_equal(a, b)
     assert np.corrcoef(a, X[:, 0])[0, 1] > 0.5
+
+
+def _categorical_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Six categories in column 0 (codes, NaN unknown); relevant exactly in categories 1 and 4."""
+    rng = np.random.default_rng(1)
+    codes = np.tile(np.arange(6, dtype=float), 100)
+    X = np.column_stack([codes, rng.normal(size=len(codes))])
+    y = np.isin(codes, [1, 4]).astype(int)
+    return X, y, np.repeat(np.arange(60), 10)
+
+
+def test_ranker_splits_category_codes_by_set() -> None:
+    X, y, q = _categorical_data()
+    r = LambdaRanker(n_estimators=1, num_leaves=2, min_child_samples=5,
+                     lgb_params={"min_data_per_group": 5, "cat_smooth": 1}).fit(X, y, q, ["kind", "noise"],
+                                                                                 categorical=["kind"])
+    s = r.predict(np.column_stack([np.arange(6.0), np.zeros(6)]))
+    assert {int(k) for k in np.flatnonzero(s == s.max())} == {1, 4}   # one split: a set, not a threshold
+    assert s.max() > s.min()
+
+
+def test_categorical_columns_must_be_features() -> None:
+    X, y, q = _categorical_data()
+    with pytest.raises(ValueError, match=r"^categorical column\(s\) \['size'\] are not among the feature names$"):
+        LambdaRanker(n_estimators=1).fit(X, y, q, ["kind", "noise"], categorical=["size"])
+    with pytest.raises(ValueError, match=r"^categorical column\(s\) \['size'\] are not among the feature names$"):
+        LogisticBaseline().fit(X, y, q, ["kind", "noise"], categorical=["size"])
+
+
+def test_logistic_baseline_one_hot_encodes_codes() -> None:
+    X, y, q = _categorical_data()
+    lr = LogisticBaseline().fit(X, 2 * y, q, ["kind", "noise"], categorical=["kind"])   # 2 = approved
+    s = lr.predict(np.column_stack([[0.0, 1, 2, 3, 4, 5, np.nan, 9], np.zeros(8)]))
+    assert set(np.argsort(-s[:6])[:2].tolist()) == {1, 4}        # not monotone in the code
+    assert s[6] == s[7]                                        # unknown and unseen: all zero

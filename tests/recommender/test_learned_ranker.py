@@ -152,3 +152,14 @@ def test_eligible_never_below_ineligible(data) -> None:  # type: ignore[no-untyp
     ranked = np.take_along_axis(verdict, idx, axis=1).astype(int)
     assert np.all(np.diff(ranked, axis=1) <= 0)
     assert sorted(idx[0].tolist()) == list(range(verdict.shape[1]))
+
+
+def test_category_code_features_are_explained_by_their_category(setup) -> None:  # type: ignore[no-untyped-def]
+    d, full, _, ref, profiles, _ = setup
+    ranker = LearnedRanker(d, full, check_catalog=False)
+    assert "size_class" in ranker.feature_names and "size_class=small" not in ranker.feature_names
+    categories = ranker.encoder.categories["size_class"]
+    elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
+    code = float(categories.index("small"))
+    assert ranker._describe("size_class", 0.2, code, None, elig, 0) == "size class is small (raises the rank)"
+    assert ranker._describe("size_class", -0.2, np.nan, None, elig, 0) == "size class is unknown (lowers the rank)"
