@@ -13,6 +13,8 @@ Why half-year windows: with one-year windows the newest training window starts a
 start in 2022 and 86 % of the 2022 training pairs had no policy history. Half-year windows give
 the last window (July–December) the first half's history. Held-out 2023 NDCG@10 of LambdaRank
 0.6813 → 0.6888 (logistic baseline 0.6580 → 0.6602); quarterly windows 0.6860 (see the data card).
+Categoricals are category codes (LightGBM's categorical splits; the logistic baseline one-hot
+encodes them): 53 features instead of 109, 2023 NDCG@10 0.6919 (logistic 0.6600).
 
 Time (50k firms × 48 policies, 2 cores): pair building and features ≈ 40 s, LambdaRank ≈ 60–100 s
 (query bagging), approval model ≈ 10 s, evaluation of the ranker and the three baselines ≈ 60 s
@@ -63,7 +65,8 @@ APPROVAL_PARAMS: dict[str, Any] = {"n_estimators": 40, "learning_rate": 0.15}
 """Approval classifier settings: on the 50k-firm history (test 2023, decided applications) 40
 trees at 0.15 score as 150 at 0.05 — AUC 0.8289, log loss 0.4882, Brier 0.1641, ECE 0.0065 after
 isotonic calibration — at a quarter of the prediction cost, which bulk runs pay for every
-match written (60 trees at 0.12: AUC 0.8290, ECE 0.0078)."""
+match written (60 trees at 0.12: AUC 0.8290, ECE 0.0078). Figures on one-hot features; with the
+category codes ECE 0.0042."""
 WINDOW_MONTHS = 6
 """Length of a training window (see the module text)."""
 K_VALUES: tuple[int, ...] = (5, 10)
