@@ -17,14 +17,15 @@ POLICIES = {
     "prior_applications": np.array([0.0, 12.0, np.nan, 3.0]),
     "family": np.array(["relief", "innovation", "relief", None], dtype=object),
 }
-ENCODER = PairEncoder(
+ENCODERS = {onehot: PairEncoder(
     numeric=["revenue", "employees", "benefit_years", "prior_applications", "verdict", "benefit"],
     log_columns=["revenue", "prior_applications", "benefit"],
     categorical=["size_class", "family", "pair_kind"],
     text=("scope", "policy_text"), ngram_range=(1, 2),
     categories={"size_class": ["small", "micro"], "family": ["relief", "innovation"], "pair_kind": ["a", "b"]},
     vocabulary={"软": 0, "件": 1, "汽": 2, "车": 3, " 软": 4, "补": 5, "贴": 6, "奖": 7},
-    idf=[1.0, 1.2, 1.5, 1.1, 2.0, 1.3, 1.4, 1.6])
+    idf=[1.0, 1.2, 1.5, 1.1, 2.0, 1.3, 1.4, 1.6], onehot=onehot) for onehot in (False, True)}
+ENCODER = ENCODERS[False]
 
 firms = st.fixed_dictionaries({
     "revenue": st.one_of(st.just(np.nan), st.floats(-1e9, 1e9)),
@@ -36,8 +37,8 @@ firms = st.fixed_dictionaries({
 
 @settings(max_examples=100, deadline=None)
 @given(firm=firms, cols=st.lists(st.integers(0, 3), min_size=1, max_size=6).map(sorted),
-       data=st.data())
-def test_one_firm_transform_equals_the_pair_table_transform(firm, cols, data) -> None:  # type: ignore[no-untyped-def]
+       onehot=st.booleans(), data=st.data())
+def test_one_firm_transform_equals_the_pair_table_transform(firm, cols, onehot, data) -> None:  # type: ignore[no-untyped-def]
     k = len(cols)
     pairs = {"verdict": np.array(data.draw(st.lists(st.sampled_from([1.0, 2.0]), min_size=k, max_size=k))),
              "benefit": np.array(data.draw(st.lists(st.one_of(st.just(np.nan), st.floats(0, 1e8)),
@@ -47,8 +48,8 @@ def test_one_firm_transform_equals_the_pair_table_transform(firm, cols, data) ->
     table = PairTable(firms={c: np.array([v], dtype=object if isinstance(v, str) or v is None else "float64")
                              for c, v in firm.items()},
                       policies=POLICIES, pairs=pairs, rows=np.zeros(k, dtype=np.int64), cols=np.array(cols))
-    want = ENCODER.transform(table)
-    got = FirmPairEncoder(ENCODER, POLICIES, firm.keys()).transform(firm, pairs, np.array(cols))
+    want = ENCODERS[onehot].transform(table)
+    got = FirmPairEncoder(ENCODERS[onehot], POLICIES, firm.keys()).transform(firm, pairs, np.array(cols))
     np.testing.assert_array_equal(got, want)
 
 
@@ -60,3 +61,15 @@ def test_the_text_pair_must_be_firm_then_policy() -> None:
 def test_pair_columns_are_the_rest() -> None:
     enc = FirmPairEncoder(ENCODER, POLICIES, ["revenue", "employees", "size_class", "scope"])
     assert enc.pair_columns == ["verdict", "benefit", "pair_kind"]
+
+
+def test_category_codes_of_firm_policy_and_pair_columns() -> None:
+    firm = {"revenue": 1.0, "employees": 2.0, "size_class": "micro", "scope": "软件开发"}
+    pairs = {"verdict": np.array([2.0, 1.0, 2.0]), "benefit": np.array([1.0, 2.0, 3.0]),
+             "pair_kind": np.array(["b", None, "zzz"], dtype=object)}
+    X = FirmPairEncoder(ENCODER, POLICIES, firm.keys()).transform(firm, pairs, np.array([0, 2, 3]))
+    names = ENCODER.feature_names
+    assert names[6:9] == ["size_class", "family", "pair_kind"] and len(names) == 10
+    np.testing.assert_array_equal(X[:, 6], [1.0, 1.0, 1.0])             # micro is the second category
+    np.testing.assert_array_equal(X[:, 7], [0.0, 0.0, np.nan])          # relief, relief, unknown
+    np.testing.assert_array_equal(X[:, 8], [1.0, np.nan, np.nan])       # b; unknown; unseen
