@@ -66,9 +66,9 @@ def test_interrupted_parallel_run_resumes_to_the_same_bytes(catalog, ref, tmp_pa
     except InterruptedError:
         pass
     parts = tmp_path / "cut.parquet.parts"
-    assert (parts / "chunk-000000.parquet").exists()
-    assert not (parts / "pending-000000.parquet").exists()        # settled: renamed, not copied
-    assert list(parts.glob("pending-*.parquet"))                   # later chunks were in flight
+    assert (parts / "chunk-000000.arrow").exists()
+    assert not (parts / "pending-000000.arrow").exists()          # settled: renamed, not copied
+    assert list(parts.glob("pending-*.arrow"))                     # later chunks were in flight
     resumed = _run(path, tmp_path, "cut", catalog, ref, resume=True, **parallel)
     assert resumed == whole
     assert not parts.exists()
@@ -78,15 +78,14 @@ def test_seen_ids_are_exact_when_every_hash_collides(tmp_path, monkeypatch) -> N
     """The id index keeps only hashes; a hit is confirmed against the earlier part on disk."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from recommender import batch
 
     monkeypatch.setattr(batch.pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), dtype=np.uint64))
     seen = batch._SeenIds(tmp_path)
-    pq.write_table(pa.table({"firm_id": ["A", "A", "B"]}), tmp_path / "chunk-000000.parquet")
+    batch._write_ipc(pa.table({"firm_id": ["A", "A", "B"]}), tmp_path / "chunk-000000.arrow")
     seen.add(np.array(["A", "B"], dtype=object), 0)
-    pq.write_table(pa.table({"firm_id": ["C"]}), tmp_path / "chunk-000001.parquet")
+    batch._write_ipc(pa.table({"firm_id": ["C"]}), tmp_path / "chunk-000001.arrow")
     seen.add(np.array(["C"], dtype=object), 1)
     got = seen.contains(np.array(["B", "X", "C", "a"], dtype=object))
     assert got.tolist() == [True, False, True, False]
