@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.errors import NotFittedError
+from models.prediction import categorical_columns
 
 
 class _Base:
@@ -124,9 +125,7 @@ class LogisticBaseline(_Base):
         target = (np.asarray(y) >= self.positive_label).astype(int)
         X = np.asarray(X, dtype="float64")
         names = list(self.feature_names_in_)
-        unknown = [c for c in categorical if c not in names]
-        if unknown:
-            raise ValueError(f"categorical column(s) {unknown} are not among the feature names")
+        categorical_columns(names, categorical)       # refuses a name that is not a feature
         cat = [names.index(c) for c in categorical]
         # an all-unknown numeric column cannot be imputed: left out
         num = [j for j in range(X.shape[1]) if j not in cat and not np.all(np.isnan(X[:, j]))]

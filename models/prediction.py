@@ -1,4 +1,5 @@
-"""How predictions run (no LightGBM import: the serving path reads this without loading it)."""
+"""How the models are fed: prediction threads and categorical columns (no LightGBM import: the
+serving path reads this without loading it)."""
 
 from __future__ import annotations
 
