@@ -422,6 +422,23 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
     return _finish(parts, out, rejects, offset - 1, run_key, time.perf_counter() - started)
 
 
+def _part_metadata(path: Path) -> dict[bytes, bytes]:
+    """A checkpoint's schema metadata (the firm and match counts), without reading its rows."""
+    with pa.memory_map(str(path)) as source:
+        return dict(pa.ipc.open_file(source).schema.metadata or {})
+
+
+def _csv_from_parts(files: list[Path], empty: pd.DataFrame, path: Path) -> None:
+    """The parts' rows as one CSV, part by part (memory bounded by a part, whatever the run's
+    size); the same bytes as the concatenated frame's ``to_csv``; ``empty`` gives the header
+    when there are no parts."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        if not files:
+            empty.to_csv(fh, index=False)
+        for i, f in enumerate(files):
+            read_part(f).to_pandas().to_csv(fh, index=False, header=i == 0)
+
+
 def _finish(parts: Path, out: Path, rejects: Path, rows_read: int, run_key: dict[str, Any],
             seconds: float) -> dict[str, Any]:
     chunk_files = sorted(parts.glob("chunk-*[0-9].arrow"))
@@ -429,29 +446,27 @@ def _finish(parts: Path, out: Path, rejects: Path, rows_read: int, run_key: dict
 
     def write_out(tmp: Path) -> None:
         if out.suffix.lower() == ".csv":
-            frames = [read_part(f).to_pandas() for f in chunk_files]
-            pd.concat(frames, ignore_index=True).to_csv(tmp, index=False) if frames else \
-                OUTPUT_SCHEMA.empty_table().to_pandas().to_csv(tmp, index=False)
+            _csv_from_parts(chunk_files, OUTPUT_SCHEMA.empty_table().to_pandas(), tmp)
             return
         with pq.ParquetWriter(tmp, OUTPUT_SCHEMA) as writer:
             for f in chunk_files:
                 writer.write_table(read_part(f).replace_schema_metadata(None).cast(OUTPUT_SCHEMA))
 
     _atomic_write(out, write_out)
-    rej = (pd.concat([read_part(f).to_pandas() for f in reject_files], ignore_index=True)
-           if reject_files else pd.DataFrame(columns=REJECT_COLUMNS))
-    _atomic_write(rejects, lambda p: rej.to_csv(p, index=False))
-    matched_ids = 0
-    matches = 0
+    _atomic_write(rejects, lambda p: _csv_from_parts(reject_files, pd.DataFrame(columns=REJECT_COLUMNS), p))
+    matched_ids = matches = rows_rejected = reject_records = 0
     for f in chunk_files:                             # counted when the part was written
-        meta = read_part(f).schema.metadata
+        meta = _part_metadata(f)
         matched_ids += int(meta[b"firms"])
         matches += int(meta[b"matches"])
-    rows_rejected = int(rej["row"].nunique()) if len(rej) else 0
+    for f in reject_files:                            # a row's records are all in its chunk's part
+        rows = read_part(f)["row"]
+        rows_rejected += len(pc.unique(rows))
+        reject_records += len(rows)
     summary = {
         "rows_read": rows_read, "firms_matched": matched_ids, "rows_rejected": rows_rejected,
         "reconciles": rows_read == matched_ids + rows_rejected, "match_rows": matches,
-        "reject_records": int(len(rej)), "output": str(out), "rejects": str(rejects),
+        "reject_records": reject_records, "output": str(out), "rejects": str(rejects),
         "seconds": round(seconds, 3), **{f"run_{k}": v for k, v in run_key.items()},
     }
     _atomic_write(out.with_name(out.stem + ".summary.json"),

@@ -89,6 +89,18 @@ def test_counts_reconcile_and_rejects_name_field_and_reason(registry, catalog, r
     assert json.loads((tmp_path / "matches.summary.json").read_text())["reconciles"] is True
 
 
+def test_csv_output_written_part_by_part_equals_the_whole_table(registry, catalog, ref, tmp_path) -> None:
+    path, good, total = registry
+    run_registry(path, tmp_path / "m.parquet", catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=7)
+    summary = run_registry(path, tmp_path / "m.csv", catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=7)
+    assert summary["rows_read"] > 2 * 7                                   # several parts
+    whole = pd.read_parquet(tmp_path / "m.parquet").to_csv(index=False)   # one header, every row
+    assert (tmp_path / "m.csv").read_text(encoding="utf-8") == whole
+    lines = (tmp_path / "m.rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "row,firm_id,field,reason" and "row,firm_id,field,reason" not in lines[1:]
+    assert summary["reject_records"] == len(lines) - 1 and summary["rows_rejected"] == total - good
+
+
 def test_unknown_column_rejects_rows_unless_allowed(catalog, ref, tmp_path) -> None:
     df = pd.DataFrame([{"firm_id": "A", "region_code": "500112", "industry_code": "C36", "colour": "red"},
                        {"firm_id": "B", "region_code": "500112", "industry_code": "C36", "colour": None}])
