@@ -50,10 +50,11 @@ def chrono_split(events: pd.DataFrame, date_col: str, split_date: dt.date) -> tu
     return events.loc[before], events.loc[~before]
 
 
-def train_test_windows(split_date: dt.date, years: int = 1) -> tuple[Window, Window]:
-    """The training window (``years`` before ``split_date``) and the test window after it."""
+def train_test_windows(split_date: dt.date, years: int = 1, test_years: int = 1) -> tuple[Window, Window]:
+    """The training window (``years`` before ``split_date``) and the test window
+    (``test_years`` after it)."""
     start = split_date.replace(year=split_date.year - years)
-    end = split_date.replace(year=split_date.year + years)
+    end = split_date.replace(year=split_date.year + test_years)
     return Window(start, split_date), Window(split_date, end)
 
 

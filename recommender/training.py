@@ -42,7 +42,7 @@ from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBase
 from models.calibration import ApprovalModel
 from models.metrics import expected_calibration_error, ranking_metrics
 from models.ranker import LambdaRanker
-from models.splits import Window, group_holdout, training_windows
+from models.splits import Window, group_holdout, train_test_windows, training_windows
 from recommender.catalog import Catalog
 from recommender.eligibility import evaluate_catalog
 from recommender.errors import InputFileError
@@ -268,8 +268,7 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     (what serving sees). Metrics on the test window are stored in the manifest.
     """
     t0 = time.perf_counter()
-    train_w = Window(until.replace(year=until.year - train_years), until)
-    test_w = Window(until, until.replace(year=until.year + 1))
+    train_w, test_w = train_test_windows(until, train_years)
     tr = training_pairs(profiles, catalog, ref, events, until, train_years, window_months)
     featurizer = PairFeatures().fit(tr)
     names = [str(n) for n in featurizer.get_feature_names_out()]
@@ -327,7 +326,7 @@ def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame
     years = int(art.manifest["training"].get("train_years", 2))
     months = int(art.manifest["training"].get("window_months", 12))    # older models: yearly windows
     tr = training_pairs(profiles, catalog, ref, events, until, years, months)
-    te = labelled_pairs(profiles, catalog, ref, events, Window(until, until.replace(year=until.year + 1)))
+    te = labelled_pairs(profiles, catalog, ref, events, train_test_windows(until)[1])
     Xtr, Xte = lr._features.transform(tr), lr._features.transform(te)
     models = {"lambdarank": art.ranker,
               **fit_baselines(Xtr, tr, art.feature_names, categorical=lr.encoder.categorical_features)}

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from models.splits import Window, training_windows
+from models.splits import Window, train_test_windows, training_windows
 
 D = dt.date
 
@@ -39,3 +39,9 @@ def test_windows_tile_the_period_across_year_ends(months: int) -> None:
 def test_bad_windows_are_refused(split: dt.date, months: int, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         training_windows(split, 2, months)
+
+
+def test_train_test_windows_lengths() -> None:
+    split = dt.date(2023, 1, 1)
+    assert train_test_windows(split, 2) == (Window(dt.date(2021, 1, 1), split), Window(split, dt.date(2024, 1, 1)))
+    assert train_test_windows(split, 1, 2)[1] == Window(split, dt.date(2025, 1, 1))
