@@ -16,8 +16,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import multiprocessing as mp
+import shutil
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -151,13 +152,6 @@ def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def _write_table(df: pd.DataFrame, path: Path) -> None:
-    if path.suffix.lower() == ".csv":
-        df.to_csv(path, index=False)
-    else:
-        pq.write_table(pa.Table.from_pandas(df, schema=OUTPUT_SCHEMA, preserve_index=False), path)
 
 
 class _SeenIds:
@@ -369,6 +363,7 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
     started = time.perf_counter()
     seen = _SeenIds(parts)
     state = {"done": 0}
+    stream = OutputStream(out)
 
     def finish_chunk(index: int, result: _ChunkResult) -> None:
         if result.pending:
@@ -378,6 +373,9 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
             if result.table is not None:
                 write_part(parts, index, result)
         result.table = None
+        part = _part_paths(parts, index)[0]
+        if part.exists():
+            stream.add(part)
         _release_freed_memory()
         state["done"] += result.rows_read
         if progress:
@@ -388,14 +386,27 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
     def needs_match(index: int) -> bool:
         return not all(path.exists() for path in _part_paths(parts, index))
 
+    try:
+        rows_read = _match_chunks(registry, parts, chunk_rows, setup, workers, threads, needs_match, finish_chunk)
+    except BaseException:
+        stream.abort()
+        raise
+    return _finish(parts, out, rejects, rows_read, run_key, time.perf_counter() - started, stream)
+
+
+def _match_chunks(registry: Path, parts: Path, chunk_rows: int, setup: dict[str, Any], workers: int, threads: int,
+                  needs_match: Callable[[int], bool], finish_chunk: Callable[[int, _ChunkResult], None]) -> int:
+    """Every chunk of the registry matched (in this thread, ``threads`` threads or ``workers``
+    processes; pending parts written under ``parts``) and handed to ``finish_chunk`` in chunk
+    order; returns the rows read."""
     offset = 1
     if workers == 1 and threads == 1:
         for index, raw in enumerate(iter_raw_chunks(registry, chunk_rows)):
             result = _process_chunk(raw, offset, needs_match(index), setup)
             offset += result.rows_read
             finish_chunk(index, result)
-        return _finish(parts, out, rejects, offset - 1, run_key, time.perf_counter() - started)
-    setup["ranker"] = one_prediction_thread(ranker)
+        return offset - 1
+    setup = {**setup, "ranker": one_prediction_thread(setup["ranker"])}
     pool: Executor
     if workers > 1:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
@@ -419,7 +430,7 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
             finish_chunk(i, fut.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return _finish(parts, out, rejects, offset - 1, run_key, time.perf_counter() - started)
+    return offset - 1
 
 
 def _part_metadata(path: Path) -> dict[bytes, bytes]:
@@ -439,20 +450,75 @@ def _csv_from_parts(files: list[Path], empty: pd.DataFrame, path: Path) -> None:
             read_part(f).to_pandas().to_csv(fh, index=False, header=i == 0)
 
 
+class OutputStream:
+    """The output file (Parquet or CSV), written part by part in chunk order to a temporary
+    file and renamed into place by :meth:`commit` — while later chunks are still matched, so
+    a run does not end with the whole output to encode on one core. :meth:`abort` (a failed
+    or interrupted run) removes the temporary file; ``--resume`` writes the output again from
+    every checkpoint. Bytes are those of writing the concatenated parts in one go (tested)."""
+
+    def __init__(self, out: Path) -> None:
+        self._out = out
+        self._tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        self._csv = out.suffix.lower() == ".csv"
+        self._parquet: pq.ParquetWriter | None = None
+        self._text: Any = None
+        self._parts = 0
+
+    def add(self, part: Path) -> None:
+        """Append one checkpoint's rows."""
+        table = read_part(part).replace_schema_metadata(None).cast(OUTPUT_SCHEMA)
+        if self._csv:
+            if self._text is None:
+                self._text = open(self._tmp, "w", encoding="utf-8", newline="")
+            table.to_pandas().to_csv(self._text, index=False, header=self._parts == 0)
+        else:
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self._tmp, OUTPUT_SCHEMA)
+            self._parquet.write_table(table)
+        self._parts += 1
+
+    def _close(self) -> None:
+        if self._csv and self._text is None:
+            self._text = open(self._tmp, "w", encoding="utf-8", newline="")
+            OUTPUT_SCHEMA.empty_table().to_pandas().to_csv(self._text, index=False)
+        if not self._csv and self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._tmp, OUTPUT_SCHEMA)
+        for handle in (self._text, self._parquet):
+            if handle is not None:
+                handle.close()
+
+    def commit(self) -> None:
+        """Close the file and move it to the output path (atomically)."""
+        try:
+            self._close()
+            os.replace(self._tmp, self._out)
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        """Close and remove the temporary file."""
+        try:
+            self._close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
 def _finish(parts: Path, out: Path, rejects: Path, rows_read: int, run_key: dict[str, Any],
-            seconds: float) -> dict[str, Any]:
+            seconds: float, stream: OutputStream | None = None) -> dict[str, Any]:
+    """Output (unless ``stream`` already holds every part), rejects and summary, from the
+    checkpoints; the checkpoints are removed."""
     chunk_files = sorted(parts.glob("chunk-*[0-9].arrow"))
     reject_files = sorted(parts.glob("chunk-*.rejects.arrow"))
-
-    def write_out(tmp: Path) -> None:
-        if out.suffix.lower() == ".csv":
-            _csv_from_parts(chunk_files, OUTPUT_SCHEMA.empty_table().to_pandas(), tmp)
-            return
-        with pq.ParquetWriter(tmp, OUTPUT_SCHEMA) as writer:
+    if stream is None:
+        stream = OutputStream(out)
+        try:
             for f in chunk_files:
-                writer.write_table(read_part(f).replace_schema_metadata(None).cast(OUTPUT_SCHEMA))
-
-    _atomic_write(out, write_out)
+                stream.add(f)
+        except BaseException:
+            stream.abort()
+            raise
+    stream.commit()
     _atomic_write(rejects, lambda p: _csv_from_parts(reject_files, pd.DataFrame(columns=REJECT_COLUMNS), p))
     matched_ids = matches = rows_rejected = reject_records = 0
     for f in chunk_files:                             # counted when the part was written

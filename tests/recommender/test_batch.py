@@ -128,6 +128,7 @@ def test_resume_after_interruption_is_byte_identical(registry, catalog, ref, tmp
     with pytest.raises(InterruptedError):
         run_registry(path, part, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=5, stop_after_chunks=2)
     assert not part.exists() and len(list((tmp_path / "part.parquet.parts").glob("chunk-*[0-9].arrow"))) == 2
+    assert not list(tmp_path.glob(".part.parquet.tmp-*"))        # the streamed output was removed
     run_registry(path, part, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=5, resume=True)
     assert part.read_bytes() == full.read_bytes()
     assert (tmp_path / "part.rejects.csv").read_bytes() == (tmp_path / "full.rejects.csv").read_bytes()
