@@ -161,8 +161,8 @@ def main() -> None:
     models: dict[str, Any] = {}
     for i, more in enumerate([{}, *json.loads(args.grid)]):
         t1 = time.perf_counter()
-        models[f"lambdarank{i or ''}"] = LambdaRanker(n_estimators=args.trees, **{
-            "random_state": 0, **params, **more,
+        models[f"lambdarank{i or ''}"] = LambdaRanker(**{
+            "n_estimators": args.trees, "random_state": 0, **params, **more,
             "lgb_params": {**params.get("lgb_params", {}), **more.get("lgb_params", {})}}).fit(
             Xf[useful], y[useful], q[useful], names, categorical=categorical)
         print(f"lambdarank{i or ''}: {more} ({time.perf_counter() - t1:.0f} s)", flush=True)
