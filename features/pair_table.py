@@ -100,10 +100,10 @@ class PairTable:
     def take(self, positions: np.ndarray) -> PairTable:
         """The pairs at ``positions``, with only the firms they refer to."""
         positions = np.asarray(positions, dtype=np.int64)
-        used, local = np.unique(self.rows[positions], return_inverse=True)
+        used, local = _distinct_rows(self.rows[positions])
         return PairTable(firms={k: _take(v, used) for k, v in self.firms.items()}, policies=self.policies,
                          pairs={k: _take(v, positions) for k, v in self.pairs.items()},
-                         rows=local.reshape(-1), cols=self.cols[positions], order=self.order)
+                         rows=local, cols=self.cols[positions], order=self.order)
 
     def with_policy_columns(self, columns: Mapping[str, Any]) -> PairTable:
         """A copy with more policy-level columns (e.g. history statistics)."""
@@ -115,6 +115,18 @@ class PairTable:
         names = self.columns()
         data = {name: self.column(name) for name in names}
         return pd.DataFrame(data, columns=names)
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, return_inverse=True)``, without its sort when ``rows`` is sorted
+    already (the pairs of a block or of the matches shown, in firm order, as a rule)."""
+    if len(rows) and not (rows[1:] >= rows[:-1]).all():
+        used, local = np.unique(rows, return_inverse=True)
+        return used, local.reshape(-1)
+    first = np.empty(len(rows), dtype=bool)
+    first[:1] = True
+    np.not_equal(rows[1:], rows[:-1], out=first[1:])
+    return rows[first], np.cumsum(first) - 1
 
 
 def _take(values: Any, positions: np.ndarray) -> Any:

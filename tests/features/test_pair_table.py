@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features import columns as C
-from features.pair_table import PairTable
+from features.pair_table import PairTable, _distinct_rows
 from features.transformers import PairFeatures
 
 FIRM_NUMERIC = C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC + C.FIRM_SUMMARY_NUMERIC
@@ -55,6 +55,15 @@ def test_column_expansion_take_and_frame() -> None:
     frame = t.to_frame()
     assert list(frame.columns) == ["revenue", "verdict", "family"] and len(frame) == 4
     assert t.missing(["revenue", "nope"]) == ["nope"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=25), st.booleans())
+def test_distinct_rows_equal_numpy_unique(rows, sort) -> None:  # type: ignore[no-untyped-def]
+    r = np.array(sorted(rows) if sort else rows, dtype=np.int64)
+    used, local = _distinct_rows(r)
+    want_used, want_local = np.unique(r, return_inverse=True)
+    assert used.tolist() == want_used.tolist() and local.tolist() == want_local.reshape(-1).tolist()
 
 
 def test_a_name_at_two_levels_is_refused() -> None:
