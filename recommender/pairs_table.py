@@ -49,14 +49,15 @@ def margin_summary(outcome: PolicyOutcome, elig: Eligibility) -> tuple[np.ndarra
     if not margins:
         nan = np.full(n, np.nan)
         return nan, nan, nan
+    if len(margins) == 1:
+        return margins[0], margins[0], margins[0]
     stacked = np.stack(margins)
-    known = ~np.isnan(stacked)
-    any_known = known.any(axis=0)
-    with np.errstate(invalid="ignore"):
-        lo = np.where(any_known, np.nanmin(np.where(known, stacked, np.inf), axis=0), np.nan)
-        hi = np.where(any_known, np.nanmax(np.where(known, stacked, -np.inf), axis=0), np.nan)
-        mean = np.where(any_known, np.nansum(np.where(known, stacked, 0.0), axis=0)
-                        / np.maximum(known.sum(axis=0), 1), np.nan)
+    # fmin/fmax skip NaN (NaN only where every leaf is unknown); no (leaves × firms) copies
+    lo, hi = np.fmin.reduce(stacked, axis=0), np.fmax.reduce(stacked, axis=0)
+    known = (~np.isnan(stacked)).sum(axis=0)
+    total = np.nansum(stacked, axis=0)
+    mean = np.full(n, np.nan)
+    np.divide(total, known, out=mean, where=known > 0)
     return lo, mean, hi
 
 
