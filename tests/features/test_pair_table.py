@@ -89,6 +89,26 @@ def test_leveled_and_flat_tables_give_the_same_features(pairs, seed) -> None:  #
     np.testing.assert_allclose(est.transform(table.take(half))[:, -1], flat[half, -1], rtol=0, atol=1e-15)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 2)), min_size=1, max_size=30, unique=True),
+       st.integers(1, 7), st.booleans())
+def test_features_filled_tile_by_tile_equal_one_pass(pairs, tile, onehot) -> None:  # type: ignore[no-untyped-def]
+    import features.encoder as encoder
+    pairs.sort()
+    rows, cols = (np.array(v) for v in zip(*pairs, strict=True))
+    table = _leveled(rows, cols)
+    est = PairFeatures(categorical_encoding="onehot" if onehot else "code").fit(
+        _leveled(np.repeat(np.arange(8), 3), np.tile(np.arange(3), 8)).to_frame())
+    whole = est.transform(table)
+    saved = encoder.TILE_ROWS
+    try:
+        encoder.TILE_ROWS = tile                      # tiles of 1-7 rows: every boundary case
+        tiled = est.transform(table)
+    finally:
+        encoder.TILE_ROWS = saved
+    np.testing.assert_array_equal(tiled, whole)
+
+
 def test_unseen_category_and_missing_text() -> None:
     est = _fitted()
     t = _leveled(np.array([2, 2]), np.array([0, 1]))      # firm 2 has no business scope
