@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from recommender.batch import run_registry
@@ -86,6 +87,7 @@ def test_counts_reconcile_and_rejects_name_field_and_reason(registry, catalog, r
     assert set(result["firm_id"]) == set(pd.read_csv(path, dtype=str)["firm_id"][:good])
     assert list(result.columns) == ["firm_id", "rank", "policy_id", "verdict", "score",
                                     "approval_probability", "estimated_benefit", "expected_value"]
+    assert pq.ParquetFile(out).metadata.row_group(0).column(0).compression == "ZSTD"
     assert json.loads((tmp_path / "matches.summary.json").read_text())["reconciles"] is True
 
 
