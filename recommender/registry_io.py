@@ -9,6 +9,7 @@ rejects with its row number (1-based, data rows), ``firm_id``, field and reason.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,20 +82,46 @@ def _blank(col: pd.Series) -> np.ndarray:
 _FACTORISABLE = {"string", "empty", "boolean", "date", "datetime", "datetime64"}
 
 
-def _distinct(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """``(codes, uniques)`` of a raw column, code -1 where null (None, NaN, NaT, NA).
+def _distinct(col: pd.Series) -> tuple[np.ndarray, Any]:
+    """``(codes, uniques)`` of a raw column, code -1 where null (None, NaN, NaT, NA); the
+    uniques keep the column's dtype (an ``Index``) or are an object array.
 
     Rules are applied once per distinct value. A column mixing value types that hash alike
     (``1``, ``1.0``, ``True``) is not factorised: every row is its own value.
     """
     if isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) in _FACTORISABLE:
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        return codes.astype(np.intp, copy=False), list(np.asarray(uniques, dtype=object))
+        return codes.astype(np.intp, copy=False), uniques
     values = col.to_numpy(dtype=object)
     isna = pd.isna(values)
     codes = np.arange(len(values), dtype=np.intp)
     codes[isna] = -1
-    return codes, list(values)
+    return codes, values
+
+
+def _texts(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(blank, text)`` of each distinct raw value: blank when it is a string of whitespace
+    only; text ``str(value).strip()``, None where blank. Distinct values of a text column (all
+    ``str``) go through ``map`` with the ``str`` methods themselves (C loops, Python's own
+    whitespace), a firm id or credit code column having a distinct value per row."""
+    values = np.asarray(uniques, dtype=object)
+    n = len(values)
+    if isinstance(getattr(uniques, "dtype", None), pd.StringDtype):
+        text = np.fromiter(map(str.strip, values), dtype=object, count=n)
+        blank = np.fromiter(map(operator.not_, text), dtype=bool, count=n)
+    else:
+        blank = np.array([isinstance(u, str) and not u.strip() for u in values], dtype=bool)
+        text = np.array([str(u).strip() for u in values] if n else [], dtype=object)
+    text[blank] = None
+    return blank, text
+
+
+def _lengths(texts: np.ndarray) -> np.ndarray:
+    """``len`` of each text (0 for None)."""
+    out = np.zeros(len(texts), dtype=np.int64)
+    at = np.flatnonzero(texts != None)  # noqa: E711 (element-wise)
+    out[at] = np.fromiter(map(len, texts[at]), dtype=np.int64, count=len(at))
+    return out
 
 
 def _take(lut: np.ndarray, codes: np.ndarray, missing: Any) -> np.ndarray:
@@ -112,8 +139,8 @@ def _number_values(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         values = col.to_numpy(dtype="float64", na_value=np.nan)
         return np.isnan(values), values
     codes, uniques = _distinct(col)
-    ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
-    text = pd.Series([None if b else u for u, b in zip(uniques, ublank)], dtype=object)
+    ublank = _texts(uniques)[0]
+    text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)), dtype=object)
     uvalues = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan) \
         if len(text) else np.empty(0)
     return _take(ublank, codes, True), _take(uvalues, codes, np.nan)
@@ -126,25 +153,22 @@ for _ch, _i in _VALUE.items():
 _WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
 
 
-def _credit_code_problems(codes: list[str]) -> list[str | None]:
-    """:func:`credit_code_problem` of many codes: well-formed codes are checked as one array,
-    the rest (and every failure, for its message) one by one."""
-    out: list[str | None] = [None] * len(codes)
-    fixed = [i for i, c in enumerate(codes) if len(c) == 18 and c.isascii()]
-    if fixed:
-        raw = np.frombuffer("".join(codes[i] for i in fixed).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+def _credit_code_problems(codes: np.ndarray) -> dict[int, str]:
+    """:func:`credit_code_problem` of many codes (an object array of ``str``), as
+    ``{position: problem}``: well-formed codes are checked as one array, the rest (and every
+    failure, for its message) one by one."""
+    n = len(codes)
+    ok = np.zeros(n, dtype=bool)
+    lengths = np.fromiter(map(len, codes), dtype=np.int64, count=n)
+    ascii_ = np.fromiter(map(str.isascii, codes), dtype=bool, count=n)
+    fixed = np.flatnonzero((lengths == 18) & ascii_)
+    if len(fixed):
+        raw = np.frombuffer("".join(codes[fixed]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         vals = _LOOKUP[raw]
-        ok = (vals >= 0).all(axis=1)
+        good = (vals >= 0).all(axis=1)
         r = 31 - (vals[:, :17] * _WEIGHTS).sum(axis=1) % 31
-        ok &= vals[:, 17] == np.where(r == 31, 0, r)
-        suspect = set(np.asarray(fixed)[~ok].tolist())
-    else:
-        suspect = set()
-    checked = set(fixed)
-    for i, c in enumerate(codes):
-        if i in suspect or i not in checked:
-            out[i] = credit_code_problem(c)
-    return out
+        ok[fixed] = good & (vals[:, 17] == np.where(r == 31, 0, r))
+    return {int(i): p for i in np.flatnonzero(~ok) if (p := credit_code_problem(codes[i]))}
 
 
 def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
@@ -188,13 +212,13 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             out[name] = np.where(blank, np.nan, values)
             continue
         codes, uniques = _distinct(col)
-        ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+        ublank, ustext = _texts(uniques)
         blank = _take(ublank, codes, True)
         if name in _REQUIRED:
             reject(blank, name, "required field is missing")
         if kind == "bool":
             uvals = np.full(len(uniques), np.nan)
-            for i, v in enumerate(uniques):
+            for i, v in enumerate(np.asarray(uniques, dtype=object)):
                 if ublank[i]:
                     continue
                 key = str(v).strip().lower() if not isinstance(v, (bool, np.bool_)) else ("true" if v else "false")
@@ -206,7 +230,7 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             reject(~blank & np.isnan(vals), name, "must be true or false")
             out[name] = vals
         elif kind == "date":
-            text = pd.Series([None if b else u for u, b in zip(uniques, ublank)], dtype=object)
+            text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)), dtype=object)
             parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
             if len(text) and not isinstance(parsed.dtype, np.dtype):   # time-zone aware: keep as given
                 parsed = pd.to_datetime(col.astype(object).where(~blank, None), errors="coerce", format="ISO8601")
@@ -223,7 +247,6 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             reject(early, name, f"is before {EARLIEST_ESTABLISHED_ON.isoformat()}")
             out[name] = stamps.where(~blank)
         else:
-            ustext = np.array([None if b else str(u).strip() for u, b in zip(uniques, ublank)], dtype=object)
             present = ~blank
             out[name] = _take(ustext, codes, None)
             reasons: dict[int, str] = {}
@@ -255,17 +278,16 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             elif name == "region_code":
                 reasons = {i: p for i, u in enumerate(ustext) if u is not None and (p := ref.region_problem(u))}
             elif name == "credit_code":
-                idx = [i for i, u in enumerate(ustext) if u is not None]
-                problems = _credit_code_problems([ustext[i] for i in idx])
-                reasons = {i: p for i, p in zip(idx, problems) if p}
+                idx = np.flatnonzero(~ublank)
+                reasons = {int(idx[k]): p for k, p in _credit_code_problems(ustext[idx]).items()}
             elif name == "firm_id":
-                ulen = np.array([0 if u is None else len(u) for u in ustext], dtype=np.int64)
-                reject(present & (_take(ulen, codes, 0) > 64), name, "must be at most 64 characters")
-                uprint = np.array([u is None or u.isprintable() for u in ustext], dtype=bool)
+                reject(present & (_take(_lengths(ustext), codes, 0) > 64), name, "must be at most 64 characters")
+                uprint = np.ones(len(ustext), dtype=bool)
+                at = np.flatnonzero(~ublank)
+                uprint[at] = np.fromiter(map(str.isprintable, ustext[at]), dtype=bool, count=len(at))
                 reject(present & ~_take(uprint, codes, True), name, "must be printable characters")
             elif _MAX_LEN.get(name):
-                ulen = np.array([0 if u is None else len(u) for u in ustext], dtype=np.int64)
-                reject(present & (_take(ulen, codes, 0) > _MAX_LEN[name]), name,
+                reject(present & (_take(_lengths(ustext), codes, 0) > _MAX_LEN[name]), name,
                        f"must be at most {_MAX_LEN[name]} characters")
             if reasons:
                 ureason = np.full(len(ustext), None, dtype=object)
