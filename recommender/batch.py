@@ -180,12 +180,16 @@ class _SeenIds:
             left = np.searchsorted(sorted_hashes, hashes, side="left")
             right = np.searchsorted(sorted_hashes, hashes, side="right")
             maybe = np.flatnonzero(~hit & (right > left))
-            candidates: dict[int, list[int]] = {}         # chunk -> rows whose hash it holds
-            for i in maybe:
-                for index in np.unique(chunk_of[left[i]:right[i]]):
-                    candidates.setdefault(int(index), []).append(int(i))
-            for index, rows in candidates.items():
-                known = read_part(_part_paths(self._parts, index)[0])["firm_id"]
+            once = maybe[right[maybe] - left[maybe] == 1]            # the usual hit: one earlier id
+            rows_of, chunks_of = [once], [chunk_of[left[once]]]
+            for i in maybe[right[maybe] - left[maybe] > 1]:          # a hash several ids share
+                chunks = np.unique(chunk_of[left[i]:right[i]])
+                rows_of.append(np.full(len(chunks), i))
+                chunks_of.append(chunks)
+            all_rows, all_chunks = np.concatenate(rows_of), np.concatenate(chunks_of)
+            for index in np.unique(all_chunks):
+                rows = all_rows[all_chunks == index]
+                known = read_part(_part_paths(self._parts, int(index))[0])["firm_id"]
                 exact = pc.is_in(pa.array(ids[rows], type=pa.string()), value_set=known.combine_chunks())
                 hit[rows] |= exact.to_numpy(zero_copy_only=False)
         return hit
