@@ -111,6 +111,7 @@ def test_unknown_column_rejects_rows_unless_allowed(catalog, ref, tmp_path) -> N
     assert (s["firms_matched"], s["rows_rejected"]) == (1, 1)
     s = run_registry(path, tmp_path / "o2.parquet", catalog=catalog, ref=ref, as_of=AS_OF, allow_unknown_columns=True)
     assert (s["firms_matched"], s["rows_rejected"]) == (2, 0)
+    assert (tmp_path / "o2.rejects.csv").read_text(encoding="utf-8") == "row,firm_id,field,reason\n"  # header only
 
 
 def test_firm_without_match_gets_one_empty_row(catalog, ref, tmp_path) -> None:
