@@ -1,15 +1,24 @@
 """Background bulk jobs: a small pool of daemon threads running :func:`recommender.batch.run_registry`.
 
 A job's input, output, rejects and checkpoints live under ``<var_dir>/jobs/<id>/``; its state
-and counts live in the store. Jobs survive a restart: at start-up every job still ``queued``
-or ``running`` is queued again and resumes from its last finished chunk (the batch run's
-checkpoints). Stopping the service interrupts a running job between two chunks.
+and counts live in the store. Jobs survive a restart: a job still ``queued`` is claimed by
+the next runner, and one left ``running`` (its runner stopped or died) is queued again and
+resumes from its last finished chunk (the batch run's checkpoints). Stopping the service
+interrupts a running job between two chunks.
+
+Several worker processes may serve one ``var`` directory (``recommender serve --workers N``).
+Only one of them runs jobs at a time: the holder of an exclusive lock on
+``jobs/.runner.lock`` (:class:`RunnerLock`; the operating system releases it when that
+process exits or dies, and another worker takes it over within ``job_poll_seconds``). Its
+runner threads claim queued jobs from the store one at a time (a conditional update, so no
+job runs twice) — jobs accepted by any worker, woken at once for jobs accepted by its own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import queue
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,68 +31,142 @@ from recommender.store import JobRecord, Store
 log = logging.getLogger("api.jobs")
 RESULT_NAME = "result.csv"
 REJECTS_NAME = "rejects.csv"
+LOCK_NAME = ".runner.lock"
 
 
 class _Stopped(Exception):
     """Raised from the progress callback to abandon a run when the service stops."""
 
 
+class RunnerLock:
+    """The right to run the jobs of one ``jobs`` directory: an exclusive ``flock`` on
+    ``path``, taken without waiting, held until :meth:`release` or the process ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._mutex = threading.Lock()
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        """True when this process holds the lock, now or already (``False``: another does)."""
+        with self._mutex:
+            if self._fd is not None:
+                return True
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+            self._fd = fd
+            return True
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._fd is not None:
+                os.close(self._fd)          # closing the descriptor releases the lock
+                self._fd = None
+
+
 class JobRunner:
-    """Runs queued jobs, ``workers`` at a time, with the matcher current at each job's start."""
+    """Runs queued jobs, ``workers`` at a time, with the matcher current at each job's start.
+
+    Parameters
+    ----------
+    store : Store
+    jobs_dir : Path
+        Where jobs' files live; holds the runner lock.
+    matcher : callable
+        The matcher current now (read when a job starts).
+    workers : int
+        Jobs run at the same time (threads) by the process holding the lock.
+    chunk_rows : int
+        Rows per checkpointed chunk.
+    poll_seconds : float
+        How often idle threads look for queued jobs (accepted by another worker process) and
+        try to take over the lock.
+    """
 
     def __init__(self, store: Store, jobs_dir: Path, matcher: Callable[[], Matcher], *,
-                 workers: int = 1, chunk_rows: int = 50_000) -> None:
+                 workers: int = 1, chunk_rows: int = 50_000, poll_seconds: float = 1.0) -> None:
         self.store = store
         self.jobs_dir = jobs_dir
         self._matcher = matcher
         self._workers = workers
         self._chunk_rows = chunk_rows
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._poll = poll_seconds
+        self._lock = RunnerLock(jobs_dir / LOCK_NAME)
+        self._leading = threading.Lock()
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / job_id
 
+    @property
+    def leads(self) -> bool:
+        """Whether this runner holds the lock (runs the jobs of its ``var`` directory)."""
+        return self._lock.held
+
     def start(self) -> None:
-        """Start the workers and queue every unfinished job again (restart survival)."""
+        """Start the runner threads; the first to find the lock free takes it."""
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         for i in range(self._workers):
             t = threading.Thread(target=self._work, name=f"job-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
-        for job in self.store.unfinished_jobs():
-            self.submit(job.id)
 
     def submit(self, job_id: str) -> None:
-        self._queue.put(job_id)
+        """A job was queued in the store: wake an idle thread (the job id is read from the store)."""
+        self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Interrupt running jobs after their current chunk and stop the workers."""
+        """Interrupt running jobs after their current chunk, stop the threads, release the lock
+        (kept if a thread is still running a job: the process's exit releases it)."""
         self._stop.set()
-        for _ in self._threads:
-            self._queue.put(None)
+        self._wake.set()
         for t in self._threads:
             t.join(timeout)
+        if not any(t.is_alive() for t in self._threads):
+            self._lock.release()
+
+    def _lead(self) -> bool:
+        """Hold the lock; on taking it over, queue again the jobs a previous holder left running."""
+        with self._leading:
+            if self._lock.held:
+                return True
+            if not self._lock.acquire():
+                return False
+            requeued = self.store.requeue_running()
+            if requeued:
+                log.info("resuming %d job(s) left running", requeued)
+            return True
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            job_id = self._queue.get()
-            if job_id is None:
-                return
-            job = self.store.get_job(job_id)
-            if job is None or job.state in ("succeeded", "failed"):
+            self._wake.clear()
+            job = None
+            if self._lead():
+                matcher = self._matcher()
+                job = self.store.claim_next_job(catalog_version=matcher.catalog_version,
+                                                model_version=matcher.model_version)
+            if job is None:
+                self._wake.wait(self._poll)
                 continue
+            self._wake.set()                 # more may be queued: let an idle thread look too
             try:
-                self.run(job)
+                self.run(job, matcher)
             except _Stopped:
-                log.info("job %s interrupted; it resumes at the next start", job_id)
+                log.info("job %s interrupted; it resumes at the next start", job.id)
 
-    def run(self, job: JobRecord) -> None:
-        """Run one job to completion and record the outcome (a failure is recorded, not raised)."""
-        matcher = self._matcher()
-        self.store.mark_running(job.id, catalog_version=matcher.catalog_version,
-                                model_version=matcher.model_version)
+    def run(self, job: JobRecord, matcher: Matcher) -> None:
+        """Run one claimed job to completion with ``matcher`` and record the outcome (a
+        failure is recorded, not raised)."""
 
         def progress(rows_done: int, chunks_done: int) -> None:
             self.store.record_progress(job.id, rows_done=rows_done, chunks_done=chunks_done)

@@ -9,6 +9,7 @@ or override dependencies with ``app.dependency_overrides``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
 from api.security import KeyRing
-from api.state import ServiceState, settle_heap
+from api.state import STAMP_NAME, ServiceState, read_stamp, settle_heap
 from recommender.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import open_store
@@ -54,6 +55,17 @@ TAGS = [
 ]
 
 
+async def _follow_reloads(state: ServiceState, every: float) -> None:
+    """Swap in what another worker process reloaded (checked every ``every`` seconds)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if state.reload_pending():
+                await run_in_threadpool(state.follow_reload)
+        except Exception:  # noqa: BLE001 - the check runs for the service's lifetime
+            log.exception("checking for a reload by another worker failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; nothing is loaded until the lifespan starts.
 
@@ -66,21 +78,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stamp = read_stamp(cfg.var_dir / STAMP_NAME)
         matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
         store = await run_in_threadpool(open_store, cfg.resolved_database_url())
         runner = JobRunner(store, cfg.var_dir / "jobs", lambda: app.state.service.matcher,
-                           workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows)
-        app.state.service = ServiceState(settings=cfg, keys=KeyRing(cfg.key_roles()), matcher=matcher,
-                                         store=store, jobs=runner)
+                           workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows,
+                           poll_seconds=cfg.job_poll_seconds)
+        state = app.state.service = ServiceState(settings=cfg, keys=KeyRing(cfg.key_roles()), matcher=matcher,
+                                                 store=store, jobs=runner, loaded_stamp=stamp)
         runner.start()
+        follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         settle_heap()
         log.info("ready: catalog %s (%d policies), model %s", matcher.catalog_version,
                  len(matcher.catalog), matcher.model_version)
         try:
             yield
         finally:
+            follower.cancel()
             runner.stop()
             store.close()
 

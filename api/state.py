@@ -4,19 +4,48 @@ One :class:`ServiceState` lives on ``app.state.service`` from lifespan start to 
 matcher is swapped by :meth:`ServiceState.reload` with one reference assignment after the
 new one has loaded completely; each request reads ``state.matcher`` once (in its
 dependency) and keeps that snapshot, so it never sees a half-loaded catalog.
+
+With several worker processes (``recommender serve --workers N``) a reload reaches one of
+them; it then writes a new token to ``<var_dir>/reload.stamp``, and every other worker,
+checking the stamp every ``reload_poll_seconds`` (:meth:`ServiceState.follow_reload`),
+loads the same configured catalog and model and swaps them in the same way.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import threading
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from api.jobs import JobRunner
 from api.security import KeyRing
 from recommender.runtime import Matcher, load_matcher
 from recommender.settings import Settings
 from recommender.store import Store
+
+log = logging.getLogger("api")
+STAMP_NAME = "reload.stamp"
+
+
+def read_stamp(path: Path) -> str | None:
+    """The token of the latest reload by any worker (``None``: none since the file was made)."""
+    try:
+        return path.read_text(encoding="ascii").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def write_stamp(path: Path) -> str:
+    """Record a reload under a new token (written whole: readers never see half a token)."""
+    token = uuid.uuid4().hex
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(token, encoding="ascii")
+    os.replace(tmp, path)
+    return token
 
 
 @dataclass(eq=False)
@@ -28,7 +57,14 @@ class ServiceState:
     matcher: Matcher
     store: Store
     jobs: JobRunner
+    loaded_stamp: str | None = None
+    """The reload token current when :attr:`matcher` started loading (read before loading:
+    a reload elsewhere during the load is then still followed)."""
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def stamp_path(self) -> Path:
+        return self.settings.var_dir / STAMP_NAME
 
     def reload(self) -> tuple[Matcher, Matcher]:
         """Load catalog and model afresh and swap them in; ``(old, new)``.
@@ -40,8 +76,33 @@ class ServiceState:
             old = self.matcher
             new = load_matcher(self.settings, one_firm=True)
             self.matcher = new
+            self.loaded_stamp = write_stamp(self.stamp_path)        # the other workers follow
             settle_heap()
             return old, new
+
+    def reload_pending(self) -> bool:
+        """Whether another worker process has reloaded since this one last loaded."""
+        return read_stamp(self.stamp_path) != self.loaded_stamp
+
+    def follow_reload(self) -> bool:
+        """Load and swap in the configured catalog and model if another worker has reloaded
+        them; True if swapped. A load that fails is logged and the current matcher kept (until
+        the next reload)."""
+        with self._reload_lock:
+            token = read_stamp(self.stamp_path)
+            if token == self.loaded_stamp:
+                return False
+            self.loaded_stamp = token
+            try:
+                new = load_matcher(self.settings, one_firm=True)
+            except Exception:  # noqa: BLE001 - a failed follow keeps serving what is loaded
+                log.exception("another worker reloaded, but loading here failed: the previous "
+                              "catalog and model keep serving")
+                return False
+            self.matcher = new
+            settle_heap()
+            log.info("followed a reload: catalog %s, model %s", new.catalog_version, new.model_version)
+            return True
 
 
 def settle_heap() -> None:

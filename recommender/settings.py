@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     max_screen_applicants: int = Field(1000, ge=1, description="applicants per POST /v1/screen")
     job_workers: int = Field(1, ge=1, le=8, description="bulk jobs run at the same time")
     job_chunk_rows: int = Field(50_000, ge=100, description="rows per checkpointed chunk of a job")
+    job_poll_seconds: float = Field(1.0, gt=0, le=60, description="how often idle job threads look for "
+                                    "jobs queued by another worker process (and whether the job lock is free)")
+    reload_poll_seconds: float = Field(1.0, gt=0, le=60, description="how often a worker process checks "
+                                       "whether another one has reloaded the catalog and model")
 
     @field_validator("api_keys")
     @classmethod

@@ -212,24 +212,36 @@ class Store:
             row = s.get(_Job, job_id)
             return _job(row) if row is not None else None
 
-    def unfinished_jobs(self) -> list[JobRecord]:
-        """Queued or running jobs, oldest first (to resume after a restart)."""
-        with self._session() as s:
-            rows = s.scalars(select(_Job).where(_Job.state.in_(("queued", "running")))
-                             .order_by(_Job.created_at)).all()
-            return [_job(r) for r in rows]
-
     def _update_job(self, job_id: str, **values: Any) -> None:
         with self._session() as s:
             s.execute(update(_Job).where(_Job.id == job_id).values(**values))
 
-    def mark_running(self, job_id: str, *, catalog_version: str, model_version: str) -> None:
+    def claim_next_job(self, *, catalog_version: str, model_version: str) -> JobRecord | None:
+        """The oldest queued job, now marked running under these versions (``None`` when none
+        is queued). The claim is a conditional update (``state = 'queued'``): of runners racing
+        for one job (threads, or worker processes sharing the database) exactly one gets it."""
+        while True:
+            with self._session() as s:
+                job_id = s.scalars(select(_Job.id).where(_Job.state == "queued")
+                                   .order_by(_Job.created_at, _Job.id).limit(1)).first()
+                if job_id is None:
+                    return None
+                claimed = s.execute(
+                    update(_Job).where(_Job.id == job_id, _Job.state == "queued")
+                    .values(state="running", started_at=_now(), attempts=_Job.attempts + 1,
+                            catalog_version=catalog_version, model_version=model_version))
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    row = s.get(_Job, job_id)
+                    assert row is not None
+                    return _job(row)
+            # another runner claimed it between the two statements: look again
+
+    def requeue_running(self) -> int:
+        """Put jobs left ``running`` by a runner that stopped or died back in the queue (they
+        resume from their checkpoints); the number requeued."""
         with self._session() as s:
-            row = s.get(_Job, job_id)
-            if row is None:
-                return
-            row.state, row.started_at, row.attempts = "running", _now(), row.attempts + 1
-            row.catalog_version, row.model_version = catalog_version, model_version
+            result = s.execute(update(_Job).where(_Job.state == "running").values(state="queued"))
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def record_progress(self, job_id: str, *, rows_done: int, chunks_done: int) -> None:
         self._update_job(job_id, rows_done=rows_done, chunks_done=chunks_done)
