@@ -1,16 +1,18 @@
 """API latency benchmark: POST /v1/match vs a trivial endpoint, at 4 and 32 connections.
 
-Starts the service as deployed (one uvicorn worker, bundled catalog, default model) on a free
-loopback port, drives it from an asyncio load generator with keep-alive connections (raw
-HTTP/1.1 over sockets, so the generator costs little next to the server), and prints p50/p99
-latency, requests/s and errors for each endpoint and concurrency, in the same run: the
-first sample firm alone (37 of the 48 policies are its candidates), and every sample firm
-in turn (each connection starts at another firm). Then it holds POST /v1/match under load
-for ``--memory-seconds`` and samples the worker's resident memory every second.
+Starts the service as deployed (one uvicorn worker unless ``--workers``, bundled catalog,
+default model) on a free loopback port, drives it from an asyncio load generator with
+keep-alive connections (raw HTTP/1.1 over sockets, so the generator costs little next to the
+server), and prints p50/p99 latency, requests/s and errors for each endpoint and
+concurrency, in the same run: the first sample firm alone (37 of the 48 policies are its
+candidates), and every sample firm in turn (each connection starts at another firm). Then
+it holds POST /v1/match under load for ``--memory-seconds`` and samples the server's
+resident memory (all its processes) every second.
 
 Usage::
 
     .venv/bin/python benchmarks/api_latency.py [--seconds 10] [--memory-seconds 60] [--rules-only]
+        [--workers 1]
 
 Targets on a 2-core machine: at 4 connections p50 <= 3 ms and p99 <= 10 ms; at 32
 connections >= 800 requests/s on one worker with no errors; memory flat.
@@ -130,10 +132,33 @@ async def _load(port: int, requests: Sequence[bytes], connections: int, seconds:
     return latencies, len(errors)
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the worker processes of ``--workers N``)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds the process has used (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds the server (the process and its workers) has used."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_load(label: str, port: int, requests: Sequence[bytes], connections: int, seconds: float, pid: int) -> Run:
@@ -147,15 +172,22 @@ def run_load(label: str, port: int, requests: Sequence[bytes], connections: int,
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of the server's processes, summed."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return total / 1024
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -163,10 +195,18 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 s.sendall(_request("GET", "/readyz"))
                 if b" 200 " in s.recv(4096).split(b"\r\n")[0] + b" ":
-                    return proc
+                    break
         except OSError:
             pass
         time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("the server did not become ready")
+    while time.monotonic() < deadline:      # every worker loaded: the server's processes idle
+        before = cpu_seconds(proc.pid)
+        time.sleep(0.5)
+        if cpu_seconds(proc.pid) - before < 0.05:
+            return proc
     proc.kill()
     raise RuntimeError("the server did not become ready")
 
@@ -177,6 +217,7 @@ def main() -> None:
     parser.add_argument("--memory-seconds", type=float, default=60.0, help="duration of the memory run")
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 32])
     parser.add_argument("--rules-only", action="store_true", help="no learned model (rule order)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (targets: 1)")
     parser.add_argument("--as-of", default="2022-06-30")
     args = parser.parse_args()
 
@@ -196,7 +237,7 @@ def main() -> None:
         env = {**os.environ, "RECOMMENDER_VAR_DIR": var, "RECOMMENDER_RULES_ONLY": str(args.rules_only).lower()}
         env.pop("DATABASE_URL", None)
         env.pop("RECOMMENDER_DATABASE_URL", None)
-        proc = start_server(port, env)
+        proc = start_server(port, env, args.workers)
         try:
             ready = json.loads(subprocess.run(
                 [sys.executable, "-c", f"import httpx;print(httpx.get('http://127.0.0.1:{port}/readyz').text)"],
@@ -204,7 +245,7 @@ def main() -> None:
             print(f"load average before the run: {os.getloadavg()[0]:.2f} (other jobs share the cores)")
             print(f"server pid {proc.pid}: catalog {ready['catalog_version']} ({ready['policies']} policies), "
                   f"model {ready['model_version']}, cpus {os.cpu_count()}")
-            print(f"worker RSS after start: {rss_mib(proc.pid):.1f} MiB")
+            print(f"workers {args.workers}; server RSS after start: {rss_mib(proc.pid):.1f} MiB")
             for conns in args.connections:
                 print(run_load("GET /healthz (framework ceiling)", port, trivial, conns, args.seconds,
                                proc.pid).line(), flush=True)
