@@ -23,7 +23,7 @@ from .test_api_jobs import _submit, _wait
 from api.jobs import RunnerLock
 from api.main import create_app
 from recommender.settings import Settings
-from recommender.store import open_store
+from recommender.store import Store, open_store
 
 CASEWORKER = {"X-API-Key": KEYS["caseworker"]}
 ADMIN = {"X-API-Key": KEYS["admin"]}
@@ -36,6 +36,16 @@ def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def _queue_job(store: Store, settings: Settings, registry_csv: Path, job_id: str) -> None:
+    """A job queued straight in the store (as one accepted before the workers started)."""
+    folder = settings.var_dir / "jobs" / job_id
+    folder.mkdir(parents=True)
+    shutil.copy(registry_csv, folder / "input.csv")
+    store.create_job(job_id=job_id, key_id="test", input_name="registry.csv", input_path=folder / "input.csv",
+                     output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
+                     as_of=dt.date(2022, 6, 30), top_k=3)
 
 
 def _leads(srv: LiveServer) -> bool:
@@ -79,12 +89,7 @@ def test_racing_claims_give_each_job_to_one_runner(tmp_path: Path) -> None:
 def test_two_workers_run_every_job_once(tmp_path: Path, registry_csv: Path, profiles: list[dict[str, Any]]) -> None:
     settings = make_settings(tmp_path / "var", rules_only=True, job_poll_seconds=0.1)
     store = open_store(settings.resolved_database_url())     # queued before either worker starts
-    folder = settings.var_dir / "jobs" / "early"
-    folder.mkdir(parents=True)
-    shutil.copy(registry_csv, folder / "input.csv")
-    store.create_job(job_id="early", key_id="test", input_name="registry.csv", input_path=folder / "input.csv",
-                     output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
-                     as_of=dt.date(2022, 6, 30), top_k=3)
+    _queue_job(store, settings, registry_csv, "early")
     with LiveServer(create_app(settings)) as a, LiveServer(create_app(settings)) as b, \
             a.client() as ca, b.client() as cb:
         ca.headers.update(CASEWORKER)
@@ -104,12 +109,7 @@ def test_another_worker_takes_over_the_jobs_when_the_runner_stops(tmp_path: Path
     settings = make_settings(tmp_path / "var", rules_only=True, job_poll_seconds=0.1)
     # a job left running by a runner whose process died mid-job
     store = open_store(settings.resolved_database_url())
-    folder = settings.var_dir / "jobs" / "orphan"
-    folder.mkdir(parents=True)
-    shutil.copy(registry_csv, folder / "input.csv")
-    store.create_job(job_id="orphan", key_id="test", input_name="registry.csv", input_path=folder / "input.csv",
-                     output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
-                     as_of=dt.date(2022, 6, 30), top_k=3)
+    _queue_job(store, settings, registry_csv, "orphan")
     assert store.claim_next_job(catalog_version="old", model_version="old") is not None
     survivor = ExitStack()
     with LiveServer(create_app(settings)) as a, a.client() as ca:
