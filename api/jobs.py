@@ -142,7 +142,11 @@ class JobRunner:
                 return True
             if not self._lock.acquire():
                 return False
-            requeued = self.store.requeue_running()
+            try:
+                requeued = self.store.requeue_running()
+            except Exception:
+                self._lock.release()         # taken over again (and requeued) at the next try
+                raise
             if requeued:
                 log.info("resuming %d job(s) left running", requeued)
             return True
@@ -151,10 +155,13 @@ class JobRunner:
         while not self._stop.is_set():
             self._wake.clear()
             job = None
-            if self._lead():
-                matcher = self._matcher()
-                job = self.store.claim_next_job(catalog_version=matcher.catalog_version,
-                                                model_version=matcher.model_version)
+            try:
+                if self._lead():
+                    matcher = self._matcher()
+                    job = self.store.claim_next_job(catalog_version=matcher.catalog_version,
+                                                    model_version=matcher.model_version)
+            except Exception:  # noqa: BLE001 - e.g. the database briefly unreachable: try again
+                log.exception("looking for queued jobs failed; retrying in %.1f s", self._poll)
             if job is None:
                 self._wake.wait(self._poll)
                 continue

@@ -20,8 +20,9 @@ import pytest
 from .api_testkit import KEYS, LiveServer, make_settings
 from .test_api_jobs import _submit, _wait
 
-from api.jobs import RunnerLock
+from api.jobs import JobRunner, RunnerLock
 from api.main import create_app
+from recommender.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import Store, open_store
 
@@ -156,3 +157,27 @@ def test_a_reload_reaches_every_worker_and_a_refused_one_none(tmp_path: Path, ca
         assert cb.post("/v1/admin/reload", headers=ADMIN).status_code == 409
         time.sleep(0.5)
         assert version(ca) == after and version(cb) == after
+
+
+def test_a_failing_store_does_not_stop_the_runner(tmp_path: Path, registry_csv: Path) -> None:
+    settings = make_settings(tmp_path / "var", rules_only=True)
+    store = open_store(settings.resolved_database_url())
+    _queue_job(store, settings, registry_csv, "later")
+    claim, failures = store.claim_next_job, []
+
+    def flaky(**kwargs: str) -> Any:
+        if len(failures) < 2:
+            failures.append(1)
+            raise OSError("database unreachable")
+        return claim(**kwargs)
+
+    store.claim_next_job = flaky  # type: ignore[method-assign]
+    matcher = load_matcher(settings)
+    runner = JobRunner(store, settings.var_dir / "jobs", lambda: matcher, poll_seconds=0.05)
+    runner.start()
+    try:
+        assert _eventually(lambda: store.get_job("later").state == "succeeded")  # type: ignore[union-attr]
+    finally:
+        runner.stop()
+    assert len(failures) == 2 and not runner.leads       # stop() released the lock
+    store.close()
