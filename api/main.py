@@ -24,7 +24,7 @@ from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
 from api.security import KeyRing
-from api.state import STAMP_NAME, ServiceState, read_stamp, settle_heap
+from api.state import ServiceState, read_stamp, settle_heap, stamp_path
 from recommender.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import open_store
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stamp = read_stamp(cfg.var_dir / STAMP_NAME)
+        stamp = read_stamp(stamp_path(cfg))
         matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)

@@ -31,6 +31,11 @@ log = logging.getLogger("api")
 STAMP_NAME = "reload.stamp"
 
 
+def stamp_path(settings: Settings) -> Path:
+    """Where the reload token of ``settings``' ``var`` directory lives."""
+    return settings.var_dir / STAMP_NAME
+
+
 def read_stamp(path: Path) -> str | None:
     """The token of the latest reload by any worker (``None``: none since the file was made)."""
     try:
@@ -62,10 +67,6 @@ class ServiceState:
     a reload elsewhere during the load is then still followed)."""
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def stamp_path(self) -> Path:
-        return self.settings.var_dir / STAMP_NAME
-
     def reload(self) -> tuple[Matcher, Matcher]:
         """Load catalog and model afresh and swap them in; ``(old, new)``.
 
@@ -73,34 +74,36 @@ class ServiceState:
         matcher keeps serving. Reloads are serialised; matching is never blocked.
         """
         with self._reload_lock:
-            old = self.matcher
-            new = load_matcher(self.settings, one_firm=True)
-            self.matcher = new
-            self.loaded_stamp = write_stamp(self.stamp_path)        # the other workers follow
-            settle_heap()
+            old, new = self.matcher, self._load_and_swap()
+            self.loaded_stamp = write_stamp(stamp_path(self.settings))        # the other workers follow
             return old, new
+
+    def _load_and_swap(self) -> Matcher:
+        """Load the configured catalog and model completely, then swap them in (one assignment)."""
+        new = load_matcher(self.settings, one_firm=True)
+        self.matcher = new
+        settle_heap()
+        return new
 
     def reload_pending(self) -> bool:
         """Whether another worker process has reloaded since this one last loaded."""
-        return read_stamp(self.stamp_path) != self.loaded_stamp
+        return read_stamp(stamp_path(self.settings)) != self.loaded_stamp
 
     def follow_reload(self) -> bool:
         """Load and swap in the configured catalog and model if another worker has reloaded
         them; True if swapped. A load that fails is logged and the current matcher kept (until
         the next reload)."""
         with self._reload_lock:
-            token = read_stamp(self.stamp_path)
+            token = read_stamp(stamp_path(self.settings))
             if token == self.loaded_stamp:
                 return False
             self.loaded_stamp = token
             try:
-                new = load_matcher(self.settings, one_firm=True)
+                new = self._load_and_swap()
             except Exception:  # noqa: BLE001 - a failed follow keeps serving what is loaded
                 log.exception("another worker reloaded, but loading here failed: the previous "
                               "catalog and model keep serving")
                 return False
-            self.matcher = new
-            settle_heap()
             log.info("followed a reload: catalog %s, model %s", new.catalog_version, new.model_version)
             return True
 
