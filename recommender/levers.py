@@ -10,6 +10,7 @@ industry, bool flags) are not levers: a criterion on them is a blocker, or a wai
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -142,15 +143,82 @@ def smallest_move(field: str, op: str, threshold: float, values: dict[str, float
 
     estimate = (threshold - off) * scale
     if unit in ("yuan", "count"):
-        x = float(max(math.ceil(estimate - 1e-9 * max(abs(estimate), 1.0)), math.floor(current) + 1))
-        while not passes(x):
-            x += 1.0
-        while x - 1 > current and passes(x - 1):
-            x -= 1.0
+        found = least_integer(passes, math.floor(current) + 1, estimate)
     else:
-        x = float(estimate) if op == ">=" else float(np.nextafter(estimate, np.inf))
-        while not passes(x):
-            x = float(np.nextafter(x, np.inf))
-        if unit == "share" and x > 1.0:
-            return f"would need {fmt(x, 'share')}, above 100 %"
+        found = least_float(passes, float(estimate) if math.isfinite(estimate) else current)
+    if found is None:
+        return "no finite value meets it"
+    x = float(found)
+    if unit == "share" and x > 1.0:
+        return f"would need {fmt(x, 'share')}, above 100 %"
     return Move(lever, unit, float(current), x)
+
+
+def least_integer(passes: Callable[[float], bool], low: int, hint: float) -> int | None:
+    """Smallest integer ``x >= low`` with ``passes(x)``, for a ``passes`` that is monotone
+    (false, then true, as ``x`` grows); ``None`` when no float up to the largest one passes.
+
+    ``hint`` (an estimate of the answer, possibly NaN or infinite) only speeds the search up.
+    Exponential search from ``low`` (or the hint) then bisection on Python integers: at most
+    :data:`MAX_PROBES` calls of ``passes`` whatever the magnitudes, where stepping by 1 would
+    never end past 2**53 (``x + 1.0 == x``).
+    """
+    if passes(low):
+        return low
+    failing, probe = low, low + 1
+    if math.isfinite(hint) and low + 1 < hint < _LARGEST_INT:
+        guess = math.ceil(hint)
+        if passes(guess):
+            if not passes(guess - 1):              # the hint is usually exact
+                return guess
+            probe = guess - 1
+        else:
+            failing, probe = guess, guess + 1
+    step = probe - failing
+    while not passes(probe):
+        failing = probe
+        step *= 2
+        probe = failing + step
+        if probe >= _LARGEST_INT:
+            if not passes(_LARGEST_INT):
+                return None
+            probe = _LARGEST_INT
+            break
+    while probe - failing > 1:                      # passes(probe), not passes(failing)
+        mid = (failing + probe) // 2
+        if passes(mid):
+            probe = mid
+        else:
+            failing = mid
+    return probe
+
+
+def least_float(passes: Callable[[float], bool], start: float) -> float | None:
+    """Smallest float ``x >= start`` with ``passes(x)`` for a monotone ``passes``, by bisection
+    over the floats' order (their IEEE-754 bit patterns as integers): exact to the last unit
+    and at most :data:`MAX_PROBES` calls; ``None`` when no finite float passes."""
+    if math.isnan(start):
+        return None
+    found = least_integer(lambda k: passes(_float_at(k)), _ordinal(max(start, -_LARGEST_FLOAT)),
+                          math.nan)
+    return None if found is None or found > _ordinal(_LARGEST_FLOAT) else _float_at(found)
+
+
+_LARGEST_FLOAT = float(np.finfo(np.float64).max)
+_LARGEST_INT = int(_LARGEST_FLOAT)
+MAX_PROBES = 2 * (_LARGEST_INT.bit_length() + 2)
+"""Bound on the calls of ``passes`` in one search: the doublings to the largest float and as
+many halvings back (about 2,050), however large the values compared."""
+
+
+def _ordinal(x: float) -> int:
+    """Integer whose order is the floats' order (negative floats mirrored below zero)."""
+    bits = int(np.array(x, dtype=np.float64).view(np.int64))
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _float_at(k: int) -> float:
+    """The float of ordinal ``k`` (the inverse of :func:`_ordinal`), clipped to finite floats."""
+    k = max(min(k, _ordinal(_LARGEST_FLOAT)), -_ordinal(_LARGEST_FLOAT))
+    bits = k if k >= 0 else (-k) | -0x8000_0000_0000_0000
+    return float(np.array(bits, dtype=np.int64).view(np.float64))
