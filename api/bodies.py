@@ -10,7 +10,6 @@ pointer to ``/v1/jobs``), not a list of 422s.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.errors import ApiError, BodyValidationError
 from recommender.errors import RecommenderError
+from recommender.inputs import load_json
 from recommender.profile import FirmProfile
 from recommender.reference import ReferenceTables
 from recommender.registry_io import read_registry
@@ -50,8 +50,8 @@ def _require_json(request: Request) -> None:
 
 def _load(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return load_json(raw)
+    except ValueError as err:
         raise ApiError(422, "the body is not valid JSON", [("body", str(err))]) from None
 
 
@@ -84,7 +84,7 @@ async def profile_body(request: Request, ref: ReferenceTables) -> FirmProfile:
         profile = PROFILE.validate_json(raw, context={"ref": ref})
     except ValidationError as err:
         if any(e["type"] == "json_invalid" for e in err.errors()):
-            raise ApiError(422, "the body is not valid JSON", [("body", "invalid JSON")]) from None
+            _load(raw)                       # raises the 422 with the parser's reason
         raise BodyValidationError(err) from None
     _check_dates([profile], "")
     return profile

@@ -6,12 +6,38 @@ unreadable files raise :class:`~recommender.errors.InputFileError`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
+
+from pydantic_core import from_json
 
 from recommender.errors import InputFileError, ProfileError
 from recommender.profile import FirmProfile, parse_profile
 from recommender.reference import ReferenceTables
+
+
+MAX_JSON_DEPTH = 200
+"""Nesting the JSON reader follows (the limit of pydantic's parser, which also reads one-profile
+API bodies); deeper documents are refused as invalid JSON rather than exhausting the stack."""
+
+
+def load_json(text: str | bytes) -> Any:
+    """A JSON document from a user, parsed without recursion into the interpreter's stack.
+
+    Raises
+    ------
+    ValueError
+        ``"<reason> at line L column C"`` for malformed text or nesting deeper than
+        :data:`MAX_JSON_DEPTH` (``"nested more than 200 levels deep"``). ``NaN``, ``Infinity``
+        and numbers that overflow to infinity are parsed: the profile fields refuse them by name.
+    """
+    try:
+        return from_json(text)
+    except ValueError as err:
+        reason = str(err)
+        if reason.startswith("recursion limit exceeded"):
+            reason = reason.replace("recursion limit exceeded", f"nested more than {MAX_JSON_DEPTH} levels deep", 1)
+        raise ValueError(reason) from None
 
 
 def read_profiles(path: Path, ref: ReferenceTables | None = None) -> list[FirmProfile]:
@@ -27,10 +53,9 @@ def read_profiles(path: Path, ref: ReferenceTables | None = None) -> list[FirmPr
         raise InputFileError("the file is empty", path=str(path))
     if str(path).endswith(".json") or (stripped.startswith("[")):
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise InputFileError(f"invalid JSON: {err.msg}", path=str(path),
-                                 location=f"line {err.lineno} column {err.colno}") from None
+            doc = load_json(text)
+        except ValueError as err:
+            raise InputFileError(f"invalid JSON: {err}", path=str(path)) from None
         items = doc if isinstance(doc, list) else [doc]
         return [parse_profile(item, record=f"record {i + 1}" if len(items) > 1 else None, ref=ref)
                 for i, item in enumerate(items)]
@@ -40,9 +65,9 @@ def read_profiles(path: Path, ref: ReferenceTables | None = None) -> list[FirmPr
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputFileError(f"invalid JSON: {err.msg}", path=str(path), location=f"line {lineno}") from None
+            item = load_json(line)
+        except ValueError as err:
+            raise InputFileError(f"invalid JSON: {err}", path=str(path), location=f"line {lineno}") from None
         profile = parse_profile(item, record=f"line {lineno}", ref=ref)
         if profile.firm_id in seen:
             raise ProfileError.single("firm_id", f"duplicate firm_id {profile.firm_id!r} "

@@ -11,7 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator)
+import re
+import sys
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo,
+                      field_validator)
 
 from recommender.errors import FieldIssue, ProfileError
 from recommender.reference import ReferenceTables, load_reference
@@ -29,11 +33,38 @@ EARLIEST_ESTABLISHED_ON = dt.date(1900, 1, 1)
 """No registered firm is older; also keeps dates inside the range pandas can represent."""
 
 # Numeric field types. Strict: "12" is not a number, true is not 1 and 3.5 is not a count.
-Yuan = Annotated[float, Field(ge=0, strict=True)]
-SignedYuan = Annotated[float, Field(strict=True)]
-Share = Annotated[float, Field(ge=0, le=1, strict=True)]
-Count = Annotated[int, Field(ge=0, strict=True)]
-Years = Annotated[float, Field(ge=0, strict=True)]
+# Finite: NaN, Infinity and 1e400 (which JSON readers turn into infinity) are refused by name.
+Yuan = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+SignedYuan = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, strict=True, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, strict=True), AfterValidator(lambda n: _finite_count(n))]
+Years = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+
+_LARGEST_COUNT = int(sys.float_info.max)
+
+
+def _finite_count(value: int) -> int:
+    """Counts are computed as floats: an integer past the largest float (10**400) is refused
+    with the message a float field gives for infinity."""
+    if value > _LARGEST_COUNT:
+        raise ValueError("Input should be a finite number")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is a ``YYYY-MM-DD`` string (or a ``date``): a number is not read as Unix time."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise ValueError("must be an ISO-8601 date string, YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+"""A calendar date given as ISO-8601 text; the JSON schema stays ``string``, format ``date``."""
 
 
 class FirmProfile(BaseModel):
@@ -52,7 +83,7 @@ class FirmProfile(BaseModel):
     credit_code: str | None = Field(None, description="18-char Unified Social Credit Code (GB 32100-2015)")
     region_code: str = Field(description="6-digit administrative division code (GB/T 2260)")
     industry_code: str = Field(description="GB/T 4754-2017 code, e.g. C3670, 3670, C36, 36")
-    established_on: dt.date | None = Field(None, description="registration date, ISO-8601")
+    established_on: IsoDate | None = Field(None, description="registration date, ISO-8601")
     ownership: Ownership | None = None
     listed: StrictBool | None = Field(None, description="shares listed on an exchange")
     employees: Count | None = Field(None, description="average employees last fiscal year")

@@ -34,6 +34,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from recommender.profile import IsoDate
+
 __all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "open_store"]
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
@@ -53,7 +55,7 @@ class OutcomeRecord(BaseModel):
 
     firm_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
     policy_id: str = Field(min_length=1, max_length=80)
-    event_date: dt.date
+    event_date: IsoDate
     outcome: Literal["approved", "rejected", "applied"]
 
 
