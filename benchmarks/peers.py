@@ -35,7 +35,7 @@ from recommender import tristate as ts
 from recommender.catalog import Policy
 from recommender.criteria import (AllOf, AnyOf, AsOfWindow, Compare, Criterion, Declaration, Holds,
                                   Membership, Not, Tiered, _leaf_codes)
-from recommender.derived import (SMALL_LOW_PROFIT_MAX_ASSETS, SMALL_LOW_PROFIT_MAX_EMPLOYEES,
+from recommender.facts import (SMALL_LOW_PROFIT_MAX_ASSETS, SMALL_LOW_PROFIT_MAX_EMPLOYEES,
                                  SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME, industry_group)
 from recommender.fields import CERT_COLUMNS, PROFILE_KINDS
 from recommender.reference import ReferenceTables
@@ -387,7 +387,7 @@ def _size_rows(ref: ReferenceTables) -> dict[str, dict[str, float | None]]:
 
 
 def _size_class(d: Any, ref: ReferenceTables, bound: Any) -> Any:
-    """size_class from the group's bounds (``bound(tier, sym)`` → column) as ``derived_arrays.size_codes``."""
+    """size_class from the group's bounds (``bound(tier, sym)`` → column) as ``recommender.facts.SizeTable.size_codes``."""
     std = ref.size_standard
     tiers = {}
     for t in _TIERS:

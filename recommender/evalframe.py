@@ -2,8 +2,8 @@
 
 Criteria read columns through this object so that the same conversion (to float arrays,
 factorised codes, day numbers) happens once per run, not once per criterion. Derived facts
-(SPEC §3) are computed on first use, column by column, with numpy
-(:mod:`recommender.derived_arrays`); the pandas frame with every derived column (``df``) is
+(SPEC §3) are computed on first use, column by column, by their array rules
+(:mod:`recommender.facts`); the pandas frame with every derived column (``df``) is
 only assembled when a caller asks for it.
 """
 
@@ -15,11 +15,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from recommender import derived_arrays as dv
+from recommender.facts import CATEGORY_FACTS, FACTS, NUMERIC_FACTS
 from recommender.reference import ReferenceTables
 
-_NUMERIC_FACTS = frozenset(dv.NUMERIC_FACTS)
-_CATEGORY_FACTS = frozenset(dv.CATEGORY_FACTS)
 # industry_group is an object column; size_class's dtype is left to pandas (a string dtype
 # when any class is known), as the frame has always had them.
 _DF_DTYPES: dict[str, object] = {"industry_group": object, "size_class": None}
@@ -45,8 +43,8 @@ class EvalFrame:
 
     @cached_property
     def df(self) -> pd.DataFrame:
-        """The profiles with every derived column appended (as :func:`recommender.derived.add_derived`)."""
-        extra = {name: self._derived_column(name) for name in dv.DERIVED_COLUMNS}
+        """The profiles with every derived column appended (in :data:`recommender.facts.FACTS` order)."""
+        extra = {name: self._derived_column(name) for name in FACTS}
         out = self.profiles.copy()
         keep = [c for c in out.columns if c not in extra]
         return pd.concat([out[keep] if len(keep) < out.shape[1] else out,
@@ -60,8 +58,8 @@ class EvalFrame:
         return column_arrays(self.profiles)
 
     def _derived_column(self, name: str) -> np.ndarray:
-        if name in _CATEGORY_FACTS:
-            idx, labels = dv.category_fact(self, name)
+        if name in CATEGORY_FACTS:
+            idx, labels = CATEGORY_FACTS[name].codes(self)
             return np.array([*labels, None], dtype=object)[idx]
         return self.num(name)
 
@@ -83,8 +81,8 @@ class EvalFrame:
             return self._num[name]
         except KeyError:
             pass
-        if name in _NUMERIC_FACTS:
-            values = dv.numeric_fact(self, name)
+        if name in NUMERIC_FACTS:
+            values = NUMERIC_FACTS[name].array(self)
         else:
             values = self._columns[name]
             if values.dtype != np.float64:
@@ -108,8 +106,8 @@ class EvalFrame:
             return self._fact[name]
         except KeyError:
             pass
-        if name in _CATEGORY_FACTS:
-            idx, labels = dv.category_fact(self, name)
+        if name in CATEGORY_FACTS:
+            idx, labels = CATEGORY_FACTS[name].codes(self)
             present = np.unique(idx[idx >= 0])          # only the labels that occur, as pd.factorize
             remap = np.full(len(labels) + 1, -1, dtype=np.intp)
             remap[present] = np.arange(len(present))
@@ -142,7 +140,7 @@ class EvalFrame:
     def value(self, name: str, row: int) -> object:
         """One cell as a JSON-friendly Python value (``None`` when unknown)."""
         if name not in self._py:
-            if name in _NUMERIC_FACTS or name in _CATEGORY_FACTS:
+            if name in FACTS:
                 values = self._derived_column(name).tolist()
             else:
                 values = self.profiles[name].tolist()

@@ -13,7 +13,8 @@ import types
 import typing
 from typing import Literal, get_args, get_origin
 
-from recommender.profile import CERTIFICATIONS, FirmProfile
+from recommender.facts import CERT_COLUMNS, FACTS, REPORTED, SIZE_LABELS
+from recommender.profile import FirmProfile
 
 Kind = Literal["text", "code", "category", "date", "bool", "number", "set"]
 
@@ -56,21 +57,8 @@ PROFILE_KINDS: dict[str, Kind] = {
     name: _kind_of(name, info.annotation) for name, info in FirmProfile.model_fields.items()
 }
 
-DERIVED_KINDS: dict[str, Kind] = {
-    "size_class": "category",
-    "industry_group": "category",
-    "age_years": "number",
-    "rd_intensity": "number",
-    "rd_intensity_3y": "number",
-    "tech_staff_ratio": "number",
-    "rd_staff_ratio": "number",
-    "revenue_growth": "number",
-    "small_low_profit": "bool",
-    "manufacturer": "bool",
-}
+DERIVED_KINDS: dict[str, Kind] = {name: FACTS[name].kind for name in REPORTED}
 """SPEC §3 derived facts (plus ``manufacturer``: industry section C), returned under ``derived``."""
-
-CERT_COLUMNS: dict[str, str] = {c: f"cert_{c}" for c in CERTIFICATIONS}
 
 FIELD_KINDS: dict[str, Kind] = {
     **PROFILE_KINDS,
@@ -82,21 +70,9 @@ CATEGORY_VALUES: dict[str, tuple[str, ...]] = {
     name: tuple(str(v) for a in get_args(info.annotation) if get_origin(a) is Literal for v in get_args(a))
     for name, info in FirmProfile.model_fields.items() if PROFILE_KINDS[name] == "category"
 }
-CATEGORY_VALUES["size_class"] = ("large", "medium", "small", "micro")
+CATEGORY_VALUES["size_class"] = SIZE_LABELS
 
-DERIVED_SOURCES: dict[str, tuple[str, ...]] = {
-    "size_class": ("industry_code", "employees", "revenue", "total_assets"),
-    "industry_group": ("industry_code",),
-    "age_years": ("established_on",),
-    "rd_intensity": ("rd_expense", "revenue"),
-    "rd_intensity_3y": ("rd_expense_3y", "revenue_3y"),
-    "tech_staff_ratio": ("tech_staff", "employees"),
-    "rd_staff_ratio": ("rd_staff", "employees"),
-    "revenue_growth": ("revenue", "revenue_prev"),
-    "small_low_profit": ("taxable_income", "employees", "total_assets"),
-    "manufacturer": ("industry_code",),
-    **{col: ("certifications",) for col in CERT_COLUMNS.values()},
-}
+DERIVED_SOURCES: dict[str, tuple[str, ...]] = {name: fact.sources for name, fact in FACTS.items()}
 """Profile fields a derived fact is computed from: what to ask for when the fact is unknown."""
 
 

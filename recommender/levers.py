@@ -17,17 +17,9 @@ from typing import Literal
 import numpy as np
 
 from recommender.criteria import OPS
+from recommender.facts import RATIOS
 
 Unit = Literal["yuan", "count", "share", "years"]
-
-RATIOS: dict[str, tuple[str, str, float]] = {
-    # derived field: (numerator, denominator, offset) with value = num / den + offset (derived.py)
-    "rd_intensity": ("rd_expense", "revenue", 0.0),
-    "rd_intensity_3y": ("rd_expense_3y", "revenue_3y", 0.0),
-    "tech_staff_ratio": ("tech_staff", "employees", 0.0),
-    "rd_staff_ratio": ("rd_staff", "employees", 0.0),
-    "revenue_growth": ("revenue", "revenue_prev", -1.0),
-}
 
 # field: (unit, cost weight per 100 % relative increase). Weights only rank alternatives.
 LEVERS: dict[str, tuple[Unit, float]] = {
@@ -107,13 +99,20 @@ class Move:
     target: float
 
 
+def lever_of(field: str) -> tuple[str, str]:
+    """``(lever, denominator)`` behind ``field``: a ratio's numerator and denominator, else
+    ``(field, "")``."""
+    ratio = RATIOS.get(field)
+    return (ratio.numerator, ratio.denominator) if ratio else (field, "")
+
+
 def smallest_move(field: str, op: str, threshold: float, values: dict[str, float]) -> Move | str:
     """Smallest ``target`` of the lever behind ``field`` so that ``field op threshold`` holds.
 
     Parameters
     ----------
     field : str
-        A profile field or a ratio of :data:`RATIOS`.
+        A profile field or a ratio fact (:data:`recommender.facts.RATIOS`).
     op : str
         ``>=`` or ``>`` (lower bounds are the only moves a firm can make).
     threshold : float
@@ -126,7 +125,8 @@ def smallest_move(field: str, op: str, threshold: float, values: dict[str, float
     Move or str
         The move, or a reason why no move exists (not a lever, ratio undefined, above 100 %).
     """
-    lever, den, off = RATIOS.get(field, (field, "", 0.0))
+    ratio = RATIOS.get(field)
+    lever, den = lever_of(field)
     if lever not in LEVERS and lever not in WAIT_FIELDS:
         return "not a lever"
     unit = unit_of(lever)
@@ -136,11 +136,13 @@ def smallest_move(field: str, op: str, threshold: float, values: dict[str, float
         return "unknown"
     if den and scale == 0:
         return f"ratio undefined ({label(den)[0]} is 0)"
+    bar = np.float64(threshold)
 
-    def passes(x: float) -> bool:
-        v = np.float64(x) / np.float64(scale) + off if den else np.float64(x)
-        return bool(OPS[op](v, np.float64(threshold)))
+    def passes(x: float) -> bool:                   # the comparison the engine makes
+        v = np.float64(ratio.of(float(x), scale)) if ratio else np.float64(x)
+        return bool(OPS[op](v, bar))
 
+    off = ratio.offset if ratio else 0.0
     estimate = (threshold - off) * scale
     if unit in ("yuan", "count"):
         found = least_integer(passes, math.floor(current) + 1, estimate)

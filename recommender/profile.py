@@ -26,6 +26,20 @@ Certification = Literal[
     "above_scale", "smart_factory", "digital_workshop", "green_factory", "enterprise_tech_center",
 ]
 CERTIFICATIONS: tuple[str, ...] = Certification.__args__  # type: ignore[attr-defined]
+CERTIFICATION_LABELS: dict[str, tuple[str, str]] = {
+    "hnte": ("high and new technology enterprise", "高新技术企业"),
+    "tech_sme": ("tech-based SME", "科技型中小企业"),
+    "innovative_sme": ("innovative SME", "创新型中小企业"),
+    "srdi_sme": ("specialised, refined, distinctive and innovative SME", "专精特新中小企业"),
+    "little_giant": ("\"little giant\" enterprise", "专精特新“小巨人”企业"),
+    "single_champion": ("manufacturing single champion", "制造业单项冠军企业"),
+    "above_scale": ("above-designated-size enterprise", "规模以上企业"),
+    "smart_factory": ("smart factory", "智能工厂"),
+    "digital_workshop": ("digital workshop", "数字化车间"),
+    "green_factory": ("green factory", "绿色工厂"),
+    "enterprise_tech_center": ("enterprise technology centre", "企业技术中心"),
+}
+"""(English, Chinese) name of each title a firm may hold."""
 Ownership = Literal["state", "private", "foreign", "collective", "other"]
 TaxCreditRating = Literal["A", "B", "M", "C", "D"]
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import yaml
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 _INDUSTRY_RE = re.compile(r"^([A-T])?(\d{2,4})?$")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,16 @@ class ReferenceTables:
     division_section: dict[str, str]        # "36" -> "C"
     region_names: dict[str, str]            # "500112" -> "渝北区"
     size_standard: dict                     # parsed data/reference/sme_size_standard.yaml
+    _built: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def built(self, key: str, build: Callable[[], _T]) -> _T:
+        """A structure computed from these tables (e.g. the size-standard lookup), built once
+        and held by them, so it is freed with them rather than kept in a module-level cache."""
+        try:
+            return self._built[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._built[key] = build()
+            return value
 
     def normalise_industry(self, raw: str) -> tuple[str | None, str | None]:
         """Canonical ``section + digits`` code, or ``(None, reason)``.

@@ -3,7 +3,7 @@
 :class:`RowFrame` is an :class:`~recommender.evalframe.EvalFrame` of one row. Its cells are
 the profile's values as :func:`recommender.frame.profile_values` converts them (the
 conversion every frame uses) and its derived facts come from
-:func:`recommender.derived_row.derived_values`; arrays of one element are made only when a
+:func:`recommender.facts.derived_values` (the facts' scalar rules); arrays of one element are made only when a
 vectorised caller (a tiered or formula node, the pair features) asks for a column. The
 one-firm plan reads cells as Python floats (:meth:`RowFrame.scalar`). Building one costs
 microseconds where a pandas frame of one row costs milliseconds. A test holds its columns,
@@ -19,15 +19,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from recommender import derived_arrays as dv
-from recommender.derived_row import derived_values
+from recommender.facts import CATEGORY_FACTS, NUMERIC_FACTS, derived_values
 from recommender.evalframe import EvalFrame, _plain
 from recommender.frame import profile_arrays, profile_values
 from recommender.profile import FirmProfile
 from recommender.reference import ReferenceTables
 
-_CATEGORY_FACTS = frozenset(dv.CATEGORY_FACTS)
-_NUMERIC_FACTS = frozenset(dv.NUMERIC_FACTS)
 _NO_CODES = np.array([-1], dtype=np.intp)
 _FIRST = np.array([0], dtype=np.intp)
 _NONE: np.ndarray = np.array([], dtype=object)
@@ -87,7 +84,7 @@ class RowFrame(EvalFrame):
 
     def scalar(self, name: str) -> float:
         """``num(name)[0]`` as a Python float (NaN unknown), without making an array."""
-        if name in _NUMERIC_FACTS:
+        if name in NUMERIC_FACTS:
             return self.derived[name]  # type: ignore[return-value]
         return self._cells[name]  # type: ignore[return-value]
 
@@ -135,10 +132,10 @@ class RowFrame(EvalFrame):
             return out
 
     def _value(self, name: str) -> object:
-        if name in _CATEGORY_FACTS:
+        if name in CATEGORY_FACTS:
             index, labels = self.derived[name]  # type: ignore[misc]
             return None if index < 0 else labels[index]
-        v = self.scalar(name) if name in _NUMERIC_FACTS else self._cells[name]
+        v = self.scalar(name) if name in NUMERIC_FACTS else self._cells[name]
         if isinstance(v, float):
             return None if v != v else v
         if isinstance(v, dt.date):

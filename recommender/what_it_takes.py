@@ -39,7 +39,7 @@ from recommender.eligibility import VERDICTS, Eligibility, PolicyOutcome, evalua
 from recommender.evalframe import EvalFrame
 from recommender.fields import source_fields
 from recommender.frame import coerce_frame
-from recommender.levers import RATIOS, WAIT_FIELDS, LEVERS, Move, fmt, label, smallest_move, unit_of
+from recommender.levers import WAIT_FIELDS, LEVERS, Move, fmt, label, lever_of, smallest_move, unit_of
 from recommender.reference import ReferenceTables
 from recommender.scoring import Indicator, Score
 
@@ -161,7 +161,7 @@ class _Analyzer:
         """The move of ``field``'s lever to meet ``field op required`` (or a blocker)."""
         if field == "age_years":
             return self._wait_age(node, op, required)
-        lever, den, _ = RATIOS.get(field, (field, "", 0.0))
+        lever, den = lever_of(field)
         values = {f: float(self.frame.num(f)[self.row]) for f in (lever, den) if f}
         move = smallest_move(field, op, required, values)
         clause = getattr(node, "clause", "")

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from recommender import levers
 from recommender.cli import app
+from recommender.facts import RATIOS
 from recommender.levers import MAX_PROBES, Move, least_float, least_integer, smallest_move
 
 HUGE = [10**17, 2**53 + 1, 2**63, 10**20]
@@ -59,7 +60,8 @@ magnitudes = st.one_of(st.floats(min_value=0, max_value=1e300, allow_nan=False),
 def test_every_search_is_bounded_and_exact(current: float, threshold: float, scale: float, field: str,
                                            op: str) -> None:
     ops = _Counting()
-    lever, den, off = levers.RATIOS.get(field, (field, "", 0.0))
+    lever, den = levers.lever_of(field)
+    ratio = RATIOS.get(field)
     values = {lever: current, **({den: scale} if den else {})}
     original = levers.OPS
     levers.OPS = ops
@@ -72,8 +74,8 @@ def test_every_search_is_bounded_and_exact(current: float, threshold: float, sca
         return
 
     def passes(x: float) -> bool:
-        v = np.float64(x) / np.float64(scale) + off if den else np.float64(x)
-        return bool(original[op](v, np.float64(threshold)))
+        v = ratio.of(x, scale) if ratio else x
+        return bool(original[op](np.float64(v), np.float64(threshold)))
 
     assert passes(move.target)
     if move.unit in ("yuan", "count"):

@@ -1,5 +1,5 @@
 """Test oracle: the derived facts (SPEC §3) written frame-wide with pandas/numpy, independently
-of :mod:`recommender.derived_arrays` (the product's implementation), so that a test can hold
+of the array rules of :mod:`recommender.facts` (the product's implementation), so that a test can hold
 the two equal bit for bit."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from recommender import tristate as ts
-from recommender.derived import (SMALL_LOW_PROFIT_MAX_ASSETS, SMALL_LOW_PROFIT_MAX_EMPLOYEES,
-                                 SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME, industry_group)
+from recommender.facts import (SMALL_LOW_PROFIT_MAX_ASSETS, SMALL_LOW_PROFIT_MAX_EMPLOYEES,
+                               SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME, industry_group)
 from recommender.fields import CERT_COLUMNS
 from recommender.reference import ReferenceTables
 

@@ -1,4 +1,4 @@
-"""Property: the one-firm path (RowFrame, derived_row, EligibilityPlan, row scoring, scalar
+"""Property: the one-firm path (RowFrame, the facts' scalar rules, EligibilityPlan, row scoring, scalar
 formulas, firm_row) equals the vectorised engine for generated profiles × every policy."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender import derived_arrays as dv
+from recommender.facts import CATEGORY_FACTS, NUMERIC_FACTS
 from recommender.eligibility import evaluate_catalog, explain_row
 from recommender.evalframe import EvalFrame
 from recommender.fields import PROFILE_KINDS
@@ -48,10 +48,10 @@ def _check_frame(row: RowFrame, ev: EvalFrame) -> None:
             codes, uniques = row.factorized(name)
             want_codes, want_uniques = ev.factorized(name)
             assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques), name
-    for name in dv.NUMERIC_FACTS:
+    for name in NUMERIC_FACTS:
         assert _same(row.num(name), ev.num(name)), name
         assert row.value(name, 0) == ev.value(name, 0), name
-    for name in dv.CATEGORY_FACTS:
+    for name in CATEGORY_FACTS:
         assert row.value(name, 0) == ev.value(name, 0), name
         assert [list(x) for x in row.factorized(name)] == [list(x) for x in ev.factorized(name)], name
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from recommender.derived import add_derived
+from recommender.evalframe import EvalFrame
 from recommender.frame import profiles_to_frame
 from recommender.profile import parse_profile
 
@@ -86,7 +86,7 @@ def _size(code: str, x: int | None, y: float | None, z: float | None, ref) -> st
            "employees": x, "revenue": None if y is None else float(y),
            "total_assets": None if z is None else float(z)}
     profile = parse_profile({k: v for k, v in raw.items() if v is not None}, ref=ref)
-    frame = add_derived(profiles_to_frame([profile]), dt.date(2022, 6, 30), ref)
+    frame = EvalFrame(profiles_to_frame([profile]), dt.date(2022, 6, 30), ref).df
     return frame["size_class"].iloc[0]
 
 
@@ -96,7 +96,7 @@ def test_size_class(code, x, y, z, expected, ref) -> None:
 
 
 def test_every_group_and_class_is_covered(ref) -> None:
-    from recommender.derived import industry_group
+    from recommender.facts import industry_group
     seen = {(industry_group(ref.normalise_industry(c)[0], ref), e) for c, *_, e in CASES if e}
     groups = set(ref.size_standard["groups"])
     assert {(g, k) for g in groups for k in ("large", "medium", "small", "micro")} <= seen
