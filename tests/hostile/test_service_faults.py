@@ -135,7 +135,7 @@ def test_readyz_reports_a_stuck_or_dead_runner_thread(tmp_path: Path) -> None:
             release.wait(30)
             return claim(**kwargs)
 
-        store.claim_next_job = hanging_claim
+        store.claim_next_job = hanging_claim  # type: ignore[method-assign]
         try:
             assert _eventually(lambda: c.get("/readyz").status_code == 503, timeout=10)
             body = c.get("/readyz").json()
@@ -143,7 +143,7 @@ def test_readyz_reports_a_stuck_or_dead_runner_thread(tmp_path: Path) -> None:
             assert "has not looked for jobs" in body["issues"][0]["reason"]
         finally:
             release.set()
-            store.claim_next_job = claim
+            store.claim_next_job = claim  # type: ignore[method-assign]
         assert _eventually(lambda: c.get("/readyz").status_code == 200, timeout=10)
         runner.stop()                                         # the threads end: the runner is dead
         r = c.get("/readyz")
