@@ -12,6 +12,8 @@ InputFileError                422     ``file`` (location, e.g. ``line 3``, in th
 UnknownPolicyError            404     ``policy_id``
 CatalogError, model errors    409     file / policy / criterion path (a reload was refused)
 ApiError                      its own (401, 403, 404, 409, 413, 415)
+database unavailable          503     ``database`` (unreachable, locked, file deleted or replaced;
+                                      :func:`recommender.store.database_down`), ``Retry-After``
 anything else                 500     none (logged; never expected from bad input)
 ============================  ======  =====================================================
 """
@@ -26,11 +28,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
                                 ProfileError, UnknownPolicyError)
 from recommender.profile import profile_issues
+from recommender.store import StoreUnavailable, database_down
 
 log = logging.getLogger("api")
 
@@ -120,6 +125,18 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 for a database that cannot be used now (the details, which may name server paths,
+    only in the log); any other database error is unexpected (500)."""
+    if not database_down(exc):
+        return _unexpected(request, exc)
+    log.error("database unavailable on %s %s: %s: %s", request.method, request.url.path,
+              type(exc).__name__, exc)
+    reason = exc.reason if isinstance(exc, StoreUnavailable) else "unreachable or locked"
+    return error_response(503, "the database is unavailable; nothing was stored, try again later",
+                          [("database", reason)], headers={"Retry-After": "5"})
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "internal error")
@@ -137,4 +154,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFittedError, _model)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for unavailable in (StoreUnavailable, DBAPIError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -20,9 +20,13 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from api.job_messages import client_message
 from recommender.batch import run_registry
 from recommender.errors import InputFileError, ModelArtifactError, RecommenderError
 from recommender.runtime import Matcher
@@ -32,10 +36,26 @@ log = logging.getLogger("api.jobs")
 RESULT_NAME = "result.csv"
 REJECTS_NAME = "rejects.csv"
 LOCK_NAME = ".runner.lock"
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Back-off before each retry of a failing store call while running a job (15.5 s in all,
+each try itself bounded by the database's lock wait)."""
+T = TypeVar("T")
 
 
 class _Stopped(Exception):
     """Raised from the progress callback to abandon a run when the service stops."""
+
+
+class _StoreFailed(Exception):
+    """A store call still failed after every retry: the job is given up and queued again."""
+
+
+@dataclass(frozen=True)
+class _Beat:
+    """A runner thread's last sign of life: when (monotonic seconds), and the job it runs."""
+
+    at: float
+    job_id: str | None
 
 
 class RunnerLock:
@@ -75,6 +95,13 @@ class RunnerLock:
 class JobRunner:
     """Runs queued jobs, ``workers`` at a time, with the matcher current at each job's start.
 
+    No store error ends a runner thread: a failing call is retried with back-off
+    (``retry_delays``); when the last retry fails too, the job is given up and queued again
+    (it resumes from its checkpoints), and a thread that finds no database keeps looking.
+    Each thread leaves a heartbeat on every loop and every finished chunk; :meth:`problems`
+    reports a thread that has died, or has not looped for ``idle_stall_seconds`` while idle,
+    or has not finished a chunk for ``busy_stall_seconds`` while running a job.
+
     Parameters
     ----------
     store : Store
@@ -89,21 +116,34 @@ class JobRunner:
     poll_seconds : float
         How often idle threads look for queued jobs (accepted by another worker process) and
         try to take over the lock.
+    retry_delays : sequence of float
+        Seconds to wait before each retry of a failing store call while running a job.
+    idle_stall_seconds, busy_stall_seconds : float, optional
+        Heartbeat age after which a thread counts as stuck, idle (default: 30 s + 10 polls)
+        and running a job (default: 15 minutes without finishing a chunk).
     """
 
     def __init__(self, store: Store, jobs_dir: Path, matcher: Callable[[], Matcher], *,
-                 workers: int = 1, chunk_rows: int = 50_000, poll_seconds: float = 1.0) -> None:
+                 workers: int = 1, chunk_rows: int = 50_000, poll_seconds: float = 1.0,
+                 retry_delays: Sequence[float] = RETRY_DELAYS, idle_stall_seconds: float | None = None,
+                 busy_stall_seconds: float = 900.0) -> None:
         self.store = store
         self.jobs_dir = jobs_dir
         self._matcher = matcher
         self._workers = workers
         self._chunk_rows = chunk_rows
         self._poll = poll_seconds
+        self._retry_delays = tuple(retry_delays)
+        self.idle_stall_seconds = idle_stall_seconds if idle_stall_seconds is not None else 30 + 10 * poll_seconds
+        self.busy_stall_seconds = busy_stall_seconds
         self._lock = RunnerLock(jobs_dir / LOCK_NAME)
         self._leading = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._beats: dict[str, _Beat] = {}
+        self._given_up: set[str] = set()       # jobs to queue again once the store answers
+        self._given_up_lock = threading.Lock()
 
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / job_id
@@ -117,7 +157,9 @@ class JobRunner:
         """Start the runner threads; the first to find the lock free takes it."""
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         for i in range(self._workers):
-            t = threading.Thread(target=self._work, name=f"job-worker-{i}", daemon=True)
+            name = f"job-worker-{i}"
+            self._beats[name] = _Beat(time.monotonic(), None)
+            t = threading.Thread(target=self._work, name=name, daemon=True)
             t.start()
             self._threads.append(t)
 
@@ -135,6 +177,24 @@ class JobRunner:
         if not any(t.is_alive() for t in self._threads):
             self._lock.release()
 
+    def problems(self) -> list[tuple[str, str]]:
+        """Why the runner is not healthy, as ``(thread, reason)`` pairs (empty: healthy)."""
+        found = []
+        now = time.monotonic()
+        for t in self._threads:
+            beat = self._beats[t.name]
+            age = now - beat.at
+            if not t.is_alive():
+                found.append((t.name, "the job thread has stopped"))
+            elif beat.job_id is None and age > self.idle_stall_seconds:
+                found.append((t.name, f"idle, but has not looked for jobs for {age:.0f} s"))
+            elif beat.job_id is not None and age > self.busy_stall_seconds:
+                found.append((t.name, f"no progress on job {beat.job_id} for {age:.0f} s"))
+        return found
+
+    def _beat(self, job_id: str | None) -> None:
+        self._beats[threading.current_thread().name] = _Beat(time.monotonic(), job_id)
+
     def _lead(self) -> bool:
         """Hold the lock; on taking it over, queue again the jobs a previous holder left running."""
         with self._leading:
@@ -151,32 +211,76 @@ class JobRunner:
                 log.info("resuming %d job(s) left running", requeued)
             return True
 
+    def _requeue_given_up(self) -> None:
+        """Queue again the jobs given up after a store failure (kept for the next loop while
+        the store still fails)."""
+        with self._given_up_lock:
+            pending = sorted(self._given_up)
+        for job_id in pending:
+            self.store.requeue_job(job_id)
+            with self._given_up_lock:
+                self._given_up.discard(job_id)
+            log.info("job %s queued again; it resumes from its checkpoints", job_id)
+
     def _work(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()
-            job = None
+            self._beat(None)
             try:
-                if self._lead():
-                    matcher = self._matcher()
-                    job = self.store.claim_next_job(catalog_version=matcher.catalog_version,
-                                                    model_version=matcher.model_version)
-            except Exception:  # noqa: BLE001 - e.g. the database briefly unreachable: try again
-                log.exception("looking for queued jobs failed; retrying in %.1f s", self._poll)
-            if job is None:
+                self._loop_once()
+            except Exception:  # noqa: BLE001 - nothing may end the thread: log, wait, loop
+                log.exception("job runner loop failed; retrying in %.1f s", self._poll)
                 self._wake.wait(self._poll)
-                continue
-            self._wake.set()                 # more may be queued: let an idle thread look too
+
+    def _loop_once(self) -> None:
+        self._wake.clear()
+        job = None
+        try:
+            if self._lead():
+                self._requeue_given_up()
+                matcher = self._matcher()
+                job = self.store.claim_next_job(catalog_version=matcher.catalog_version,
+                                                model_version=matcher.model_version)
+        except Exception:  # noqa: BLE001 - e.g. the database briefly unreachable: try again
+            log.exception("looking for queued jobs failed; retrying in %.1f s", self._poll)
+        if job is None:
+            self._wake.wait(self._poll)
+            return
+        self._wake.set()                 # more may be queued: let an idle thread look too
+        self._beat(job.id)
+        try:
+            self.run(job, matcher)
+        except _Stopped:
+            log.info("job %s interrupted; it resumes at the next start", job.id)
+        except Exception:  # noqa: BLE001 - _StoreFailed, or anything else: the job runs again
+            log.exception("job %s given up; it is queued again once the database answers", job.id)
+            with self._given_up_lock:
+                self._given_up.add(job.id)
+
+    def _retrying(self, what: str, job_id: str, call: Callable[[], T]) -> T:
+        """``call()``, retried after each of ``retry_delays`` while it raises; then
+        :class:`_StoreFailed` (or :class:`_Stopped` if the service stops while waiting)."""
+        for delay in (*self._retry_delays, None):
             try:
-                self.run(job, matcher)
-            except _Stopped:
-                log.info("job %s interrupted; it resumes at the next start", job.id)
+                return call()
+            except Exception as err:
+                if delay is None:
+                    raise _StoreFailed(f"{what} of job {job_id} failed") from err
+                log.warning("%s of job %s failed (%s: %s); retrying in %.1f s", what, job_id,
+                            type(err).__name__, err, delay)
+            self._beat(job_id)
+            if self._stop.wait(delay):
+                raise _Stopped(job_id)
+        raise AssertionError("unreachable")
 
     def run(self, job: JobRecord, matcher: Matcher) -> None:
         """Run one claimed job to completion with ``matcher`` and record the outcome (a
-        failure is recorded, not raised)."""
+        failure of the job is recorded, not raised; a store that keeps failing raises
+        :class:`_StoreFailed`)."""
 
         def progress(rows_done: int, chunks_done: int) -> None:
-            self.store.record_progress(job.id, rows_done=rows_done, chunks_done=chunks_done)
+            self._beat(job.id)
+            self._retrying("recording progress", job.id, lambda: self.store.record_progress(
+                job.id, rows_done=rows_done, chunks_done=chunks_done))
             if self._stop.is_set():
                 raise _Stopped(job.id)
 
@@ -194,15 +298,20 @@ class JobRunner:
                 if not err.path.endswith(".parts"):
                     raise
                 summary = attempt(resume=False)   # checkpoints from another catalog or model
-        except _Stopped:
+        except (_Stopped, _StoreFailed):
             raise
         except (RecommenderError, ModelArtifactError) as err:
-            self.store.mark_failed(job.id, error=str(err))
+            log.warning("job %s failed: %s", job.id, err)
+            message = client_message(err, job)
+            self._retrying("recording the failure", job.id,
+                           lambda: self.store.mark_failed(job.id, error=message))
             return
         except Exception as err:  # noqa: BLE001 - a job must end in a recorded state
             log.exception("job %s failed", job.id)
-            self.store.mark_failed(job.id, error=f"internal error: {type(err).__name__}")
+            message = f"internal error: {type(err).__name__}"
+            self._retrying("recording the failure", job.id,
+                           lambda: self.store.mark_failed(job.id, error=message))
             return
-        self.store.mark_succeeded(job.id, rows_read=int(summary["rows_read"]),
-                                  firms_matched=int(summary["firms_matched"]),
-                                  rows_rejected=int(summary["rows_rejected"]))
+        self._retrying("recording the success", job.id, lambda: self.store.mark_succeeded(
+            job.id, rows_read=int(summary["rows_read"]), firms_matched=int(summary["firms_matched"]),
+            rows_rejected=int(summary["rows_rejected"])))

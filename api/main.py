@@ -41,7 +41,10 @@ Public endpoints need no key unless `RECOMMENDER_PUBLIC_REQUIRES_KEY=true`; a ke
 must be valid. Development keys (only while `RECOMMENDER_API_KEYS` is unset):
 `dev-public-key`, `dev-caseworker-key`, `dev-admin-key`.
 
-**Errors** are JSON `{"detail", "issues": [{"field", "reason"}]}` with the field path.
+**Errors** are JSON `{"detail", "issues": [{"field", "reason"}]}` with the field path; 503
+(field `database`) when the database is unavailable: nothing was stored, try again.
+
+**Jobs** belong to the key that created them (an admin key sees every job).
 """
 TAGS = [
     {"name": "match", "description": "One firm, or up to 1,000, → ranked and explained policies."},

@@ -23,7 +23,7 @@ _REASONS = {
     413: "body too large, or too many items (use POST /v1/jobs)",
     415: "unsupported content or file type",
     422: "invalid input: each issue names the field path and the reason",
-    503: "not ready",
+    503: "not ready, or the database unavailable (unreachable, locked, its file deleted): nothing was stored",
 }
 BODY_MODELS: tuple[type, ...] = (FirmProfile, OutcomeRecord)
 

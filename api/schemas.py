@@ -198,6 +198,16 @@ class JobView(BaseModel):
     rejects_url: str
 
 
+class JobPage(BaseModel):
+    """One page of the caller's jobs (an admin's: every job), newest first."""
+
+    items: list[JobView]
+    total: int = Field(description="jobs in all")
+    limit: int
+    offset: int
+    next: str | None = Field(description="the next page's URL (null on the last page)")
+
+
 # --- outcomes, health, admin ------------------------------------------------------------
 class OutcomesRecorded(BaseModel):
     recorded: int
@@ -214,6 +224,7 @@ class Readiness(BaseModel):
     model_version: str | None
     policies: int
     database: Literal["ok", "unreachable"]
+    jobs: Literal["ok"] = Field("ok", description="every job-runner thread alive, and looping or making progress")
     loaded_at: dt.datetime | None
     model_error: str | None = Field(None, description="why the configured model is not in use")
 

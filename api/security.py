@@ -41,12 +41,21 @@ class KeyRing:
         Every stored digest is compared (with :func:`hmac.compare_digest`), so the time taken
         does not depend on which key, if any, matched.
         """
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+        digest = _digest(key)
         found: Principal | None = None
         for stored, role in self._entries:
             if hmac.compare_digest(stored, digest):
                 found = Principal(key_id=digest.hex()[:12], role=role)
         return found
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+def key_id(key: str) -> str:
+    """The id under which ``key`` is recorded (audit log, job owner): 12 hex digits of its digest."""
+    return _digest(key).hex()[:12]
 
 
 def presented_key(x_api_key: str | None, authorization: str | None) -> str | None:

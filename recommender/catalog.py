@@ -261,6 +261,9 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
         digest.update(rel.encode() + b"\0" + text + b"\0")
         try:
             raw = yaml.load(text.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
+        except UnicodeDecodeError as err:
+            raise CatalogError(f"not UTF-8 text (byte 0x{text[err.start]:02x} at offset {err.start}); "
+                               "policy files are UTF-8 YAML", file=rel) from None
         except yaml.YAMLError as err:
             raise CatalogError(f"invalid YAML: {err}".replace("\n", " "), file=rel) from None
         policy = parse_policy(raw, rel, ref)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,22 +30,61 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import (Date, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event,
+from sqlalchemy import (Date, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func,
                         select, text, update)
-from sqlalchemy.engine import Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from recommender.profile import IsoDate
 
-__all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "open_store"]
+__all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "StoreUnavailable",
+           "database_down", "open_store"]
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
 OUTCOME_COLUMNS = ("firm_id", "policy_id", "event_date", "outcome")
+SQLITE_BUSY_MS = 5000
+"""How long an SQLite statement waits for another connection's lock before failing ("database
+is locked"): a locked database gives an error in bounded time, never a hung request."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be used now; ``reason`` is safe to show a client (no paths)."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is unavailable (unreachable, locked, restarting, its
+    file deleted or replaced, no connection free) rather than a fault in a query or the data."""
+    if isinstance(exc, (StoreUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError,
+                        sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _clean(value: str, limit: int, *, keep_newlines: bool = False) -> str:
+    """``value`` without control characters (a NUL cannot be stored in PostgreSQL text),
+    cut to ``limit`` characters."""
+    return (_CONTROL if keep_newlines else _CONTROL_OR_NEWLINE).sub("", value)[:limit]
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``; ``None`` when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 class OutcomeRecord(BaseModel):
@@ -179,19 +220,36 @@ def _job(row: _Job) -> JobRecord:
 
 
 class Store:
-    """Repository of jobs, outcomes and audit entries over one SQLAlchemy engine."""
+    """Repository of jobs, outcomes and audit entries over one SQLAlchemy engine.
 
-    def __init__(self, engine: Engine) -> None:
+    ``file``: the SQLite database file, if the database is one. Its identity (device and
+    inode) is recorded now; when the file is later deleted or replaced, every call raises
+    :class:`StoreUnavailable` instead of reading from, or committing into, a file that a
+    restart would no longer find (it is checked before each transaction and before each commit).
+    """
+
+    def __init__(self, engine: Engine, *, file: Path | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._file = file
+        self._identity = _file_identity(file) if file is not None else None
+
+    def check_file(self) -> None:
+        """Raise :class:`StoreUnavailable` if the database file is no longer the one opened."""
+        if self._file is not None and _file_identity(self._file) != self._identity:
+            raise StoreUnavailable("the database file was deleted or replaced while in use",
+                                   f"the database file {self._file} was deleted or replaced while in use")
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
+        self.check_file()
         with self._sessions.begin() as session:
             yield session
+            self.check_file()                # nothing is committed into a deleted file
 
     def ping(self) -> bool:
-        """True when the database answers a trivial query."""
+        """True when the database answers a trivial query (and its file is the one opened)."""
+        self.check_file()
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT 1")).scalar() == 1
 
@@ -201,8 +259,9 @@ class Store:
     # --- jobs ------------------------------------------------------------------------
     def create_job(self, *, key_id: str, input_name: str, input_path: Path, output_path: Path,
                    rejects_path: Path, as_of: dt.date, top_k: int, job_id: str | None = None) -> JobRecord:
-        row = _Job(id=job_id or str(uuid.uuid4()), state="queued", key_id=key_id, created_at=_now(),
-                   input_name=input_name, input_path=str(input_path), output_path=str(output_path),
+        created = dt.datetime.now(dt.timezone.utc)   # microseconds kept: the order of a key's jobs
+        row = _Job(id=job_id or str(uuid.uuid4()), state="queued", key_id=key_id, created_at=created,
+                   input_name=_clean(input_name, 255), input_path=str(input_path), output_path=str(output_path),
                    rejects_path=str(rejects_path), as_of=as_of, top_k=top_k, rows_done=0,
                    chunks_done=0, attempts=0)
         with self._session() as s:
@@ -213,6 +272,18 @@ class Store:
         with self._session() as s:
             row = s.get(_Job, job_id)
             return _job(row) if row is not None else None
+
+    def list_jobs(self, *, key_id: str | None, limit: int, offset: int = 0) -> tuple[list[JobRecord], int]:
+        """Jobs created by ``key_id`` (``None``: every job), newest first: ``limit`` of them
+        after skipping ``offset``, and how many there are in all."""
+        query = select(_Job)
+        count = select(func.count()).select_from(_Job)
+        if key_id is not None:
+            query, count = query.where(_Job.key_id == key_id), count.where(_Job.key_id == key_id)
+        with self._session() as s:
+            rows = s.scalars(query.order_by(_Job.created_at.desc(), _Job.id.desc())
+                             .limit(limit).offset(offset)).all()
+            return [_job(r) for r in rows], int(s.scalar(count) or 0)
 
     def _update_job(self, job_id: str, **values: Any) -> None:
         with self._session() as s:
@@ -245,6 +316,14 @@ class Store:
             result = s.execute(update(_Job).where(_Job.state == "running").values(state="queued"))
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def requeue_job(self, job_id: str) -> bool:
+        """Put one job back in the queue if it is still ``running`` (its runner gave it up);
+        whether it was."""
+        with self._session() as s:
+            result = s.execute(update(_Job).where(_Job.id == job_id, _Job.state == "running")
+                               .values(state="queued"))
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
     def record_progress(self, job_id: str, *, rows_done: int, chunks_done: int) -> None:
         self._update_job(job_id, rows_done=rows_done, chunks_done=chunks_done)
 
@@ -254,7 +333,8 @@ class Store:
                          error=None)
 
     def mark_failed(self, job_id: str, *, error: str) -> None:
-        self._update_job(job_id, state="failed", finished_at=_now(), error=error[:2000])
+        self._update_job(job_id, state="failed", finished_at=_now(),
+                         error=_clean(error, 2000, keep_newlines=True))
 
     # --- outcomes --------------------------------------------------------------------
     def add_outcomes(self, records: list[OutcomeRecord], *, key_id: str) -> tuple[int, int]:
@@ -325,17 +405,29 @@ class Store:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")   # first: the next one may wait for a lock
     cur.execute("PRAGMA journal_mode=WAL")      # readers do not block the job writer
-    cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL (``None``: not SQLite, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
 
 
 def open_store(url: str) -> Store:
     """Connect to ``url`` (creating an SQLite file's directory), create missing tables."""
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
+    file = _sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)    # connections of a restarted server are replaced
     _Base.metadata.create_all(engine)
-    return Store(engine)
+    return Store(engine, file=file.resolve() if file is not None else None)

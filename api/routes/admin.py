@@ -12,7 +12,7 @@ from api.openapi import errors
 from api.schemas import AuditView, ReloadResult
 from recommender.errors import ModelArtifactError, NotFittedError, RecommenderError
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=errors(401, 403))
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=errors(401, 403, 503))
 
 
 @router.post("/reload", response_model=ReloadResult, responses=errors(409),

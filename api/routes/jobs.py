@@ -1,7 +1,12 @@
-"""Bulk jobs: upload a registry, follow its progress, download results and rejects."""
+"""Bulk jobs: upload a registry, follow its progress, download results and rejects.
+
+A job belongs to the key that created it: another caseworker gets 404 for it, as for a job
+that does not exist; an admin sees every job.
+"""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from typing import Annotated, Any
 
@@ -14,10 +19,11 @@ from api.errors import ApiError
 from api.jobs import REJECTS_NAME, RESULT_NAME
 from api.openapi import errors
 from api.routes.params import AsOfQuery, as_of_or_today
-from api.schemas import JobView
+from api.schemas import JobPage, JobView
+from api.security import Principal
 from recommender.store import JobRecord, Store
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 403, 422))
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 403, 422, 503))
 
 REGISTRY_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet",
                   ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -36,15 +42,20 @@ def _view(job: JobRecord) -> dict[str, Any]:
     }
 
 
-def _job(store: Store, job_id: str) -> JobRecord:
+def _sees_every_job(caller: Principal) -> bool:
+    return caller.may("admin")
+
+
+def _job(store: Store, job_id: str, caller: Principal) -> JobRecord:
+    """The job, if ``caller`` may see it (404 otherwise, whether or not it exists)."""
     job = store.get_job(job_id)
-    if job is None:
+    if job is None or (job.key_id != caller.key_id and not _sees_every_job(caller)):
         raise ApiError(404, f"no job {job_id!r}", [("job_id", "unknown job")])
     return job
 
 
-def _finished(store: Store, job_id: str) -> JobRecord:
-    job = _job(store, job_id)
+def _finished(store: Store, job_id: str, caller: Principal) -> JobRecord:
+    job = _job(store, job_id, caller)
     if job.state != "succeeded":
         raise ApiError(409, f"job {job_id} is {job.state}; results exist once it has succeeded",
                        [("job_id", f"state {job.state}")])
@@ -63,11 +74,15 @@ def create_job(caller: CaseworkerDep, matcher: MatcherDep, store: StoreDep, jobs
     suffix = upload_suffix(file, REGISTRY_TYPES)
     job_id = str(uuid.uuid4())
     folder = jobs.job_dir(job_id)
-    if save_upload(file, folder / f"input{suffix}") == 0:
-        raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])
-    job = store.create_job(job_id=job_id, key_id=caller.key_id, input_name=(file.filename or "")[:255],
-                           input_path=folder / f"input{suffix}", output_path=folder / RESULT_NAME,
-                           rejects_path=folder / REJECTS_NAME, as_of=as_of_or_today(as_of), top_k=top_k)
+    try:
+        if save_upload(file, folder / f"input{suffix}") == 0:
+            raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])
+        job = store.create_job(job_id=job_id, key_id=caller.key_id, input_name=file.filename or "",
+                               input_path=folder / f"input{suffix}", output_path=folder / RESULT_NAME,
+                               rejects_path=folder / REJECTS_NAME, as_of=as_of_or_today(as_of), top_k=top_k)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)        # no job: no files left behind
+        raise
     store.audit(key_id=caller.key_id, role=str(caller.role), action="job", job_id=job.id, n_firms=0,
                 catalog_version=matcher.catalog_version, model_version=matcher.model_version)
     jobs.submit(job.id)
@@ -75,9 +90,28 @@ def create_job(caller: CaseworkerDep, matcher: MatcherDep, store: StoreDep, jobs
                         headers={"Location": f"/v1/jobs/{job.id}"})
 
 
+@router.get("", response_model=JobPage, summary="The caller's jobs, newest first")
+def list_jobs(caller: CaseworkerDep, store: StoreDep,
+              limit: Annotated[int, Query(ge=1, le=100, description="jobs per page")] = 20,
+              offset: Annotated[int, Query(ge=0, le=1_000_000, description="jobs to skip")] = 0) -> Any:
+    """The jobs created with the caller's key (an admin's key: every job), newest first;
+    ``next`` is the next page's URL, null on the last page."""
+    jobs, total = store.list_jobs(key_id=None if _sees_every_job(caller) else caller.key_id,
+                                  limit=limit, offset=offset)
+    more = offset + len(jobs) < total
+    return {"items": [_view(j) for j in jobs], "total": total, "limit": limit, "offset": offset,
+            "next": f"/v1/jobs?limit={limit}&offset={offset + limit}" if more else None}
+
+
 @router.get("/{job_id}", response_model=JobView, responses=errors(404), summary="A job's state and counts")
 def get_job(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> Any:
-    return _view(_job(store, job_id))
+    return _view(_job(store, job_id, caller))
+
+
+def _audit_download(store: Store, caller: Principal, job: JobRecord, action: str) -> None:
+    store.audit(key_id=caller.key_id, role=str(caller.role), action=action, job_id=job.id,
+                n_firms=job.firms_matched or 0, catalog_version=job.catalog_version or "",
+                model_version=job.model_version or "")
 
 
 @router.get("/{job_id}/result", responses={**errors(404, 409), 200: {"content": {"text/csv": {}},
@@ -85,7 +119,8 @@ def get_job(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> Any:
                            "estimated_benefit, expected_value"}},
             response_class=FileResponse, summary="The job's matches (CSV)")
 def job_result(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileResponse:
-    job = _finished(store, job_id)
+    job = _finished(store, job_id, caller)
+    _audit_download(store, caller, job, "job_result")
     return FileResponse(job.output_path, media_type="text/csv", filename=f"{job.id}-result.csv")
 
 
@@ -93,7 +128,8 @@ def job_result(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileRes
             "description": "CSV: row, firm_id, field, reason"}},
             response_class=FileResponse, summary="The job's rejected rows (CSV)")
 def job_rejects(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileResponse:
-    job = _finished(store, job_id)
+    job = _finished(store, job_id, caller)
+    _audit_download(store, caller, job, "job_rejects")
     return FileResponse(job.rejects_path, media_type="text/csv", filename=f"{job.id}-rejects.csv")
 
 

@@ -14,7 +14,7 @@ from api.openapi import errors, json_body
 from api.schemas import OutcomesRecorded
 from recommender.store import OutcomeRecord
 
-router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=errors(401, 403, 422))
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=errors(401, 403, 422, 503))
 MAX_OUTCOMES = 10_000
 _EXAMPLE = [{"firm_id": "CQ-001", "policy_id": "cn-tech-sme-evaluation", "event_date": "2022-05-20",
              "outcome": "approved"}]
@@ -34,18 +34,24 @@ async def _outcomes(request: Request, matcher: MatcherDep) -> list[OutcomeRecord
              openapi_extra=json_body("OutcomeRecord", array=True, example=_EXAMPLE),
              summary="Record application outcomes")
 def record_outcomes(caller: CaseworkerDep, records: Annotated[list[OutcomeRecord], Depends(_outcomes)],
-                    store: StoreDep) -> Any:
+                    store: StoreDep, matcher: MatcherDep) -> Any:
     """A JSON list of ``{firm_id, policy_id, event_date, outcome}`` (outcome: approved,
     rejected or applied; at most 10,000 rows). A row identical to one already stored is
     counted under ``duplicates`` and not stored twice."""
     recorded, duplicates = store.add_outcomes(records, key_id=caller.key_id)
+    store.audit(key_id=caller.key_id, role=str(caller.role), action="outcomes_import",
+                n_firms=len({r.firm_id for r in records}), catalog_version=matcher.catalog_version,
+                model_version=matcher.model_version)
     return {"recorded": recorded, "duplicates": duplicates}
 
 
 @router.get("/export", response_class=Response, summary="All outcomes as an interactions CSV",
             responses={200: {"content": {"text/csv": {}},
                              "description": "firm_id,policy_id,event_date,outcome (recommender train --interactions)"}})
-def export_outcomes(caller: CaseworkerDep, store: StoreDep,
+def export_outcomes(caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep,
                     policy_id: Annotated[str | None, Query(max_length=80)] = None) -> Response:
-    return Response(store.export_outcomes_csv(policy_id=policy_id), media_type="text/csv; charset=utf-8",
+    body = store.export_outcomes_csv(policy_id=policy_id)
+    store.audit(key_id=caller.key_id, role=str(caller.role), action="outcomes_export", policy_id=policy_id,
+                n_firms=0, catalog_version=matcher.catalog_version, model_version=matcher.model_version)
+    return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="interactions.csv"'})

@@ -21,7 +21,7 @@ from api.tables import XLSX_TYPE, to_csv, to_xlsx
 from recommender.frame import profiles_to_frame
 
 router = APIRouter(prefix="/v1/screen", tags=["screening"],
-                   responses=errors(401, 403, 404, 413, 415, 422))
+                   responses=errors(401, 403, 404, 413, 415, 422, 503))
 
 _UPLOAD_DOC = {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],

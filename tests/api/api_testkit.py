@@ -13,12 +13,14 @@ import pandas as pd
 import uvicorn
 from fastapi import FastAPI
 
+from api.security import key_id
 from recommender.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples" / "firms.jsonl"
 KEYS = {"public": "dev-public-key", "caseworker": "dev-caseworker-key", "admin": "dev-admin-key"}
 AS_OF = "2022-06-30"
+CASEWORKER_KEY_ID = key_id(KEYS["caseworker"])   # the owner of jobs queued straight in the store
 
 
 def free_port() -> int:
@@ -57,8 +59,8 @@ class LiveServer:
 
 
 def make_settings(var_dir: Path, **overrides: Any) -> Settings:
-    return Settings(var_dir=var_dir, database_url=f"sqlite:///{var_dir / 'test.db'}", api_keys=None,
-                    **overrides)
+    return Settings(**{"var_dir": var_dir, "database_url": f"sqlite:///{var_dir / 'test.db'}",
+                       "api_keys": None, **overrides})
 
 
 def registry_frame(profiles: list[dict[str, Any]]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from .api_testkit import AS_OF, LiveServer, make_settings
+from .api_testkit import AS_OF, CASEWORKER_KEY_ID, LiveServer, make_settings
 
 from api.main import create_app
 from recommender.store import open_store
@@ -84,7 +84,7 @@ def test_jobs_and_results_survive_a_restart(tmp_path: Path, registry_csv: Path, 
     folder = settings.var_dir / "jobs" / "pending"
     folder.mkdir(parents=True)
     (folder / "input.csv").write_bytes(registry_csv.read_bytes())
-    store.create_job(job_id="pending", key_id="test", input_name="registry.csv", input_path=folder / "input.csv",
+    store.create_job(job_id="pending", key_id=CASEWORKER_KEY_ID, input_name="registry.csv", input_path=folder / "input.csv",
                      output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
                      as_of=dt.date(2022, 6, 30), top_k=3)
     store.close()

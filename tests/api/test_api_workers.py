@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from .api_testkit import KEYS, LiveServer, make_settings
+from .api_testkit import CASEWORKER_KEY_ID, KEYS, LiveServer, make_settings
 from .test_api_jobs import _submit, _wait
 
 from api.jobs import JobRunner, RunnerLock
@@ -44,7 +44,7 @@ def _queue_job(store: Store, settings: Settings, registry_csv: Path, job_id: str
     folder = settings.var_dir / "jobs" / job_id
     folder.mkdir(parents=True)
     shutil.copy(registry_csv, folder / "input.csv")
-    store.create_job(job_id=job_id, key_id="test", input_name="registry.csv", input_path=folder / "input.csv",
+    store.create_job(job_id=job_id, key_id=CASEWORKER_KEY_ID, input_name="registry.csv", input_path=folder / "input.csv",
                      output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
                      as_of=dt.date(2022, 6, 30), top_k=3)
 
