@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import operator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from recommender.criteria import OPS, _fmt
+from recommender.criteria import OPS, SCALAR_OPS, _fmt
 from recommender.errors import CatalogError
 from recommender.evalframe import EvalFrame
 from recommender.fields import FIELD_KINDS
 
 _NARY = {"add": np.add, "mul": np.multiply, "min": np.fmin, "max": np.fmax}
-_SCALAR_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-               "==": operator.eq, "!=": operator.ne}
 _NAN = float("nan")
 
 
@@ -133,7 +130,7 @@ class Formula:
             x = frame.value(field, row)
             if x is None:
                 return _NAN
-            return then.evaluate_row(frame, row) if _SCALAR_OPS[cmp](float(x), value) else other.evaluate_row(frame, row)  # type: ignore[arg-type]
+            return then.evaluate_row(frame, row) if SCALAR_OPS[cmp](float(x), value) else other.evaluate_row(frame, row)  # type: ignore[arg-type]
         if op == "by_date":
             current = None
             for start, f in self.args:

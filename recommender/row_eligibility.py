@@ -4,25 +4,20 @@
 right for many firms and costs milliseconds for one (hundreds of calls on arrays of one
 element). :class:`EligibilityPlan` flattens the catalog once: every distinct node (by the
 engine's own :attr:`~recommender.criteria.Criterion.memo_key`, so nodes shared between
-policies are evaluated once, as in the engine) gets a slot, composites become a post-order
-program, and per ``as_of`` (:meth:`EligibilityPlan.dated`, kept for a few dates) the
-comparison leaves become ``(column, operator, resolved threshold)`` rows read with plain
-Python floats. A request then pays a few hundred scalar operations.
+policies are evaluated once, as in the engine) gets a slot in a post-order program, and per
+``as_of`` (:meth:`EligibilityPlan.dated`, kept for a few dates) each node contributes its own
+one-firm rule (:meth:`~recommender.criteria.Criterion.one_firm`, thresholds resolved), which
+reads plain Python floats. A request then pays a few hundred scalar operations.
 
-Semantics are the engine's, not a second copy: membership leaves use the node's own per-code
-decisions (:meth:`~recommender.criteria.Membership.outcome_of`); tiered, score and any other
-leaf kind run their own vectorised ``evaluate`` on the one-row frame
-(:class:`~recommender.rowframe.RowFrame`), as do derived facts and benefit formulas. What is
-restated for scalars — the comparison and margin of :class:`~recommender.criteria.Compare`
-and :class:`~recommender.criteria.Holds`, Kleene ``all``/``any``/``not`` and the support walk
-of ``eligibility._support_masks`` — is held equal to the engine by a hypothesis test over
-generated profiles × every policy (``tests/recommender/test_row_eligibility.py``).
+Semantics are the nodes' own: each criterion class holds its array and its one-firm
+evaluation side by side, and a hypothesis test over generated profiles × every policy holds
+them equal (``tests/recommender/test_row_eligibility.py``), as it does the support walk below
+(the one-firm form of ``eligibility._support_masks``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -31,20 +26,11 @@ import numpy as np
 
 from recommender import tristate as ts
 from recommender.catalog import Policy
-from recommender.criteria import (LOWER_BOUND_OPS, OPS, UPPER_BOUND_OPS, AllOf, AnyOf, AsOfWindow, Compare,
-                                  Criterion, Declaration, Holds, Membership, Not, Tiered)
+from recommender.criteria import Criterion, Declaration, OneFirm
 from recommender.eligibility import header_criteria, leaf_entry, region_check, support_lists
 from recommender.pairs_table import MARGIN_CLIP
-from recommender.row_scoring import evaluate_score, rule_conditions
 from recommender.rowframe import RowFrame
-from recommender.scoring import Score
 
-SCALAR_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-    "==": operator.eq, "!=": operator.ne,
-}
-"""The registry :data:`recommender.criteria.OPS` on Python floats (IEEE, as numpy's)."""
-assert SCALAR_OPS.keys() == OPS.keys(), "criteria.OPS changed: update SCALAR_OPS"
 T = TypeVar("T")
 DATES_KEPT = 8
 """Dated plans kept per catalog (requests default to today; tests and replays use others)."""
@@ -75,8 +61,6 @@ _SEQUENTIAL_SUM = 8
 """numpy sums fewer than 8 values in order; from 8 on pairwise (margin means use numpy then)."""
 
 _MET, _UNKNOWN, _NOT_MET = ts.MET, ts.UNKNOWN, ts.NOT_MET
-_NAN = float("nan")
-_NUM, _DAYS, _ALL, _ANY, _NOT, _CONST, _IN, _SCORE, _NODE, _TIERED = range(10)
 
 
 class EligibilityPlan:
@@ -97,10 +81,8 @@ class EligibilityPlan:
             key = node.memo_key
             if key in slots:
                 return slots[key]
-            for dep in (*node.children(), *(rule_conditions(node) if isinstance(node, Score) else ())):
+            for dep in node.dependencies():
                 slot(dep)
-            if node.children() and node.kind not in ("all", "any", "not"):
-                raise TypeError(f"{node.path}: no one-firm rule for composite kind {node.kind!r}")
             s = slots[key] = len(slots)
             self.program.append((s, node))
             return s
@@ -124,61 +106,29 @@ class EligibilityPlan:
 
 
 class DatedPlan:
-    """An :class:`EligibilityPlan` on one ``as_of``: comparison rows with their thresholds."""
+    """An :class:`EligibilityPlan` on one ``as_of``: each distinct node's one-firm rule
+    (:meth:`~recommender.criteria.Criterion.one_firm`), thresholds resolved, children first."""
 
     def __init__(self, plan: EligibilityPlan, as_of: dt.date) -> None:
         self.plan = plan
         self.as_of = as_of
         self.in_force = [p.in_force(as_of) for p in plan.policies]
-        self.steps: list[tuple[int, int, Any, Any, Any]] = []     # (tag, slot, …) children first
-        self.margin_rows: dict[int, tuple[str, float, float, bool]] = {}   # slot → (column, required, scale, upper)
-        self.margin_nodes: dict[int, Criterion] = {}       # slot → node whose own margin is used
         key_slot = plan.slot_of_key
-        for s, node in plan.program:
-            if isinstance(node, (AllOf, AnyOf, Not)):
-                kids = tuple(key_slot[k.memo_key] for k in node.children())
-                self.steps.append((_ALL if isinstance(node, AllOf) else _ANY if isinstance(node, AnyOf) else _NOT,
-                                   s, kids, None, None))
-            elif isinstance(node, Declaration):
-                self.steps.append((_CONST, s, int(node.assume), None, None))
-            elif isinstance(node, AsOfWindow):
-                self.steps.append((_CONST, s, node.outcome_on(as_of), None, None))
-            elif isinstance(node, Compare) and node.field_kind in ("number", "bool", "date"):
-                v = node.value.resolve(as_of)
-                if v is None:         # no dated value in force on as_of: the rule does not exist yet
-                    self.steps.append((_CONST, s, _NOT_MET, None, None))
-                    continue
-                required = float(v)
-                self.steps.append((_DAYS if node.field_kind == "date" else _NUM, s, node.field,
-                                   SCALAR_OPS[node.op], required))
-                if node.field_kind == "number" and node.op in LOWER_BOUND_OPS + UPPER_BOUND_OPS:
-                    self.margin_rows[s] = (node.field, required, abs(required) if required else 1.0,
-                                           node.op in UPPER_BOUND_OPS)
-            elif isinstance(node, Holds):
-                self.steps.append((_NUM, s, node.column, operator.eq, 0.0 if node.negate else 1.0))
-            elif isinstance(node, Membership):
-                self.steps.append((_IN, s, node, node.field, None))
-            elif isinstance(node, Tiered):
-                self.steps.append((_TIERED, s, node, SCALAR_OPS[node.op], None))
-                self.margin_nodes[s] = node
-            elif isinstance(node, Score):
-                self.steps.append((_SCORE, s, node, None, None))
-                self.margin_nodes[s] = node
-            else:                     # tiered, as-of window, …: the node's own evaluate
-                self.steps.append((_NODE, s, node, None, None))
-                self.margin_nodes[s] = node
 
-        # per policy, in leaf order: the leaves with a margin, as a comparison row or a node
+        def slot(node: Criterion) -> int:
+            return key_slot[node.memo_key]
+
+        self.steps: list[tuple[int, OneFirm]] = [(s, node.one_firm(as_of, slot)) for s, node in plan.program]
+        # per policy, in leaf order: each leaf's margin, as a comparison row or the node itself
         self.margin_sources: list[list[tuple[tuple[str, float, float, bool] | None, Criterion | None]]] = []
-        for j, p in enumerate(plan.policies):
-            slot_of = plan.node_slot[j]
+        for p in plan.policies:
             sources: list[tuple[tuple[str, float, float, bool] | None, Criterion | None]] = []
             for leaf in p.leaves:
-                s = slot_of[leaf.path]
-                if s in self.margin_rows:
-                    sources.append((self.margin_rows[s], None))
-                elif s in self.margin_nodes:
-                    sources.append((None, self.margin_nodes[s]))
+                row = leaf.margin_row(as_of)
+                if row is not None:
+                    sources.append((row, None))
+                elif type(leaf).margin is not Criterion.margin:
+                    sources.append((None, leaf))
             self.margin_sources.append(sources)
 
     def evaluate(self, frame: RowFrame) -> RowEligibility:
@@ -187,60 +137,13 @@ class DatedPlan:
             raise ValueError(f"frame as of {frame.as_of}, plan as of {self.as_of}")
         plan = self.plan
         codes = [0] * plan.n_slots
-        value_of = frame.scalar
-
-        def code_of(node: Criterion) -> int:
-            return codes[key_slot[node.memo_key]]
-
-        key_slot = plan.slot_of_key
-        for tag, s, a, b, c in self.steps:
-            if tag == _NUM or tag == _DAYS:
-                v = value_of(a) if tag == _NUM else frame.scalar_days(a)
-                codes[s] = _UNKNOWN if v != v else (_MET if b(v, c) else _NOT_MET)
-            elif tag == _ALL:
-                codes[s] = min([codes[k] for k in a]) if a else _MET
-            elif tag == _ANY:
-                codes[s] = max([codes[k] for k in a]) if a else _NOT_MET
-            elif tag == _CONST:
-                codes[s] = a
-            elif tag == _IN:
-                codes[s] = a.outcome_of(frame.value(b, 0), frame)
-            elif tag == _NOT:
-                codes[s] = _MET - codes[a[0]]
-            elif tag == _SCORE:
-                codes[s] = evaluate_score(a, frame, code_of, value_of, SCALAR_OPS)
-            elif tag == _TIERED:
-                codes[s] = _tiered_code(a, b, frame)
-            else:
-                codes[s] = int(a.evaluate(frame)[0])
+        for s, rule in self.steps:
+            codes[s] = rule(frame, codes)
         regions = [_MET if node is None else node.outcome_of(frame.value("region_code", 0), frame)
                    for node in plan.regions]
         verdicts = [min(codes[root], region) if live else _NOT_MET
                     for root, region, live in zip(plan.roots, regions, self.in_force, strict=True)]
         return RowEligibility(self, frame, codes, regions, verdicts)
-
-
-def _tiered_code(node: Tiered, op: Callable[[float, float], bool], frame: RowFrame) -> int:
-    """As ``Tiered._evaluate`` for one firm; its required value is left in the frame memo
-    (where ``required_values`` reads it for the explanation, gap and margin)."""
-    by = frame.scalar(node.by)
-    required = _NAN
-    if by == by:
-        for tier in node.tiers:
-            if (by <= tier.upto) if tier.upto is not None else (by < tier.below) if tier.below is not None else True:
-                required = tier.value
-                break
-    frame._memo[(id(node), "required")] = np.array([required])
-    value = frame.scalar(node.field)
-    if value != value:
-        return _UNKNOWN
-    if required == required:
-        return _MET if op(value, required) else _NOT_MET
-    if all(op(value, t.value) for t in node.tiers):
-        return _MET
-    if all(not op(value, t.value) for t in node.tiers):
-        return _NOT_MET
-    return _UNKNOWN
 
 
 class RowEligibility:

@@ -5,21 +5,34 @@ evaluation (≥ 60 with block minimums) and the 专精特新 score. With unknown
 scores an *interval* ``[low, high]`` of points; the pass test is met when even the low total
 passes, not met when even the high total fails, and unknown otherwise. Indicators no profile
 field can observe (expert judgements) score ``[0, max]``.
+
+Each level (indicator, block, score) has its array form (``points``, ``_evaluate``) and beside
+it its one-firm form on Python floats (``span``, ``one_firm``), summed in the same order so
+the totals are the same floats; a hypothesis test holds them equal.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from recommender import tristate as ts
-from recommender.criteria import OPS, Criterion, Outcomes, Sink, _fmt
+from recommender.criteria import OPS, SCALAR_OPS, Criterion, OneFirm, Outcomes, Sink, Slot, _fmt
 from recommender.evalframe import EvalFrame
 
+if TYPE_CHECKING:
+    from recommender.rowframe import RowFrame
+
 Interval = tuple[np.ndarray, np.ndarray]
+Span = tuple[float, float]
+"""An interval of points for one firm (:data:`Interval` is the same over a frame)."""
+CodeOf = Callable[[Criterion], int]
+ValueOf = Callable[[str], float]
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,29 @@ class Indicator:
             return self._band_points(frame)
         return self._rule_points(frame)
 
+    def span(self, code_of: CodeOf, value_of: ValueOf, spans: dict[int, Span]) -> Span:
+        """:meth:`points` for one firm: ``value_of`` reads its numbers, ``code_of`` the
+        outcome codes of rule conditions; the span is also left in ``spans`` by id."""
+        if self.unobservable:
+            out: Span = (0.0, float(self.max_points))
+        elif self.best_of:
+            parts = [sub.span(code_of, value_of, spans) for sub in self.best_of]
+            out = (max(p[0] for p in parts), max(p[1] for p in parts))
+        elif self.bands:
+            out = self._band_span(value_of(self.field or ""))
+        else:
+            code = 0
+            for i, (cond, _) in enumerate(self.rules):
+                code += code_of(cond) * 3 ** i
+            low, high = self._rule_table
+            out = (float(low[code]), float(high[code]))
+        spans[id(self)] = out
+        return out
+
+    def rule_conditions(self) -> list[Criterion]:
+        """Every rule condition of this indicator and its best-of parts."""
+        return [cond for cond, _ in self.rules] + [c for sub in self.best_of for c in sub.rule_conditions()]
+
     def _band_points(self, frame: EvalFrame) -> Interval:
         # One bit per band hit plus one for "unknown", then a lookup: the first band that hits
         # wins, an unknown value spans every band's points (computed per code, once).
@@ -83,6 +119,25 @@ class Indicator:
             code |= band.hit(values).view(np.uint8) * np.uint8(1 << j)
         low, high = self._band_table
         return low[code], high[code]
+
+    def _band_span(self, value: float) -> Span:
+        """:meth:`_band_points` for one value: the same code, from scalar comparisons."""
+        k = len(self.bands)
+        if value != value:
+            code = 1 << k
+        else:
+            code = 0
+            for j, band in enumerate(self.bands):
+                if band.min is not None:
+                    hit = value >= band.min
+                elif band.above is not None:
+                    hit = value > band.above
+                else:
+                    hit = True
+                if hit:
+                    code |= 1 << j
+        low, high = self._band_table
+        return float(low[code]), float(high[code])
 
     @cached_property
     def _band_table(self) -> Interval:
@@ -179,6 +234,28 @@ class Block:
         return low, high
 
 
+    def span(self, code_of: CodeOf, value_of: ValueOf, spans: dict[int, Span]) -> Span:
+        """:meth:`points` for one firm, summed in the same order (the same floats)."""
+        if self.whole_points:
+            const_hi = sum(ind.max_points for ind in self.indicators if ind.unobservable)
+            for ind in self.indicators:
+                if ind.unobservable:        # recorded for ``observed``, added as a constant
+                    spans[id(ind)] = (0.0, float(ind.max_points))
+            parts = [ind.span(code_of, value_of, spans) for ind in self.indicators if not ind.unobservable]
+            if parts:
+                low, high = add_whole_points(parts, const_hi)
+            else:
+                low, high = 0.0, float(const_hi)
+        else:
+            low = high = 0.0
+            for ind in self.indicators:
+                lo, hi = ind.span(code_of, value_of, spans)
+                low += lo
+                high += hi
+        if self.cap is not None:
+            low, high = min(low, self.cap), min(high, self.cap)
+        return low, high
+
 def indicator_points(ind: Indicator, frame: EvalFrame) -> Interval:
     """``ind.points(frame)``, computed once per frame (treat the arrays as read-only)."""
     return frame.memo((id(ind), "points"), lambda: ind.points(frame))  # type: ignore[no-any-return]
@@ -232,6 +309,51 @@ class Score(Criterion):
             parts.append(_interval_test(lo, hi, ">", 0.0))
         return ts.all_of(parts, frame.n)
 
+    def dependencies(self) -> tuple[Criterion, ...]:
+        """The rule conditions of every indicator: the one-firm rule reads their outcomes."""
+        return tuple(c for b in self.blocks for i in b.indicators for c in i.rule_conditions())
+
+    def one_firm(self, as_of: dt.date, slot: Slot) -> OneFirm:
+        """As :meth:`_evaluate` for one firm, on scalars; the intervals are left in the
+        frame's memo, where :meth:`observed`, :meth:`gap` and :meth:`margin` read them."""
+        test, at_least, above = SCALAR_OPS[self.op], SCALAR_OPS[">="], SCALAR_OPS[">"]
+        slots = {id(c): slot(c) for c in self.dependencies()}
+
+        def rule(frame: RowFrame, codes: list[int]) -> int:
+            spans: dict[int, Span] = {}
+            per_block = {b.id: b.span(lambda c: codes[slots[id(c)]], frame.scalar, spans) for b in self.blocks}
+            parts = list(per_block.values())
+            if all(b.whole_points for b in self.blocks) and len(parts) > 1:
+                low, high = parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]
+                for lo, hi in parts[2:]:
+                    low += lo
+                    high += hi
+            else:
+                low = high = 0.0
+                for lo, hi in parts:
+                    low += lo
+                    high += hi
+            code = _span_test(low, high, test, self.pass_mark)
+            for block in self.blocks:
+                if block.minimum is not None:
+                    code = min(code, _span_test(*per_block[block.id], at_least, block.minimum))
+            for ind_id in self.nonzero:
+                code = min(code, _span_test(*spans[id(self._indicator(ind_id))], above, 0.0))
+            self._remember(frame, (low, high), per_block, spans)
+            return code
+        return rule
+
+    def _remember(self, frame: RowFrame, total: Span, per_block: dict[str, Span], spans: dict[int, Span]) -> None:
+        """Leave the intervals under the memo keys :func:`indicator_points` and :meth:`totals`
+        read, as arrays made only if read (most scored policies are neither shown nor candidates)."""
+        for block in self.blocks:
+            for ind in block.indicators:
+                span = spans.get(id(ind))
+                if span is not None:
+                    frame.defer((id(ind), "points"), lambda span=span: (_one(span[0]), _one(span[1])))
+        frame.defer((id(self), "totals"), lambda: ((_one(total[0]), _one(total[1])),
+                                                    {k: (_one(v[0]), _one(v[1])) for k, v in per_block.items()}))
+
     def fields(self) -> set[str]:
         return set().union(*(i.fields() for b in self.blocks for i in b.indicators))
 
@@ -261,6 +383,26 @@ class Score(Criterion):
     def margin(self, frame: EvalFrame) -> np.ndarray | None:
         (low, high), _ = self.totals(frame)
         return ((low + high) / 2 - self.pass_mark) / self.pass_mark
+
+
+def _span_test(low: float, high: float, op: Callable[[float, float], bool], bound: float) -> int:
+    """:func:`_interval_test` for one firm."""
+    return int(op(low, bound)) + int(op(high, bound))
+
+
+_ONES: dict[float, np.ndarray] = {}
+
+
+def _one(x: float) -> np.ndarray:
+    """``np.array([x])``, read-only and shared: points and totals take few distinct values
+    (zero is not shared: -0.0 == 0.0 as a key, and the sign is kept)."""
+    out = _ONES.get(x) if x else None
+    if out is None:
+        out = np.array([x])
+        out.flags.writeable = False
+        if x and x == x and len(_ONES) < 10_000:
+            _ONES[x] = out
+    return out
 
 
 def _span(lo: float, hi: float) -> float | list[float]:
