@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recommender.benefit import Formula, parse_formula
-from recommender.criteria import Criterion
+from recommender.criteria import Criterion, share_memo_keys
 from recommender.criteria_parser import parse_criteria
 from recommender.errors import CatalogError, UnknownPolicyError
 from recommender.evalframe import EvalFrame
@@ -226,6 +226,7 @@ class Catalog:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {p.id: p for p in self.policies})
+        share_memo_keys(p.criteria for p in self.policies)
 
     def __len__(self) -> int:
         return len(self.policies)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
@@ -22,6 +23,7 @@ import numpy as np
 
 from recommender import tristate as ts
 from recommender.evalframe import EvalFrame
+from recommender.fields import source_fields
 
 if TYPE_CHECKING:
     from recommender.rowframe import RowFrame
@@ -169,10 +171,22 @@ class Criterion:
         return self
 
     @cached_property
-    def memo_key(self) -> tuple[str, int]:
-        """Frame-memo key shared by every node of the same :meth:`shape` (the first such node
-        stands for them all; it is kept, so its ``id`` stays unique)."""
-        return ("outcome", id(_CANONICAL.setdefault(self.shape(), self)))
+    def memo_key(self) -> tuple[str, Criterion]:
+        """Frame-memo key: nodes of one catalog that test the same thing (equal :meth:`shape`)
+        share the first one's, set by :func:`share_memo_keys` when the catalog is built; a
+        node made on its own stands for itself."""
+        return ("outcome", self)
+
+    @cached_property
+    def label_text(self) -> str:
+        """``"中文 / English"``, as a criterion entry shows the label."""
+        return f"{self.label_zh} / {self.label_en}"
+
+    @cached_property
+    def sources(self) -> tuple[str, ...]:
+        """Profile fields behind the fields this node reads (derived facts resolved to their
+        inputs), sorted: what to ask a firm for."""
+        return tuple(sorted({src for f in self.fields() for src in source_fields(f)}))
 
     def children(self) -> tuple[Criterion, ...]:
         return ()
@@ -222,7 +236,23 @@ class Criterion:
         return None
 
 
-_CANONICAL: dict[object, Criterion] = {}
+def share_memo_keys(roots: Iterable[Criterion]) -> None:
+    """Give every node under ``roots`` (and its dependencies) its :attr:`Criterion.memo_key`:
+    nodes of equal shape share the first one's, so a test common to several policies is
+    computed once per frame. The table is local to the call: the keys hold nodes of these
+    trees only, so they are freed with them (a reload leaves nothing behind). A node already
+    keyed (shared with another catalog) keeps its key."""
+    first: dict[object, Criterion] = {}
+
+    def visit(node: Criterion) -> None:
+        if "memo_key" in node.__dict__:
+            return
+        for dep in node.dependencies():
+            visit(dep)
+        node.__dict__["memo_key"] = ("outcome", first.setdefault(node.shape(), node))
+
+    for root in roots:
+        visit(root)
 
 
 # --------------------------------------------------------------------------- leaves

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from recommender import tristate as ts
 from recommender.catalog import Catalog, Policy
 from recommender.criteria import Criterion, Declaration, Membership
 from recommender.evalframe import EvalFrame
-from recommender.fields import source_fields
+from recommender.held import held
 from recommender.reference import ReferenceTables
 
 VERDICTS = ("ineligible", "undetermined", "eligible")
@@ -142,50 +141,19 @@ def _support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.nda
     return frame.memo(("support", outcome.policy.id), compute)  # type: ignore[no-any-return]
 
 
-_LABELS: dict[int, tuple[Criterion, str]] = {}
-
-
-def leaf_label(leaf: Criterion) -> str:
-    hit = _LABELS.get(id(leaf))
-    if hit is None or hit[0] is not leaf:      # an id reused after a catalog reload
-        hit = _LABELS[id(leaf)] = (leaf, f"{leaf.label_zh} / {leaf.label_en}")
-    return hit[1]
-
-
-_SOURCES: dict[int, tuple[Criterion, tuple[str, ...]]] = {}
-
-
-def leaf_sources(leaf: Criterion) -> tuple[str, ...]:
-    """Profile fields behind a leaf (derived facts resolved to their inputs), once per leaf
-    (kept with the leaf itself, so a reused ``id`` after a catalog reload is not mistaken)."""
-    hit = _SOURCES.get(id(leaf))
-    if hit is None or hit[0] is not leaf:
-        hit = _SOURCES[id(leaf)] = (leaf, tuple(sorted({src for f in leaf.fields() for src in source_fields(f)})))
-    return hit[1]
-
-
-_REQUIRED: dict[tuple[int, dt.date], tuple[Criterion, str]] = {}
-
-
 def _required(leaf: Criterion, frame: EvalFrame, row: int) -> str:
     """Required text; the same for every row and frame on one ``as_of`` except tiered and
-    score criteria (kept per leaf and date, with the leaf: a reused ``id`` is not mistaken)."""
+    score criteria (held by the leaf, per date)."""
     if leaf.kind in ("tiered", "score"):
         return leaf.required_text(frame, row)
-    key = (id(leaf), frame.as_of)
-    hit = _REQUIRED.get(key)
-    if hit is None or hit[0] is not leaf:
-        if len(_REQUIRED) >= 100_000:
-            _REQUIRED.clear()
-        hit = _REQUIRED[key] = (leaf, leaf.required_text(frame, row))
-    return hit[1]
+    return held(leaf, ("required", frame.as_of), lambda: leaf.required_text(frame, row), limit=8)
 
 
 def header_criteria(policy: Policy, in_force: bool, region: int, as_of: dt.date,
                     region_code: object) -> list[dict[str, Any]]:
     """The checks a policy header implies, as ``criteria`` entries: in force on ``as_of`` and,
     for a regional policy, registered in its region (``region``: that check's outcome code)."""
-    validity, clause, prefixes = _header_texts(policy)
+    validity, clause, prefixes = held(policy, "header_texts", lambda: _header_texts(policy))
     out = [{
         "id": IN_FORCE, "label": "政策在有效期内 / policy in force",
         "outcome": "met" if in_force else "not_met",
@@ -204,7 +172,6 @@ def header_criteria(policy: Policy, in_force: bool, region: int, as_of: dt.date,
     return out
 
 
-@lru_cache(maxsize=4096)
 def _header_texts(policy: Policy) -> tuple[str, str, str]:
     h = policy.header
     return (f"{h.valid_from.isoformat()} .. {h.valid_to.isoformat() if h.valid_to else 'open'}",
@@ -215,7 +182,7 @@ def leaf_entry(leaf: Criterion, code: int, frame: EvalFrame, row: int) -> dict[s
     """One leaf's ``criteria`` entry for one firm whose outcome code is ``code``."""
     return {
         "id": leaf.id,
-        "label": leaf_label(leaf),
+        "label": leaf.label_text,
         "outcome": ts.OUTCOME_NAMES[code],
         "observed": leaf.observed(frame, row),
         "required": _required(leaf, frame, row),
@@ -231,8 +198,8 @@ def support_lists(support: list[tuple[Criterion, int]], frame: EvalFrame,
     outcome (``(leaf, outcome code)``, in leaf order)."""
     missing = sorted({src for leaf, code in support if code == ts.UNKNOWN
                       and not isinstance(leaf, Declaration)
-                      for src in leaf_sources(leaf) if frame.value(src, row) is None})
-    verify = [{"id": leaf.id, "label": leaf_label(leaf), "clause": leaf.clause,
+                      for src in leaf.sources if frame.value(src, row) is None})
+    verify = [{"id": leaf.id, "label": leaf.label_text, "clause": leaf.clause,
                "assumed": bool(code == ts.MET)}
               for leaf, code in support if isinstance(leaf, Declaration)]
     return missing, verify

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -19,6 +18,7 @@ from recommender.catalog import Catalog, Policy
 from recommender.eligibility import VERDICTS, Eligibility, evaluate_catalog, explain_row
 from recommender.explain import explain_firm
 from recommender.fields import DERIVED_KINDS
+from recommender.held import held
 from recommender.ranking_rules import RuleRanker, Scores
 from recommender.reference import ReferenceTables
 from recommender.relations import held_titles, match_relations, relation_view, total_breakdown, totals
@@ -82,9 +82,9 @@ def _derived_rows(elig: Eligibility) -> list[dict[str, Any]]:
     return elig.frame.memo(("matching", "derived"), compute)  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=4096)
 def _formula_text(policy: Policy, as_of: dt.date) -> str | None:
-    return policy.benefit_formula.text(as_of) if policy.benefit_formula else None
+    formula = policy.benefit_formula
+    return held(policy, ("formula_text", as_of), lambda: formula.text(as_of), limit=8) if formula else None
 
 
 def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str, Any]:

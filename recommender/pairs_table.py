@@ -11,7 +11,6 @@ unknown count), policy columns from the catalog header. Policy ids only label ro
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from recommender.criteria import Declaration
 from recommender.eligibility import Eligibility, PolicyOutcome
 from recommender.evalframe import EvalFrame
 from recommender.fields import CERT_COLUMNS, PROFILE_KINDS
+from recommender.held import held
 
 MARGIN_CLIP = 10.0
 """Relative margins are clipped to ±10 (a firm 50× above a bar is not 50× "more" eligible)."""
@@ -124,9 +124,15 @@ def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     return policy_columns_of(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
 
 
-@lru_cache(maxsize=64)
 def policy_columns_of(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
-    """:func:`policy_columns` of these policies on ``day`` (kept: read-only arrays)."""
+    """:func:`policy_columns` of these policies on ``day`` (read-only arrays, held by the
+    first policy: freed with the catalog)."""
+    if not policies:
+        return _policy_columns(policies, day)
+    return held(policies[0], ("policy_columns", policies, day), lambda: _policy_columns(policies, day), limit=16)
+
+
+def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
     as_of = pd.Timestamp(day)
     heads = [p.header for p in policies]
     def obj(values: list[object]) -> np.ndarray:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -20,6 +19,7 @@ from recommender.criteria import Compare, Criterion, Membership, Tiered
 from recommender.evalframe import EvalFrame
 from recommender.fields import PROFILE_KINDS
 from recommender.frame import coerce_frame
+from recommender.held import held
 from recommender.reference import ReferenceTables
 
 __all__ = ["PolicyQuery", "criteria_in_words", "policy_detail", "policy_summary", "search_policies"]
@@ -111,8 +111,11 @@ class PolicyQuery:
     in_force_on: dt.date | None = None
 
 
-@lru_cache(maxsize=256)
 def _haystack(policy: Policy) -> str:
+    return held(policy, "haystack", lambda: _haystack_of(policy))
+
+
+def _haystack_of(policy: Policy) -> str:
     h = policy.header
     parts = [h.id, h.title_zh, h.title_en, h.description_zh, h.description_en, h.issuer.name_zh,
              h.issuer.name_en, h.benefit.description_zh, h.benefit.description_en,

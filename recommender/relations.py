@@ -21,7 +21,6 @@ Everything is computed on ``(n_firms, n_policies)`` arrays, so it costs nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ from recommender import tristate as ts
 from recommender.catalog import Exclusion, Policy
 from recommender.eligibility import VERDICTS
 from recommender.evalframe import EvalFrame
+from recommender.held import held
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,15 @@ class RelationView:
         return next((i for i, p in enumerate(self.policies) if p.id == policy_id), None)
 
 
-@lru_cache(maxsize=64)
 def _exclusion_pairs(policies: tuple[Policy, ...]) -> dict[tuple[int, int], Exclusion]:
-    """Symmetric ``(i, j) → Exclusion`` between columns (the declaring side's reason); kept
-    per policy list (read-only)."""
+    """Symmetric ``(i, j) → Exclusion`` between columns (the declaring side's reason); held
+    per policy list by its first policy (read-only)."""
+    if not policies:
+        return {}
+    return held(policies[0], ("exclusion_pairs", policies), lambda: _pairs_of(policies), limit=16)
+
+
+def _pairs_of(policies: tuple[Policy, ...]) -> dict[tuple[int, int], Exclusion]:
     col = {p.id: i for i, p in enumerate(policies)}
     pairs: dict[tuple[int, int], Exclusion] = {}
     for i, p in enumerate(policies):
@@ -121,8 +126,13 @@ def totals(view: RelationView, benefit: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.round(total, 2), np.round(per_year, 2)
 
 
-@lru_cache(maxsize=64)
 def _years(policies: tuple[Policy, ...]) -> np.ndarray:
+    if not policies:
+        return np.zeros(0)
+    return held(policies[0], ("years", policies), lambda: _years_of(policies), limit=16)
+
+
+def _years_of(policies: tuple[Policy, ...]) -> np.ndarray:
     out = np.array([p.header.benefit.years for p in policies], dtype="float64")
     out.flags.writeable = False
     return out

@@ -20,7 +20,7 @@ from recommender.reference import ReferenceTables
 
 
 def _leaf_label(leaf) -> str:  # type: ignore[no-untyped-def]
-    return f"{leaf.id}: {leaf.label_zh} / {leaf.label_en}"
+    return f"{leaf.id}: {leaf.label_text}"
 
 
 def screen_frame(profiles: pd.DataFrame, policy: Policy, as_of: dt.date, ref: ReferenceTables,
