@@ -40,6 +40,7 @@ from recommender.matching import Ranker, benefit_matrix
 from recommender.ranking_rules import RuleRanker
 from recommender.reference import ReferenceTables
 from recommender.registry_io import REJECT_COLUMNS, drop_duplicate_ids, iter_raw_chunks, validate_chunk
+from recommender.safe_cells import neutralise_table
 
 OUTPUT_SCHEMA = pa.schema([
     ("firm_id", pa.string()), ("rank", pa.int32()), ("policy_id", pa.string()),
@@ -544,7 +545,7 @@ class OutputStream:
         if self._csv:
             if self._text is None:
                 self._text = open(self._tmp, "w", encoding="utf-8", newline="")
-            table.to_pandas().to_csv(self._text, index=False, header=self._parts == 0)
+            neutralise_table(table).to_pandas().to_csv(self._text, index=False, header=self._parts == 0)
         else:
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self._tmp, self._schema, **PARQUET_OPTIONS)

@@ -20,6 +20,7 @@ from recommender.errors import RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
 from recommender.progress import RunProgress, registry_rows
+from recommender.safe_cells import neutralise_frame
 from recommender.screening import screen_frame
 from recommender.settings import Settings
 
@@ -42,6 +43,8 @@ def _emit(rows: list[dict], out: Path | None) -> None:
     for col in ("failed_criteria", "unknown_criteria", "missing_fields"):
         if col in df:
             df[col] = df[col].map("; ".join)
+    if out.suffix.lower() in (".csv", ".xlsx"):
+        df = neutralise_frame(df)            # a spreadsheet: no cell may become a formula
     if out.suffix.lower() == ".csv":
         df.to_csv(out, index=False, encoding="utf-8-sig")
     elif out.suffix.lower() == ".xlsx":
