@@ -4,8 +4,13 @@ One pure chunk function (:func:`match_chunk`, DataFrame → DataFrame, no cross-
 the work, so chunked, resumed and distributed runs give identical output. Every input row
 ends either in the output (a firm with no match gets one row with an empty ``policy_id``) or
 in the rejects file with its row number, ``firm_id``, field and reason; the summary checks
-``rows_read == firms_matched + rows_rejected``. Outputs are written to a temporary file and
-renamed; per-chunk checkpoints under ``<out>.parts/`` let ``--resume`` continue a run.
+``rows_read == firms_matched + rows_rejected``. Output, rejects and summary are written to
+temporary files and renamed together, the summary last with the output's row count and
+SHA-256: a summary beside an output vouches for that output. A run starts by removing the
+previous run's summary, output, rejects and the temporaries a killed run left, so no stale
+summary stands beside a new or missing output; a full disk ends the run with
+:class:`~recommender.errors.OutputFileError`. Per-chunk checkpoints under ``<out>.parts/``
+let ``--resume`` continue a run.
 """
 
 from __future__ import annotations
@@ -13,15 +18,18 @@ from __future__ import annotations
 import copy
 import ctypes
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
+import re
 import multiprocessing as mp
 import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +43,7 @@ import pyarrow.parquet as pq
 
 from recommender.catalog import Catalog
 from recommender.eligibility import VERDICTS, evaluate_catalog
-from recommender.errors import InputFileError
+from recommender.errors import InputFileError, OutputFileError
 from recommender.matching import Ranker, benefit_matrix
 from recommender.ranking_rules import RuleRanker
 from recommender.reference import ReferenceTables
@@ -146,13 +154,75 @@ def _fingerprint(path: Path) -> str:
 
 
 def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp = _tmp_path(target)
     try:
         write(tmp)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _tmp_path(target: Path) -> Path:
+    """The hidden temporary a file is written to before it is renamed into place."""
+    return target.with_name(f".{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+
+
+_TMP_OWNER = re.compile(r"\.tmp-(\d+)(?:-\d+)?$")
+
+
+def _remove_leftovers(targets: list[Path]) -> None:
+    """Remove the temporaries of ``targets`` (and of checkpoints in their folders) that a
+    killed run left: those of a process that no longer runs."""
+    for target in targets:
+        pattern = f".{target.name}.tmp-*" if target.suffix != ".parts" else ".*.tmp-*"
+        folder = target if target.suffix == ".parts" else target.parent
+        for tmp in folder.glob(pattern) if folder.is_dir() else ():
+            owner = _TMP_OWNER.search(tmp.name)
+            if owner and not _process_runs(int(owner.group(1))):
+                tmp.unlink(missing_ok=True)
+
+
+def _process_runs(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:           # another user's process
+        return True
+    return True
+
+
+def summary_path(out: Path) -> Path:
+    """Where the summary of a run writing ``out`` goes."""
+    return out.with_name(out.stem + ".summary.json")
+
+
+def _clear_previous_run(out: Path, rejects: Path, parts: Path) -> None:
+    """The previous run's summary first (it would vouch for whatever output stood beside
+    it), then its output and rejects, and the temporaries a killed run left."""
+    for path in (summary_path(out), out, rejects):
+        path.unlink(missing_ok=True)
+    _remove_leftovers([out, rejects, summary_path(out), parts])
+
+
+_NO_SPACE = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
+
+
+@contextmanager
+def disk_errors(out: Path) -> Iterator[None]:
+    """A full disk or quota anywhere in a bulk run (output, checkpoints, a worker's part) as
+    :class:`OutputFileError` naming the output, not a traceback."""
+    try:
+        yield
+    except OSError as err:
+        reason = _NO_SPACE.get(err.errno or 0) or next(
+            (text for code, text in _NO_SPACE.items() if os.strerror(code) in str(err)), None)
+        if reason is None:
+            raise
+        raise OutputFileError(reason, path=str(out)) from None
 
 
 class _SeenIds:
@@ -409,10 +479,34 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
     neither ``threads`` nor ``workers``.
     """
     registry, out = Path(registry), Path(out)
+    with disk_errors(out):
+        return _run_registry(registry, out, catalog=catalog, ref=ref, as_of=as_of, ranker=ranker,
+                             rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, resume=resume,
+                             allow_unknown_columns=allow_unknown_columns, progress=progress,
+                             stop_after_chunks=stop_after_chunks, workers=workers, threads=threads)
+
+
+def check_outputs(registry: Path, out: Path, rejects: Path | None) -> Path:
+    """The rejects path (default ``<out stem>.rejects.csv``), after checking that the output's
+    type is known and that no output would overwrite the registry (a run starts by removing
+    the previous run's files)."""
+    if not registry.exists():
+        raise InputFileError("file not found", path=str(registry))
     if out.suffix.lower() not in (".parquet", ".csv"):
         raise InputFileError("output must end in .parquet or .csv", path=str(out))
-    ranker = ranker or RuleRanker()
     rejects = Path(rejects) if rejects else out.with_name(out.stem + ".rejects.csv")
+    for path in (out, rejects, summary_path(out)):
+        if path.exists() and registry.exists() and path.samefile(registry):
+            raise InputFileError("the registry cannot also be an output of its own run", path=str(path))
+    return rejects
+
+
+def _run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
+                  ranker: Ranker | None, rejects: Path | None, top_k: int, chunk_rows: int, resume: bool,
+                  allow_unknown_columns: bool, progress: Progress | None, stop_after_chunks: int | None,
+                  workers: int | None, threads: int | None) -> dict[str, Any]:
+    rejects = check_outputs(registry, out, rejects)
+    ranker = ranker or RuleRanker()
     parts = out.with_name(out.name + ".parts")
     run_key = {"input": _fingerprint(registry), "as_of": as_of.isoformat(), "catalog": catalog.version,
                "model": ranker.version, "top_k": top_k, "chunk_rows": chunk_rows,
@@ -426,6 +520,7 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
         shutil.rmtree(parts, ignore_errors=True)
         parts.mkdir(parents=True)
         manifest.write_text(json.dumps(run_key))
+    _clear_previous_run(out, rejects, parts)
     # Worker processes are spawned, never forked: forking after LightGBM has started its
     # OpenMP threads can deadlock.
     workers = 1 if workers is None else max(1, workers)
@@ -519,23 +614,28 @@ file is 12 % smaller (10M match rows: 2.7 s against 3.9 s of encoding)."""
 
 class OutputStream:
     """A file written part by part (checkpoints, in chunk order) to a temporary file and
-    renamed into place by :meth:`commit`. The output (Parquet or CSV by its suffix) is
+    renamed into place by :meth:`commit` (after :meth:`close`, :attr:`rows` and :meth:`sha256`
+    describe the finished file). The output (Parquet or CSV by its suffix) is
     streamed while later chunks are still matched, so a run does not end with the whole output
     to encode on one core; the rejects (``schema=None``: CSV of the parts as stored) at the
     end. Memory is bounded by a part, whatever the run's size. :meth:`abort` (a failed or
     interrupted run) removes the temporary file; ``--resume`` writes the output again from
-    every checkpoint. Bytes are those of writing the concatenated parts in one go (tested)."""
+    every checkpoint. Bytes are those of writing the concatenated parts in one go (tested).
+    CSV text cells are guarded against formula injection (:mod:`recommender.safe_cells`)."""
 
     def __init__(self, out: Path, schema: pa.Schema | None = OUTPUT_SCHEMA, header: list[str] | None = None) -> None:
         """``header``: the CSV header when there is no part (default: the schema's names)."""
         self._out = out
         self._header = list(header if header is not None else (schema or OUTPUT_SCHEMA).names)
-        self._tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        self._tmp = _tmp_path(out)
         self._schema = schema
         self._csv = schema is None or out.suffix.lower() == ".csv"
         self._parquet: pq.ParquetWriter | None = None
         self._text: Any = None
         self._parts = 0
+        self._closed = False
+        self.rows = 0
+        """Data rows written so far."""
 
     def add(self, part: Path) -> None:
         """Append one checkpoint's rows."""
@@ -551,8 +651,13 @@ class OutputStream:
                 self._parquet = pq.ParquetWriter(self._tmp, self._schema, **PARQUET_OPTIONS)
             self._parquet.write_table(table)
         self._parts += 1
+        self.rows += table.num_rows
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Finish the temporary file (idempotent); :meth:`commit` then moves it into place."""
+        if self._closed:
+            return
+        self._closed = True
         if self._csv and self._text is None:                 # no part: the header alone
             self._text = open(self._tmp, "w", encoding="utf-8", newline="")
             pd.DataFrame(columns=self._header).to_csv(self._text, index=False)
@@ -562,10 +667,16 @@ class OutputStream:
             if handle is not None:
                 handle.close()
 
+    def sha256(self) -> str:
+        """SHA-256 of the finished file (hex), read back from the temporary file."""
+        self.close()
+        with open(self._tmp, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+
     def commit(self) -> None:
         """Close the file and move it to the output path (atomically)."""
         try:
-            self._close()
+            self.close()
             os.replace(self._tmp, self._out)
         finally:
             self._tmp.unlink(missing_ok=True)
@@ -573,7 +684,7 @@ class OutputStream:
     def abort(self) -> None:
         """Close and remove the temporary file."""
         try:
-            self._close()
+            self.close()
         finally:
             self._tmp.unlink(missing_ok=True)
 
@@ -592,13 +703,43 @@ def _stream_of(stream: OutputStream, files: list[Path]) -> OutputStream:
 def _finish(parts: Path, out: Path, rejects: Path, rows_read: int, run_key: dict[str, Any],
             seconds: float, stream: OutputStream | None = None) -> dict[str, Any]:
     """Output (unless ``stream`` already holds every part), rejects and summary, from the
-    checkpoints; the checkpoints are removed."""
+    checkpoints, committed together; the checkpoints are removed.
+
+    All three are finished as temporaries first (a full disk fails the run here, with nothing
+    renamed), then renamed: output, rejects, and the summary last, carrying the output's row
+    count and SHA-256. The previous run's three were removed when this one started, so a run
+    that dies between the renames leaves no summary rather than one of another output."""
     chunk_files = sorted(parts.glob("chunk-*[0-9].arrow"))
     reject_files = sorted(parts.glob("chunk-*.rejects.arrow"))
     if stream is None:
         stream = _stream_of(OutputStream(out), chunk_files)
-    stream.commit()
-    _stream_of(OutputStream(rejects, schema=None, header=REJECT_COLUMNS), reject_files).commit()
+    summary_file = summary_path(out)
+    summary_tmp = _tmp_path(summary_file)
+    reject_stream: OutputStream | None = None
+    try:
+        reject_stream = _stream_of(OutputStream(rejects, schema=None, header=REJECT_COLUMNS), reject_files)
+        stream.close()
+        reject_stream.close()
+        summary = _summary(chunk_files, reject_files, out, rejects, rows_read, run_key, seconds)
+        summary.update(output_rows=stream.rows, output_sha256=stream.sha256())
+        summary_tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+        stream.commit()
+        reject_stream.commit()
+        os.replace(summary_tmp, summary_file)
+    except BaseException:
+        stream.abort()
+        if reject_stream is not None:
+            reject_stream.abort()
+        raise
+    finally:
+        summary_tmp.unlink(missing_ok=True)
+    shutil.rmtree(parts, ignore_errors=True)
+    return summary
+
+
+def _summary(chunk_files: list[Path], reject_files: list[Path], out: Path, rejects: Path,
+             rows_read: int, run_key: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The run's counts, from the checkpoints' metadata and rejects."""
     matched_ids = matches = rows_rejected = reject_records = 0
     for f in chunk_files:                             # counted when the part was written
         meta = _part_metadata(f)
@@ -614,7 +755,4 @@ def _finish(parts: Path, out: Path, rejects: Path, rows_read: int, run_key: dict
         "reject_records": reject_records, "output": str(out), "rejects": str(rejects),
         "seconds": round(seconds, 3), **{f"run_{k}": v for k, v in run_key.items()},
     }
-    _atomic_write(out.with_name(out.stem + ".summary.json"),
-                  lambda p: p.write_text(json.dumps(summary, indent=2, ensure_ascii=False)))
-    shutil.rmtree(parts, ignore_errors=True)
     return summary

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from recommender.batch import (Progress, _ChunkResult, _finish, _fingerprint, _process_chunk, _SeenIds,
-                               one_prediction_thread, settle_part, write_part)
+from recommender.batch import (Progress, _ChunkResult, _clear_previous_run, _finish, _fingerprint, _process_chunk,
+                               _SeenIds, check_outputs, disk_errors, one_prediction_thread, settle_part,
+                               write_part)
 from recommender.catalog import Catalog
-from recommender.errors import InputFileError
 from recommender.matching import Ranker
 from recommender.ranking_rules import RuleRanker
 from recommender.reference import ReferenceTables
@@ -85,19 +85,26 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
     are processes on their hosts whatever this says.
     ``progress(rows, partitions)`` is called as each partition finishes (in any order).
     """
+    with disk_errors(Path(out)):
+        return _run_registry_dask(Path(registry), Path(out), catalog=catalog, ref=ref, as_of=as_of, ranker=ranker,
+                                  rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, scheduler=scheduler,
+                                  allow_unknown_columns=allow_unknown_columns, n_workers=n_workers,
+                                  processes=processes, progress=progress)
+
+
+def _run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
+                       ranker: Ranker | None, rejects: Path | None, top_k: int, chunk_rows: int,
+                       scheduler: str | None, allow_unknown_columns: bool, n_workers: int, processes: bool,
+                       progress: Progress | None) -> dict[str, Any]:
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
-    registry, out = Path(registry), Path(out)
-    if not registry.exists():
-        raise InputFileError("file not found", path=str(registry))
-    if out.suffix.lower() not in (".parquet", ".csv"):
-        raise InputFileError("output must end in .parquet or .csv", path=str(out))
+    rejects = check_outputs(registry, out, rejects)
     ranker = ranker or RuleRanker()
-    rejects = Path(rejects) if rejects else out.with_name(out.stem + ".rejects.csv")
     parts = out.with_name(out.name + ".parts")
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True)
+    _clear_previous_run(out, rejects, parts)
     run_key = {"input": _fingerprint(registry), "as_of": as_of.isoformat(), "catalog": catalog.version,
                "model": ranker.version, "top_k": top_k, "chunk_rows": chunk_rows,
                "allow_unknown_columns": allow_unknown_columns}
