@@ -1,8 +1,9 @@
 """Screening results as files a caseworker opens in a spreadsheet (CSV with BOM, or XLSX).
 
 List columns are joined with ``"; "``; a text cell a spreadsheet would read as a formula
-(``=…``, ``+…``, ``-…``, ``@…``) is written with a leading apostrophe; rejected upload rows follow the screened ones with
-verdict ``rejected`` and the reason, so every uploaded row appears once.
+(``=…``, ``+…``, ``-…``, ``@…``) is written with a leading apostrophe; rejected upload rows
+follow the screened ones with verdict ``rejected`` and the reason, so every uploaded row
+appears once.
 """
 
 from __future__ import annotations
