@@ -18,18 +18,15 @@ from __future__ import annotations
 import copy
 import ctypes
 import datetime as dt
-import errno
 import hashlib
 import json
 import os
-import re
 import multiprocessing as mp
 import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +40,12 @@ import pyarrow.parquet as pq
 
 from recommender.catalog import Catalog
 from recommender.eligibility import VERDICTS, evaluate_catalog
-from recommender.errors import InputFileError, OutputFileError
+from recommender.errors import InputFileError
 from recommender.matching import Ranker, benefit_matrix
 from recommender.ranking_rules import RuleRanker
 from recommender.reference import ReferenceTables
 from recommender.registry_io import REJECT_COLUMNS, drop_duplicate_ids, iter_raw_chunks, validate_chunk
+from recommender.run_files import check_outputs, clear_previous_run, disk_errors, summary_path, temporary_path
 from recommender.safe_cells import neutralise_table
 
 OUTPUT_SCHEMA = pa.schema([
@@ -154,75 +152,13 @@ def _fingerprint(path: Path) -> str:
 
 
 def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    tmp = _tmp_path(target)
+    tmp = temporary_path(target)
     try:
         write(tmp)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def _tmp_path(target: Path) -> Path:
-    """The hidden temporary a file is written to before it is renamed into place."""
-    return target.with_name(f".{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-
-
-_TMP_OWNER = re.compile(r"\.tmp-(\d+)(?:-\d+)?$")
-
-
-def _remove_leftovers(targets: list[Path]) -> None:
-    """Remove the temporaries of ``targets`` (and of checkpoints in their folders) that a
-    killed run left: those of a process that no longer runs."""
-    for target in targets:
-        pattern = f".{target.name}.tmp-*" if target.suffix != ".parts" else ".*.tmp-*"
-        folder = target if target.suffix == ".parts" else target.parent
-        for tmp in folder.glob(pattern) if folder.is_dir() else ():
-            owner = _TMP_OWNER.search(tmp.name)
-            if owner and not _process_runs(int(owner.group(1))):
-                tmp.unlink(missing_ok=True)
-
-
-def _process_runs(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:           # another user's process
-        return True
-    return True
-
-
-def summary_path(out: Path) -> Path:
-    """Where the summary of a run writing ``out`` goes."""
-    return out.with_name(out.stem + ".summary.json")
-
-
-def _clear_previous_run(out: Path, rejects: Path, parts: Path) -> None:
-    """The previous run's summary first (it would vouch for whatever output stood beside
-    it), then its output and rejects, and the temporaries a killed run left."""
-    for path in (summary_path(out), out, rejects):
-        path.unlink(missing_ok=True)
-    _remove_leftovers([out, rejects, summary_path(out), parts])
-
-
-_NO_SPACE = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
-
-
-@contextmanager
-def disk_errors(out: Path) -> Iterator[None]:
-    """A full disk or quota anywhere in a bulk run (output, checkpoints, a worker's part) as
-    :class:`OutputFileError` naming the output, not a traceback."""
-    try:
-        yield
-    except OSError as err:
-        reason = _NO_SPACE.get(err.errno or 0) or next(
-            (text for code, text in _NO_SPACE.items() if os.strerror(code) in str(err)), None)
-        if reason is None:
-            raise
-        raise OutputFileError(reason, path=str(out)) from None
 
 
 class _SeenIds:
@@ -486,21 +422,6 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
                              stop_after_chunks=stop_after_chunks, workers=workers, threads=threads)
 
 
-def check_outputs(registry: Path, out: Path, rejects: Path | None) -> Path:
-    """The rejects path (default ``<out stem>.rejects.csv``), after checking that the output's
-    type is known and that no output would overwrite the registry (a run starts by removing
-    the previous run's files)."""
-    if not registry.exists():
-        raise InputFileError("file not found", path=str(registry))
-    if out.suffix.lower() not in (".parquet", ".csv"):
-        raise InputFileError("output must end in .parquet or .csv", path=str(out))
-    rejects = Path(rejects) if rejects else out.with_name(out.stem + ".rejects.csv")
-    for path in (out, rejects, summary_path(out)):
-        if path.exists() and registry.exists() and path.samefile(registry):
-            raise InputFileError("the registry cannot also be an output of its own run", path=str(path))
-    return rejects
-
-
 def _run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
                   ranker: Ranker | None, rejects: Path | None, top_k: int, chunk_rows: int, resume: bool,
                   allow_unknown_columns: bool, progress: Progress | None, stop_after_chunks: int | None,
@@ -520,7 +441,7 @@ def _run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: Reference
         shutil.rmtree(parts, ignore_errors=True)
         parts.mkdir(parents=True)
         manifest.write_text(json.dumps(run_key))
-    _clear_previous_run(out, rejects, parts)
+    clear_previous_run(out, rejects, parts)
     # Worker processes are spawned, never forked: forking after LightGBM has started its
     # OpenMP threads can deadlock.
     workers = 1 if workers is None else max(1, workers)
@@ -627,7 +548,7 @@ class OutputStream:
         """``header``: the CSV header when there is no part (default: the schema's names)."""
         self._out = out
         self._header = list(header if header is not None else (schema or OUTPUT_SCHEMA).names)
-        self._tmp = _tmp_path(out)
+        self._tmp = temporary_path(out)
         self._schema = schema
         self._csv = schema is None or out.suffix.lower() == ".csv"
         self._parquet: pq.ParquetWriter | None = None
@@ -714,7 +635,7 @@ def _finish(parts: Path, out: Path, rejects: Path, rows_read: int, run_key: dict
     if stream is None:
         stream = _stream_of(OutputStream(out), chunk_files)
     summary_file = summary_path(out)
-    summary_tmp = _tmp_path(summary_file)
+    summary_tmp = temporary_path(summary_file)
     reject_stream: OutputStream | None = None
     try:
         reject_stream = _stream_of(OutputStream(rejects, schema=None, header=REJECT_COLUMNS), reject_files)

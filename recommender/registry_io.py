@@ -344,13 +344,20 @@ def iter_raw_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[pd.DataFr
         else:
             chunks = _xlsx_chunks(path, chunk_rows)
         for raw in chunks:
-            _refuse_duplicate_columns(list(raw.columns), path)
+            check_header(list(raw.columns), path)
             yield raw
     except (pa.ArrowInvalid, OSError, ValueError, zipfile.BadZipFile, KeyError, InvalidFileException) as err:
         raise InputFileError(f"cannot read: {err}".replace("\n", " "), path=str(path)) from None
 
 
-def _refuse_duplicate_columns(names: list[Any], path: Path) -> None:
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV registry's first line, stripped (as every reader uses them)."""
+    with open(path, "rb") as fh:
+        head = fh.readline().decode("utf-8-sig").strip()
+    return [c.strip() for c in head.split(",")]
+
+
+def check_header(names: list[Any], path: Path) -> None:
     """InputFileError naming the first column the header names twice (1-based positions)."""
     first: dict[Any, int] = {}
     for i, name in enumerate(names, start=1):
@@ -385,9 +392,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Chunks of exactly ``chunk_rows`` rows (the last one shorter). A row with more or fewer
     cells than the header is skipped by the parser and put back in its place as a
     :data:`MALFORMED` row (:class:`_MalformedRows`), so every row keeps its number."""
-    with open(path, "rb") as fh:
-        head = fh.readline().decode("utf-8-sig").strip()
-    names = [c.strip() for c in head.split(",")]
+    names = csv_header(path)
     convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                    strings_can_be_null=True, null_values=[""])
     read = pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 200), encoding="utf-8")

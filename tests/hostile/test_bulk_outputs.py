@@ -24,8 +24,10 @@ from typer.testing import CliRunner
 
 from recommender import batch
 from recommender.cli import app
+from recommender.errors import OutputFileError
 from recommender.progress import registry_rows
 from recommender.registry_io import read_registry
+from recommender.run_files import disk_errors
 
 from tests.api.api_testkit import AS_OF, KEYS, SAMPLES, LiveServer, make_settings, registry_frame
 
@@ -123,16 +125,16 @@ def test_full_disk_in_a_job_fails_the_job_with_the_reason(tmp_path: Path, monkey
     reg = tmp_path / "reg.csv"
     _frame().to_csv(reg, index=False)
     _fail_at("summary", monkeypatch)
-    with pytest.raises(batch.OutputFileError, match="^no space left on device writing "):
+    with pytest.raises(OutputFileError, match="^no space left on device writing "):
         batch.run_registry(reg, tmp_path / "out.csv", catalog=catalog, ref=ref, as_of=pd.Timestamp(AS_OF).date(),
                            chunk_rows=4, threads=2)
 
 
 def test_quota_is_reported_like_a_full_disk(tmp_path: Path) -> None:
-    with pytest.raises(batch.OutputFileError) as caught, batch.disk_errors(tmp_path / "o.csv"):
+    with pytest.raises(OutputFileError) as caught, disk_errors(tmp_path / "o.csv"):
         raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
     assert str(caught.value) == f"disk quota exceeded writing {tmp_path / 'o.csv'}"
-    with pytest.raises(PermissionError), batch.disk_errors(tmp_path / "o.csv"):
+    with pytest.raises(PermissionError), disk_errors(tmp_path / "o.csv"):
         raise PermissionError(errno.EACCES, "denied")    # other errors are not disguised
 
 
@@ -311,6 +313,21 @@ def test_malformed_rows_in_screen_and_read_registry(tmp_path: Path, ref) -> None
     assert len(rows) == n
     assert [r["failed_criteria"] for r in rows if r["verdict"] == "rejected"][0] == [
         f"{ROW_FIELD}: {expected[3]} (row 3)"]
+
+
+def test_the_dask_engine_names_a_duplicated_column_and_refuses_a_malformed_row(  # type: ignore[no-untyped-def]
+        tmp_path: Path, catalog, ref) -> None:
+    from recommender.batch_dask import run_registry_dask
+    from recommender.errors import InputFileError
+    as_of = pd.Timestamp(AS_OF).date()
+    dup = _duplicated(tmp_path, ".csv")
+    with pytest.raises(InputFileError, match=f"^{dup}: " + DUPLICATE.replace("(", r"\(")):
+        run_registry_dask(dup, tmp_path / "d.csv", catalog=catalog, ref=ref, as_of=as_of)
+    path, _, _ = _malformed_csv(tmp_path)
+    cells = len(_frame().columns)
+    expected = rf"more cells than the header \(row 3: {cells + 1} cells, the header has {cells}\)"
+    with pytest.raises(InputFileError, match=expected):
+        run_registry_dask(path, tmp_path / "m.csv", catalog=catalog, ref=ref, as_of=as_of)
 
 
 # --- the API: /v1/screen and jobs ----------------------------------------------------------
