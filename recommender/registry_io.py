@@ -362,7 +362,8 @@ def check_header(names: list[Any], path: Path) -> None:
     first: dict[Any, int] = {}
     for i, name in enumerate(names, start=1):
         if name in first:
-            raise InputFileError(f"the header names column {name!r} twice (columns {first[name]} and {i}); "
+            twice = f"names column {name!r} twice" if name != "" else "leaves two columns without a name"
+            raise InputFileError(f"the header {twice} (columns {first[name]} and {i}); "
                                  "every column must have its own name", path=str(path))
         first[name] = i
 
@@ -505,7 +506,8 @@ def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        header: list[str] | None = None
+        header: list[str] | None = None           # the first sheet's, every cell named
+        names0: list[str] = []                     # the first sheet's, as written
         first = ""
         buf: list[tuple] = []
         for ws in wb.worksheets:
@@ -513,10 +515,10 @@ def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             try:
                 names = [str(h).strip() if h is not None else "" for h in next(rows, None) or []]
                 if header is None:
-                    header, first = names, ws.title
+                    header, names0, first = _named(names), names, ws.title
                 elif not any(names) and all(r is None or all(v is None for v in r) for r in rows):
                     continue                                  # an empty sheet
-                elif _trimmed(names) != _trimmed(header):
+                elif _trimmed(names) != _trimmed(names0):
                     shown = ", ".join(_trimmed(names)[:6]) + (", …" if len(_trimmed(names)) > 6 else "")
                     raise InputFileError(f"sheet {ws.title!r} does not have the header of sheet {first!r} "
                                          f"(its columns: {shown or 'none'}); every sheet of a registry workbook "
@@ -534,6 +536,14 @@ def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             yield pd.DataFrame(buf, columns=header, dtype=object)
     finally:
         wb.close()
+
+
+def _named(names: list[str]) -> list[str]:
+    """A sheet's header with a name for each unnamed cell, ``(column F)``: a sheet often spans
+    empty, formatted columns after its last name; a value under no name is then rejected as
+    an unknown field that says where it is."""
+    from openpyxl.utils import get_column_letter
+    return [name or f"(column {get_column_letter(i)})" for i, name in enumerate(names, start=1)]
 
 
 def _trimmed(names: list[str]) -> list[str]:

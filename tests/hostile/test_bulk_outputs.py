@@ -130,6 +130,16 @@ def test_full_disk_in_a_job_fails_the_job_with_the_reason(tmp_path: Path, monkey
                            chunk_rows=4, threads=2)
 
 
+def test_a_full_disk_under_screen_out_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = tmp_path / "reg.csv"
+    _frame().to_csv(reg, index=False)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", _no_space)
+    out = tmp_path / "screened.csv"
+    result = runner.invoke(app, ["screen", str(reg), "--policy", POLICY, "--out", str(out), "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    assert _errors(result) == [f"error: no space left on device writing {out}"]
+
+
 def test_quota_is_reported_like_a_full_disk(tmp_path: Path) -> None:
     with pytest.raises(OutputFileError) as caught, disk_errors(tmp_path / "o.csv"):
         raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
@@ -227,6 +237,29 @@ def test_a_sheet_that_does_not_hold_the_registry_is_refused_by_name(tmp_path: Pa
         [line] = _errors(result)
         assert line.startswith(f"error: {book}: sheet 'notes' does not have the header of sheet 'firms' "
                                "(its columns: note)")
+
+
+def test_unnamed_columns_of_a_sheet_are_told_apart(tmp_path: Path, ref) -> None:  # type: ignore[no-untyped-def]
+    """Empty formatted columns after the last name are no duplicate; a value under no name is
+    an unknown field that says which column it is in."""
+    import openpyxl
+    from openpyxl.styles import Font
+    frame = _frame()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(frame.columns))
+    for row in frame.head(4).itertuples(index=False):
+        ws.append([None if pd.isna(v) else v for v in row])
+    width = frame.shape[1]
+    for extra in (1, 2, 3):
+        ws.cell(row=1, column=width + extra).font = Font(bold=True)      # a cell, without a value
+    ws.cell(row=3, column=width + 2).value = "stray"
+    wb.save(tmp_path / "wide.xlsx")
+    valid, rejects = read_registry(tmp_path / "wide.xlsx", ref)
+    letter = openpyxl.utils.get_column_letter(width + 2)
+    assert len(valid) == 3
+    assert rejects.to_dict("records") == [{"row": 2, "firm_id": frame["firm_id"][1], "field": f"(column {letter})",
+                                           "reason": "unknown field (not in SPEC §2)"}]
 
 
 # --- item 8: duplicate header names, malformed CSV rows -------------------------------------
