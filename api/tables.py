@@ -1,7 +1,9 @@
 """Screening results as files a caseworker opens in a spreadsheet (CSV with BOM, or XLSX).
 
-List columns are joined with ``"; "``; rejected upload rows follow the screened ones with
-verdict ``rejected`` and the reason, so every uploaded row appears once.
+List columns are joined with ``"; "``; a text cell a spreadsheet would read as a formula
+(``=…``, ``+…``, ``-…``, ``@…``) is written with a leading apostrophe; rejected upload rows
+follow the screened ones with verdict ``rejected`` and the reason, so every uploaded row
+appears once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import csv
 import io
 from collections.abc import Sequence
 from typing import Any
+
+from recommender.safe_cells import neutralise
 
 COLUMNS = ("firm_id", "policy_id", "verdict", "score", "estimated_benefit", "failed_criteria",
            "unknown_criteria", "missing_fields")
@@ -27,7 +31,9 @@ def _reject_cells(rej: dict[str, Any], policy_id: str) -> list[Any]:
 
 def table_rows(rows: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]],
                policy_id: str) -> list[list[Any]]:
-    return [_cells(r) for r in rows] + [_reject_cells(r, policy_id) for r in rejects]
+    """The spreadsheet's rows, formula-like text cells guarded (:mod:`recommender.safe_cells`)."""
+    return [[neutralise(v) for v in cells]
+            for cells in [*map(_cells, rows), *(_reject_cells(r, policy_id) for r in rejects)]]
 
 
 def to_csv(rows: Sequence[dict[str, Any]], rejects: Sequence[dict[str, Any]], policy_id: str) -> bytes:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +31,12 @@ import pyarrow.parquet as pq
 from recommender.batch import (Progress, _ChunkResult, _finish, _fingerprint, _process_chunk, _SeenIds,
                                one_prediction_thread, settle_part, write_part)
 from recommender.catalog import Catalog
-from recommender.errors import InputFileError
 from recommender.matching import Ranker
 from recommender.ranking_rules import RuleRanker
 from recommender.reference import ReferenceTables
-from recommender.registry_io import iter_raw_chunks
+from recommender.errors import InputFileError
+from recommender.registry_io import check_header, csv_header, iter_raw_chunks
+from recommender.run_files import check_outputs, clear_previous_run, disk_errors
 
 
 def _partitions(registry: Path, chunk_rows: int):  # type: ignore[no-untyped-def]
@@ -40,15 +44,31 @@ def _partitions(registry: Path, chunk_rows: int):  # type: ignore[no-untyped-def
     import dask.dataframe as dd
 
     suffix = registry.suffix.lower()
-    if suffix == ".csv":
+    if suffix == ".csv":                   # (pandas would rename a duplicate 'a' to 'a.1')
+        check_header(csv_header(registry), registry)
         blocksize = max(1 << 20, chunk_rows * 200)
         return dd.read_csv(registry, dtype=str, keep_default_na=False, na_values=[""],
                            blocksize=blocksize, encoding="utf-8")
     if suffix in (".parquet", ".pq"):
+        check_header(pq.read_schema(registry).names, registry)
         return dd.read_parquet(registry, split_row_groups=True)
     # XLSX cannot be split by workers: the client reads it and scatters the chunks.
     frames = list(iter_raw_chunks(registry, chunk_rows))
     return dd.from_pandas(pd.concat(frames, ignore_index=True), chunksize=chunk_rows)
+
+
+@contextmanager
+def _malformed_rows_refused(registry: Path) -> Iterator[None]:
+    """A CSV row with more cells than the header (pandas cannot split it) as InputFileError:
+    the workers' CSV parser cannot put such a row back in its place, as the local engine does."""
+    try:
+        yield
+    except pd.errors.ParserError as err:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        # pandas counts the header as line 1 and a quoted line break as none: data row = line - 1
+        where = f" (row {int(found[2]) - 1}: {found[3]} cells, the header has {found[1]})" if found else ""
+        raise InputFileError(f"a row has more cells than the header{where}; the local engine "
+                             "(--engine local) rejects such rows one by one", path=str(registry)) from None
 
 
 def _match_part(part: pd.DataFrame, index: int, first_row: int, parts: str, setup: dict[str, Any]) -> _ChunkResult:
@@ -85,19 +105,26 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
     are processes on their hosts whatever this says.
     ``progress(rows, partitions)`` is called as each partition finishes (in any order).
     """
+    with disk_errors(Path(out)):
+        return _run_registry_dask(Path(registry), Path(out), catalog=catalog, ref=ref, as_of=as_of, ranker=ranker,
+                                  rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, scheduler=scheduler,
+                                  allow_unknown_columns=allow_unknown_columns, n_workers=n_workers,
+                                  processes=processes, progress=progress)
+
+
+def _run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
+                       ranker: Ranker | None, rejects: Path | None, top_k: int, chunk_rows: int,
+                       scheduler: str | None, allow_unknown_columns: bool, n_workers: int, processes: bool,
+                       progress: Progress | None) -> dict[str, Any]:
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
-    registry, out = Path(registry), Path(out)
-    if not registry.exists():
-        raise InputFileError("file not found", path=str(registry))
-    if out.suffix.lower() not in (".parquet", ".csv"):
-        raise InputFileError("output must end in .parquet or .csv", path=str(out))
+    rejects = check_outputs(registry, out, rejects)
     ranker = ranker or RuleRanker()
-    rejects = Path(rejects) if rejects else out.with_name(out.stem + ".rejects.csv")
     parts = out.with_name(out.name + ".parts")
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True)
+    clear_previous_run(out, rejects, parts)
     run_key = {"input": _fingerprint(registry), "as_of": as_of.isoformat(), "catalog": catalog.version,
                "model": ranker.version, "top_k": top_k, "chunk_rows": chunk_rows,
                "allow_unknown_columns": allow_unknown_columns}
@@ -106,7 +133,7 @@ def run_registry_dask(registry: Path, out: Path, *, catalog: Catalog, ref: Refer
     cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                                   processes=processes, dashboard_address=":0")
     try:
-        with Client(scheduler or cluster) as client, warnings.catch_warnings():
+        with _malformed_rows_refused(registry), Client(scheduler or cluster) as client, warnings.catch_warnings():
             # dask's read_parquet calls reset_index(inplace=True), deprecated by pandas 3; with
             # thread workers its warning would reach this process's stderr once per run
             warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.reset_index")

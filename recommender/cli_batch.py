@@ -16,10 +16,12 @@ import pandas as pd
 import typer
 
 from recommender.cli_common import AsOf, fail, load_domain, load_ranker, parse_as_of
-from recommender.errors import RecommenderError
+from recommender.errors import OutputFileError, RecommenderError
 from recommender.frame import profiles_to_frame
 from recommender.inputs import read_profiles
 from recommender.progress import RunProgress, registry_rows
+from recommender.run_files import disk_errors
+from recommender.safe_cells import neutralise_frame
 from recommender.screening import screen_frame
 from recommender.settings import Settings
 
@@ -42,14 +44,20 @@ def _emit(rows: list[dict], out: Path | None) -> None:
     for col in ("failed_criteria", "unknown_criteria", "missing_fields"):
         if col in df:
             df[col] = df[col].map("; ".join)
-    if out.suffix.lower() == ".csv":
-        df.to_csv(out, index=False, encoding="utf-8-sig")
-    elif out.suffix.lower() == ".xlsx":
-        df.to_excel(out, index=False)
-    elif out.suffix.lower() in (".jsonl", ".json"):
-        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    else:
-        fail(f"--out: unsupported type {out.suffix!r} (use .csv, .xlsx or .jsonl)")
+    if out.suffix.lower() in (".csv", ".xlsx"):
+        df = neutralise_frame(df)            # a spreadsheet: no cell may become a formula
+    try:
+        with disk_errors(out):
+            if out.suffix.lower() == ".csv":
+                df.to_csv(out, index=False, encoding="utf-8-sig")
+            elif out.suffix.lower() == ".xlsx":
+                df.to_excel(out, index=False)
+            elif out.suffix.lower() in (".jsonl", ".json"):
+                out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+            else:
+                fail(f"--out: unsupported type {out.suffix!r} (use .csv, .xlsx or .jsonl)")
+    except OutputFileError as err:
+        fail(str(err))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@
     ├── CatalogError          a policy file is broken: file, policy id, criterion path
     ├── ProfileError          a firm profile is invalid: field path and reason (one or many)
     ├── InputFileError        an input file cannot be read: path, line or row, reason
+    ├── OutputFileError       an output cannot be written (a full disk): path, reason
     └── UnknownPolicyError    a policy id not in the catalog
 
 Model errors (``ModelArtifactError``, ``NotFittedError``) live in :mod:`models.errors`, since
@@ -23,7 +24,7 @@ from models.errors import ModelArtifactError, NotFittedError
 
 __all__ = [
     "CatalogError", "FieldIssue", "InputFileError", "ModelArtifactError", "NotFittedError",
-    "ProfileError", "RecommenderError", "UnknownPolicyError",
+    "OutputFileError", "ProfileError", "RecommenderError", "UnknownPolicyError",
 ]
 
 
@@ -91,6 +92,15 @@ class InputFileError(RecommenderError):
         self.location = location
         loc = f" {location}" if location else ""
         super().__init__(f"{path}{loc}: {reason}")
+
+
+class OutputFileError(RecommenderError):
+    """An output could not be written (no space left on the device, a quota reached)."""
+
+    def __init__(self, reason: str, *, path: str) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{reason} writing {path}")
 
 
 class UnknownPolicyError(RecommenderError):

@@ -20,7 +20,8 @@ log = logging.getLogger("recommender.match_registry")
 
 def registry_rows(path: Path) -> int | None:
     """Data rows of a registry file: Parquet's metadata; CSV's line count less the header
-    (quoted line breaks make it an estimate); XLSX's sheet dimension. None when unknown."""
+    (quoted line breaks make it an estimate); XLSX's sheet dimensions, every sheet less its
+    header row. None when unknown."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
@@ -38,11 +39,11 @@ def registry_rows(path: Path) -> int | None:
         if suffix == ".xlsx":
             from openpyxl import load_workbook
             wb = load_workbook(path, read_only=True)
-            try:
-                rows = wb.worksheets[0].max_row
+            try:                               # every sheet is read, each under its header row
+                rows = [ws.max_row for ws in wb.worksheets]
             finally:
                 wb.close()
-            return None if rows is None else max(int(rows) - 1, 0)
+            return None if None in rows else sum(max(int(r) - 1, 0) for r in rows)
     except Exception:                          # the run itself reports an unreadable file
         return None
     return None

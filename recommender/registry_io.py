@@ -3,11 +3,17 @@
 The rules are those of :class:`~recommender.profile.FirmProfile` (bounds and types are read
 from its field declarations; code checks call the same functions), applied to whole columns
 so a million rows validate in seconds. Every row ends either in the valid frame or in the
-rejects with its row number (1-based, data rows), ``firm_id``, field and reason.
+rejects with its row number (1-based, data rows), ``firm_id``, field and reason: a CSV row
+with more or fewer cells than the header too (field ``(row)``), numbered in place.
+
+Every sheet of a workbook is read, as one registry: the sheets must share the first sheet's
+header (a sheet with no cells at all is ignored). A header that names a column twice is
+refused, naming it.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import operator
 import zipfile
@@ -31,6 +37,11 @@ from recommender.reference import ReferenceTables
 from recommender.uscc import ALPHABET, credit_code_problem
 
 REJECT_COLUMNS = ["row", "firm_id", "field", "reason"]
+MALFORMED = " malformed row"
+"""Column of a raw CSV chunk that holds, on a row the parser could not split into the header's
+cells, why (its other cells are empty but ``firm_id``, when it can be told); no header has it
+(names are stripped). :func:`validate_chunk` rejects such a row with that reason alone."""
+MALFORMED_FIELD = "(row)"
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _REQUIRED = [n for n, f in FirmProfile.model_fields.items() if f.is_required()]
@@ -188,8 +199,9 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
         if mask.any():
             issues.append((mask, field, reason))
 
+    malformed = raw[MALFORMED].notna().to_numpy() if MALFORMED in raw.columns else np.zeros(n, dtype=bool)
     for col in raw.columns:
-        if col not in PROFILE_KINDS and not allow_unknown_columns:
+        if col != MALFORMED and col not in PROFILE_KINDS and not allow_unknown_columns:
             reject(~_blank(raw[col]), str(col), "unknown field (not in SPEC §2)")
     for name, kind in PROFILE_KINDS.items():
         col = raw[name] if name in raw.columns else pd.Series([None] * n, index=raw.index, dtype=object)
@@ -295,6 +307,9 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
                     ureason[i] = p
                 mapped = _take(ureason, codes, None)
                 reject(present & (mapped != None), name, mapped)  # noqa: E711 (element-wise)
+    if malformed.any():          # a malformed row's cells are unknown: its one reason is that
+        issues = [(mask & ~malformed, field, reason) for mask, field, reason in issues]
+        issues.append((malformed, MALFORMED_FIELD, raw[MALFORMED].to_numpy(dtype=object)))
     bad_rows = np.zeros(n, dtype=bool)
     records = []
     firm_ids = pd.Series(out["firm_id"], dtype=object)
@@ -323,13 +338,34 @@ def iter_raw_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[pd.DataFr
         raise InputFileError(f"unsupported registry type {suffix!r} (use {', '.join(SUPPORTED_SUFFIXES)})", path=str(path))
     try:
         if suffix == ".csv":
-            yield from _csv_chunks(path, chunk_rows)
+            chunks = _csv_chunks(path, chunk_rows)
         elif suffix in (".parquet", ".pq"):
-            yield from _parquet_chunks(path, chunk_rows)
+            chunks = _parquet_chunks(path, chunk_rows)
         else:
-            yield from _xlsx_chunks(path, chunk_rows)
+            chunks = _xlsx_chunks(path, chunk_rows)
+        for raw in chunks:
+            check_header(list(raw.columns), path)
+            yield raw
     except (pa.ArrowInvalid, OSError, ValueError, zipfile.BadZipFile, KeyError, InvalidFileException) as err:
         raise InputFileError(f"cannot read: {err}".replace("\n", " "), path=str(path)) from None
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV registry's first line, stripped (as every reader uses them)."""
+    with open(path, "rb") as fh:
+        head = fh.readline().decode("utf-8-sig").strip()
+    return [c.strip() for c in head.split(",")]
+
+
+def check_header(names: list[Any], path: Path) -> None:
+    """InputFileError naming the first column the header names twice (1-based positions)."""
+    first: dict[Any, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name in first:
+            twice = f"names column {name!r} twice" if name != "" else "leaves two columns without a name"
+            raise InputFileError(f"the header {twice} (columns {first[name]} and {i}); "
+                                 "every column must have its own name", path=str(path))
+        first[name] = i
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -354,18 +390,32 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    with open(path, "rb") as fh:
-        head = fh.readline().decode("utf-8-sig").strip()
-    names = [c.strip() for c in head.split(",")]
+    """Chunks of exactly ``chunk_rows`` rows (the last one shorter). A row with more or fewer
+    cells than the header is skipped by the parser and put back in its place as a
+    :data:`MALFORMED` row (:class:`_MalformedRows`), so every row keeps its number."""
+    names = csv_header(path)
     convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                    strings_can_be_null=True, null_values=[""])
     read = pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 200), encoding="utf-8")
-    reader = pacsv.open_csv(path, read_options=read, convert_options=convert)
+    skipped: list[int] = []                      # cells of each row the parser skipped
+
+    def skip(row: Any) -> str:
+        skipped.append(row.actual_columns)
+        return "skip"
+
+    reader = pacsv.open_csv(path, read_options=read, convert_options=convert,
+                            parse_options=pacsv.ParseOptions(invalid_row_handler=skip))
+    malformed: _MalformedRows | None = None
     pending: list[pd.DataFrame] = []
     size = 0
+    next_row = 1
     for batch in reader:
         df = batch.to_pandas()
         df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
+        if skipped:              # a skipped row is parsed before the batch it belongs to is returned
+            malformed = malformed or _MalformedRows(path)
+            df = malformed.interleave(df, next_row)
+        next_row += len(df)
         pending.append(df)
         size += len(df)
         while size >= chunk_rows:
@@ -373,30 +423,143 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             yield merged.iloc[:chunk_rows].reset_index(drop=True)
             rest = merged.iloc[chunk_rows:].reset_index(drop=True)
             pending, size = ([rest] if len(rest) else []), len(rest)
-    if size:
-        yield pd.concat(pending, ignore_index=True)
+    if skipped:
+        malformed = malformed or _MalformedRows(path)
+        columns = pending[-1].columns if pending else [str(c).lstrip("\ufeff").strip() for c in reader.schema.names]
+        tail = malformed.interleave(pd.DataFrame({c: pd.Series(dtype=object) for c in columns}), next_row,
+                                    until_end=True)
+        if len(tail):
+            pending.append(tail)
+            size += len(tail)
+        if malformed.count != len(skipped):
+            raise InputFileError(f"{len(skipped)} rows do not have the header's {malformed.columns} cells, "
+                                 "but they cannot be told apart from the others; fix the file", path=str(path))
+    while size:
+        merged = pd.concat(pending, ignore_index=True)
+        yield merged.iloc[:chunk_rows].reset_index(drop=True)
+        rest = merged.iloc[chunk_rows:].reset_index(drop=True)
+        pending, size = ([rest] if len(rest) else []), len(rest)
+
+
+class _MalformedRows:
+    """The rows of a CSV file that do not have the header's number of cells, found by reading
+    it once more with the ``csv`` module (only a file that has such rows pays for it), and put
+    back among the rows the fast parser kept, as :data:`MALFORMED` rows."""
+
+    def __init__(self, path: Path) -> None:
+        rows: list[int] = []
+        firm_ids: list[str | None] = []
+        reasons: list[str] = []
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                reader = csv.reader(fh)
+                header = [c.strip() for c in next(reader, [])]
+                at = header.index("firm_id") if "firm_id" in header else None
+                row = 0
+                for cells in reader:
+                    if not cells:                        # an empty line is no row (as for the parser)
+                        continue
+                    row += 1
+                    if len(cells) != len(header):
+                        rows.append(row)
+                        firm_ids.append(cells[at] if at is not None and at < len(cells) else None)
+                        word = "more" if len(cells) > len(header) else "fewer"
+                        reasons.append(f"malformed row: {len(cells)} cells, {word} than the header's "
+                                       f"{len(header)}")
+        except (csv.Error, UnicodeDecodeError) as err:
+            raise InputFileError(f"cannot read: {err}", path=str(path)) from None
+        self.columns = len(header)
+        self.count = len(rows)
+        self._rows = np.array(rows, dtype=np.int64)
+        self._firm_ids = np.array(firm_ids, dtype=object)
+        self._reasons = np.array(reasons, dtype=object)
+        self._next = 0                                   # the first row not yet put back
+
+    def interleave(self, good: pd.DataFrame, first_row: int, *, until_end: bool = False) -> pd.DataFrame:
+        """``good`` (the parser's rows from row ``first_row`` on) with the malformed rows that
+        fall among them put back in place (all that are left, with ``until_end``)."""
+        take = self._next
+        while take < self.count and (until_end or self._rows[take] < first_row + len(good) + (take - self._next)):
+            take += 1
+        picked = slice(self._next, take)
+        self._next = take
+        if picked.start == picked.stop:
+            return good
+        n = len(good) + (picked.stop - picked.start)
+        bad_at = self._rows[picked] - first_row
+        is_bad = np.zeros(n, dtype=bool)
+        is_bad[bad_at] = True
+        bad = pd.DataFrame({c: pd.Series([None] * len(bad_at), dtype=object) for c in good.columns})
+        if "firm_id" in bad.columns:
+            bad["firm_id"] = self._firm_ids[picked]
+        bad[MALFORMED] = self._reasons[picked]
+        good = good.assign(**{MALFORMED: None})
+        both = pd.concat([good.astype(object), bad], ignore_index=True)
+        order = np.concatenate([np.flatnonzero(~is_bad), bad_at])
+        return both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
 
 
 def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Rows of every sheet in order, as one registry: each sheet must have the first sheet's
+    header (a sheet without any cell is skipped; trailing empty header cells do not count)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
+        header: list[str] | None = None           # the first sheet's, every cell named
+        names0: list[str] = []                     # the first sheet's, as written
+        first = ""
         buf: list[tuple] = []
-        for r in rows:
-            if r is None or all(v is None for v in r):
-                continue
-            buf.append(tuple(_xlsx_cell(v) for v in r))
-            if len(buf) >= chunk_rows:
-                yield pd.DataFrame(buf, columns=header, dtype=object)
-                buf = []
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            try:
+                names = [str(h).strip() if h is not None else "" for h in next(rows, None) or []]
+                if header is None:
+                    header, names0, first = _named(names), names, ws.title
+                elif not any(names) and all(r is None or all(v is None for v in r) for r in rows):
+                    continue                                  # an empty sheet
+                elif _trimmed(names) != _trimmed(names0):
+                    shown = ", ".join(_trimmed(names)[:6]) + (", …" if len(_trimmed(names)) > 6 else "")
+                    raise InputFileError(f"sheet {ws.title!r} does not have the header of sheet {first!r} "
+                                         f"(its columns: {shown or 'none'}); every sheet of a registry workbook "
+                                         "must hold the registry, under the same header", path=str(path))
+                for r in rows:
+                    if r is None or all(v is None for v in r):
+                        continue
+                    buf.append(_xlsx_row(r, len(header), ws.title, path))
+                    if len(buf) >= chunk_rows:
+                        yield pd.DataFrame(buf, columns=header, dtype=object)
+                        buf = []
+            finally:
+                rows.close()                 # the sheet's file inside the workbook
         if buf:
             yield pd.DataFrame(buf, columns=header, dtype=object)
     finally:
         wb.close()
+
+
+def _named(names: list[str]) -> list[str]:
+    """A sheet's header with a name for each unnamed cell, ``(column F)``: a sheet often spans
+    empty, formatted columns after its last name; a value under no name is then rejected as
+    an unknown field that says where it is."""
+    from openpyxl.utils import get_column_letter
+    return [name or f"(column {get_column_letter(i)})" for i, name in enumerate(names, start=1)]
+
+
+def _trimmed(names: list[str]) -> list[str]:
+    """A header without its trailing empty cells."""
+    end = len(names)
+    while end and not names[end - 1]:
+        end -= 1
+    return names[:end]
+
+
+def _xlsx_row(cells: tuple, width: int, sheet: str, path: Path) -> tuple:
+    """A data row's cells, as many as the header has (a sheet may be narrower or wider)."""
+    if len(cells) > width and any(v is not None for v in cells[width:]):
+        raise InputFileError(f"sheet {sheet!r} has a value beyond the first sheet's {width} columns",
+                             path=str(path))
+    return tuple(_xlsx_cell(v) for v in cells[:width]) + (None,) * (width - len(cells))
 
 
 def _xlsx_cell(v: Any) -> Any:

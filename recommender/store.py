@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from recommender.profile import IsoDate
+from recommender.safe_cells import neutralise
 
 __all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "StoreUnavailable",
            "database_down", "open_store"]
@@ -377,12 +378,13 @@ class Store:
                                   outcome=r.outcome) for r in s.scalars(query)]  # type: ignore[arg-type]
 
     def export_outcomes_csv(self, *, policy_id: str | None = None) -> str:
-        """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``)."""
+        """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``),
+        formula-like text cells guarded (:mod:`recommender.safe_cells`)."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(OUTCOME_COLUMNS)
         for r in self.outcomes(policy_id=policy_id):
-            writer.writerow([r.firm_id, r.policy_id, r.event_date.isoformat(), r.outcome])
+            writer.writerow([neutralise(v) for v in (r.firm_id, r.policy_id, r.event_date.isoformat(), r.outcome)])
         return buf.getvalue()
 
     # --- audit -----------------------------------------------------------------------
