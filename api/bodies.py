@@ -21,12 +21,8 @@ from starlette.datastructures import UploadFile
 from pydantic import TypeAdapter, ValidationError
 
 from api.errors import ApiError, BodyValidationError
-from recommender.errors import RecommenderError
-from recommender.inputs import load_json
-from recommender.profile import FirmProfile
-from recommender.reference import ReferenceTables
-from recommender.registry_io import read_registry
-from recommender.store import OutcomeRecord
+from recommender import (FirmProfile, OutcomeRecord, RecommenderError, ReferenceTables, load_json,
+                         read_registry)
 
 PROFILE = TypeAdapter(FirmProfile)
 PROFILES = TypeAdapter(list[FirmProfile])

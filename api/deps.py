@@ -24,9 +24,7 @@ from api.errors import ApiError
 from api.jobs import JobRunner
 from api.security import ANONYMOUS_KEY_ID, Principal
 from api.state import ServiceState
-from recommender.runtime import Matcher
-from recommender.settings import Role, Settings
-from recommender.store import Store
+from recommender import Matcher, Role, Settings, Store
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
                         description="API key; roles public < caseworker < admin (see docs/api.md)")

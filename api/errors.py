@@ -32,10 +32,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
-                                ProfileError, UnknownPolicyError)
-from recommender.profile import profile_issues
-from recommender.store import StoreUnavailable, database_down
+from recommender import (CatalogError, InputFileError, ModelArtifactError, NotFittedError, ProfileError,
+                         StoreUnavailable, UnknownPolicyError, database_down, profile_issues)
 
 log = logging.getLogger("api")
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from recommender.errors import InputFileError
-from recommender.store import JobRecord
+from recommender import InputFileError, JobRecord
 
 MAX_MESSAGE = 500
 _ECHOED_ROW = re.compile(r"(Expected \d+ columns, got \d+): .*", re.S)     # pyarrow's CSV reader

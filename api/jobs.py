@@ -1,4 +1,4 @@
-"""Background bulk jobs: a small pool of daemon threads running :func:`recommender.batch.run_registry`.
+"""Background bulk jobs: a small pool of daemon threads running :func:`recommender.bulk.run.run_registry`.
 
 A job's input, output, rejects and checkpoints live under ``<var_dir>/jobs/<id>/``; its state
 and counts live in the store. Jobs survive a restart: a job still ``queued`` is claimed by
@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from api.job_messages import client_message
-from recommender.batch import run_registry
-from recommender.errors import InputFileError, ModelArtifactError, RecommenderError
-from recommender.runtime import Matcher
-from recommender.store import JobRecord, Store
+from recommender import (InputFileError, JobRecord, Matcher, ModelArtifactError, RecommenderError, Store,
+                         run_registry)
 
 log = logging.getLogger("api.jobs")
 RESULT_NAME = "result.csv"

@@ -25,9 +25,7 @@ from api.openapi import install_openapi
 from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
 from api.security import KeyRing
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
-from recommender.runtime import load_matcher
-from recommender.settings import Settings
-from recommender.store import open_store
+from recommender import Settings, load_matcher, open_store
 
 log = logging.getLogger("api")
 

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.schemas import ErrorBody
-from recommender.profile import FirmProfile
-from recommender.store import OutcomeRecord
+from recommender import FirmProfile, OutcomeRecord
 
 _REASONS = {
     401: "no API key, or an unknown one",

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from recommender.settings import ROLES, Role
+from recommender import ROLES, Role
 
 KEY_HEADER = "X-API-Key"
 ANONYMOUS_KEY_ID = "anonymous"

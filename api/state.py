@@ -23,9 +23,7 @@ from pathlib import Path
 
 from api.jobs import JobRunner
 from api.security import KeyRing
-from recommender.runtime import Matcher, load_matcher
-from recommender.settings import Settings
-from recommender.store import Store
+from recommender import Matcher, Settings, Store, load_matcher
 
 log = logging.getLogger("api")
 STAMP_NAME = "reload.stamp"

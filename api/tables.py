@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from recommender.safe_cells import neutralise
+from recommender import neutralise
 
 COLUMNS = ("firm_id", "policy_id", "verdict", "score", "estimated_benefit", "failed_criteria",
            "unknown_criteria", "missing_fields")

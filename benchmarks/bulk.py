@@ -53,8 +53,8 @@ PIECE = 250_000
 
 
 def _load() -> tuple[Any, Any]:
-    from recommender.catalog import load_catalog
-    from recommender.reference import load_reference
+    from recommender.rules.catalog import load_catalog
+    from recommender.profile.reference import load_reference
     from recommender.settings import Settings
     s = Settings()
     return load_catalog(s.resolved_catalog_dir(), data_dir=s.data_dir), load_reference(s.data_dir)
@@ -65,7 +65,7 @@ def _load() -> tuple[Any, Any]:
 
 def registry(n: int) -> Path:
     """The cached synthetic registry of ``n`` firms (built in pieces to bound memory)."""
-    from recommender.synth import generate_registry, registry_to_parquet_frame
+    from recommender.learning.synth import generate_registry, registry_to_parquet_frame
     path = CACHE / f"registry-{n}.parquet"
     if path.exists():
         return path
@@ -120,7 +120,7 @@ def child_match(args: argparse.Namespace) -> None:
     catalog, ref = _load()
     ranker = None
     if args.model:
-        from recommender.learned_ranker import LearnedRanker
+        from recommender.ranking.learned import LearnedRanker
         # as `recommender match-registry` loads it: big batches through the compiled trees,
         # compiled once and cached (the compile is not part of the timing)
         ranker = LearnedRanker(Path(args.model), catalog, check_catalog=False, compiled_dir=CACHE / "compiled")
@@ -128,11 +128,11 @@ def child_match(args: argparse.Namespace) -> None:
     out = Path(args.out)
     t0 = time.perf_counter()
     if args.engine in ("dask", "dask-processes"):
-        from recommender.batch_dask import run_registry_dask
+        from recommender.bulk.cluster import run_registry_dask
         summary = run_registry_dask(Path(args.registry), out, catalog=catalog, ref=ref, as_of=AS_OF, ranker=ranker,
                                     processes=args.engine == "dask-processes")
     else:
-        from recommender.batch import run_registry
+        from recommender.bulk.run import run_registry
         summary = run_registry(Path(args.registry), out, catalog=catalog, ref=ref, as_of=AS_OF, ranker=ranker,
                                workers=args.workers, threads=args.threads)
     summary["wall"] = time.perf_counter() - t0
@@ -206,7 +206,7 @@ def best(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
 
 # What each eligibility timing includes (printed with the figures):
 #   ours    Parquet read of the columns the policies need (pyarrow; text columns as Parquet's
-#           dictionaries), cast to the typed profile frame (recommender.arrow_profiles:
+#           dictionaries), cast to the typed profile frame (recommender.profile.arrow:
 #           numbers/bools -> float64, dates -> datetime64, text -> trimmed str/None), derived
 #           facts, every criterion, verdict matrix; the 10 row groups (100k firms each) on 2
 #           threads (pool start-up included).
@@ -216,7 +216,7 @@ def best(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
 #           fetchnumpy; 2 threads.
 # Not in any timing: loading/parsing the catalog and the reference tables (all three get the
 # parsed policies), and for the peers nothing else is left out. Our registry *validation*
-# (recommender.registry_io.validate_chunk: every column's rules, rejects) has no peer
+# (recommender.profile.registry.validate_chunk: every column's rules, rejects) has no peer
 # counterpart; "ours incl. validation" times it separately, as the product's bulk run does.
 _CTX: dict[str, Any] = {}
 
@@ -224,16 +224,17 @@ _CTX: dict[str, Any] = {}
 def _needed_columns(policies: list[Any]) -> list[str]:
     """Profile columns the policies read (derived facts mapped to their sources, the region
     check's region_code): what the peers' optimisers keep after projection pushdown."""
-    from recommender.fields import PROFILE_KINDS, source_fields
+    from recommender.profile.kinds import PROFILE_KINDS
+    from recommender.facts.fields import source_fields
     fields = {"region_code"} | set().union(*(p.criteria.fields() for p in policies))
     cols = {src for f in fields for src in source_fields(f)}
     return [c for c in PROFILE_KINDS if c in cols]
 
 
 def _ours_chunk(path: str, groups: list[int]) -> np.ndarray:
-    from recommender.arrow_profiles import profile_frame
-    from recommender.eligibility import evaluate_catalog
-    from recommender.fields import PROFILE_KINDS
+    from recommender.profile.arrow import profile_frame
+    from recommender.engine.eligibility import evaluate_catalog
+    from recommender.profile.kinds import PROFILE_KINDS
     policies, ref = _CTX["policies"], _CTX["ref"]
     columns = _needed_columns(policies)
     text = [c for c in columns if PROFILE_KINDS[c] in ("code", "category", "set", "text")]
@@ -245,8 +246,8 @@ def _ours_chunk(path: str, groups: list[int]) -> np.ndarray:
 
 
 def _ours_validated_chunk(path: str, groups: list[int]) -> np.ndarray:
-    from recommender.eligibility import evaluate_catalog
-    from recommender.registry_io import validate_chunk
+    from recommender.engine.eligibility import evaluate_catalog
+    from recommender.profile.validation import validate_chunk
     policies, ref = _CTX["policies"], _CTX["ref"]
     raw = pq.ParquetFile(path).read_row_groups(groups).to_pandas()
     valid = validate_chunk(raw, 1, ref).valid
@@ -274,9 +275,9 @@ def ours_verdicts(path: Path, policies: list[Any], ref: Any, workers: int, valid
 def one_firm_ms(policies: list[Any], ref: Any, calls: int = 200) -> float:
     """evaluate_catalog for one firm (a frame of one row, as the API builds it): ms per call,
     best of 5 rounds of ``calls`` calls over the first sample firms."""
-    from recommender.eligibility import evaluate_catalog
-    from recommender.frame import profiles_to_frame
-    from recommender.profile import parse_profile
+    from recommender.engine.eligibility import evaluate_catalog
+    from recommender.profile.frame import profiles_to_frame
+    from recommender.profile.model import parse_profile
     lines = (ROOT / "data/samples/firms.jsonl").read_text(encoding="utf-8").splitlines()[:5]
     frames = [profiles_to_frame([parse_profile(json.loads(x), ref=ref)]) for x in lines]
     for f in frames:
@@ -370,7 +371,7 @@ def eligibility_section(path: Path, n: int, repeat: int) -> None:
 
 
 def _compiled(model_txt: Path) -> Any:
-    from recommender.compiled_trees import compile_booster
+    from recommender.ranking.compiled_trees import compile_booster
     digest = hashlib.sha256(model_txt.read_bytes()).hexdigest()[:16]
     return compile_booster(model_txt.read_text(), CACHE / f"trees-{digest}.so")
 
@@ -384,7 +385,7 @@ def scope_section(ranker: Any, raw: Any, elig: Any, repeat: int) -> None:
              for i in range(len(raw))]
     tfidf = ranker._features._tfidf
     from features.columns import POLICY_TEXT
-    from recommender.pairs_table import policy_columns
+    from recommender.ranking.pairs import policy_columns
     policies = tfidf.dense([str(t) for t in policy_columns(elig)[POLICY_TEXT]])
     t, _ = _timed(lambda: tfidf.cosines(texts, policies), repeat)
     print(f"  text similarity, {len(texts):,} distinct scopes ({np.mean([len(x) for x in texts]):.0f} characters "
@@ -393,9 +394,9 @@ def scope_section(ranker: Any, raw: Any, elig: Any, repeat: int) -> None:
 
 def model_section(model: Path, path: Path, n_sample: int, repeat: int) -> None:
     import lightgbm as lgb
-    from recommender.eligibility import evaluate_catalog
-    from recommender.learned_ranker import LearnedRanker
-    from recommender.registry_io import validate_chunk
+    from recommender.engine.eligibility import evaluate_catalog
+    from recommender.ranking.learned import LearnedRanker
+    from recommender.profile.validation import validate_chunk
     catalog, ref = _load()
     ranker = LearnedRanker(model, catalog, check_catalog=False)
     raw = pq.ParquetFile(path).read_row_groups([0]).to_pandas().iloc[:n_sample]

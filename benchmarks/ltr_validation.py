@@ -59,10 +59,10 @@ from features import columns as C
 from features.transformers import PairFeatures
 from models.metrics import ranking_metrics
 from models.ranker import LambdaRanker
-from recommender.catalog import load_catalog
-from recommender.reference import load_reference
+from recommender.rules.catalog import load_catalog
+from recommender.profile.reference import load_reference
 from models.splits import training_windows
-from recommender.training import (APPROVED, RANKER_PARAMS, WINDOW_MONTHS, fit_baselines, read_interactions,
+from recommender.learning.training import (APPROVED, RANKER_PARAMS, WINDOW_MONTHS, fit_baselines, read_interactions,
                                   read_registry, training_pairs)
 
 UNTIL = dt.date(2023, 1, 1)

@@ -42,7 +42,7 @@ POLICIES = ("cn-tech-sme-evaluation", "cn-rd-super-deduction", "cn-little-giant"
 def _run(tree: Path, *args: str, stdout: Path | None = None) -> None:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     with open(stdout, "wb") if stdout else open(os.devnull, "wb") as out:
-        proc = subprocess.run([sys.executable, "-m", "recommender.cli", *args], cwd=tree, env=env,
+        proc = subprocess.run([sys.executable, "-m", "recommender.cli.main", *args], cwd=tree, env=env,
                               stdout=out, stderr=subprocess.PIPE, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)}: exit {proc.returncode}: {proc.stderr.decode()[-2000:]}")

@@ -32,14 +32,17 @@ from typing import Any
 import numpy as np
 
 from recommender import tristate as ts
-from recommender.catalog import Policy
-from recommender.criteria import (AllOf, AnyOf, AsOfWindow, Compare, Criterion, Declaration, Holds,
-                                  Membership, Not, Tiered, _leaf_codes)
+from recommender.rules.catalog import Policy
+from recommender.rules.composites import AllOf, AnyOf, Not
+from recommender.rules.criteria import (AsOfWindow, Compare, Declaration, Holds, Membership, Tiered,
+                                        _leaf_codes)
+from recommender.rules.node import Criterion
 from recommender.facts import (SMALL_LOW_PROFIT_MAX_ASSETS, SMALL_LOW_PROFIT_MAX_EMPLOYEES,
                                  SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME, industry_group)
-from recommender.fields import CERT_COLUMNS, PROFILE_KINDS
-from recommender.reference import ReferenceTables
-from recommender.scoring import Block, Indicator, Score
+from recommender.profile.kinds import PROFILE_KINDS
+from recommender.facts.fields import CERT_COLUMNS
+from recommender.profile.reference import ReferenceTables
+from recommender.rules.scoring import Block, Indicator, Score
 
 _TIERS = ("large", "medium", "small")
 

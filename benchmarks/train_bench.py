@@ -12,10 +12,10 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from recommender.catalog import load_catalog
-from recommender.reference import load_reference
-from recommender.synth import write_synthetic
-from recommender.training import file_hash, read_interactions, read_registry, train
+from recommender.rules.catalog import load_catalog
+from recommender.profile.reference import load_reference
+from recommender.learning.synth import write_synthetic
+from recommender.learning.training import file_hash, read_interactions, read_registry, train
 
 
 def main() -> None:

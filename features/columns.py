@@ -1,6 +1,6 @@
 """The column contract between :mod:`recommender` and :mod:`features`.
 
-``recommender.pairs_table`` builds a plain *pair table* (one row per firm × candidate policy)
+``recommender.ranking.pairs`` builds a plain *pair table* (one row per firm × candidate policy)
 whose columns are named here; the transformers of :mod:`features.transformers` read it by
 these names and nothing else. Firm columns are profile fields or SPEC §3 derived facts (a
 test checks them against ``FirmProfile``); pair and policy columns are computed by the

@@ -1,20 +1,87 @@
 """Enterprise assistance matching: firm profiles → explainable eligibility → ranked policies.
 
-The public facade; everything else is an implementation detail of its module.
+The public facade, and the only door the service (``api``) comes through: each name is
+imported from its package when first used (PEP 562), so ``import recommender`` costs nothing
+and the service loads only what it serves. Packages, highest layer first (import-linter
+contracts in ``pyproject.toml``): ``cli`` > ``learning`` | ``bulk`` | ``store`` > ``matching`` >
+``ranking`` | ``advice`` > ``engine`` > ``rules`` > ``facts`` > ``profile`` > core (``errors``,
+``settings``, ``tristate``, ``held``, ``safe_cells``).
 """
 
-from recommender.catalog import Catalog, Policy, load_catalog
-from recommender.eligibility import Eligibility, evaluate_catalog, explain_row
-from recommender.errors import (CatalogError, InputFileError, ProfileError, RecommenderError,
-                                UnknownPolicyError)
-from recommender.frame import profiles_to_frame
-from recommender.matching import MatchOptions, match_frame
-from recommender.profile import FirmProfile, parse_profile
-from recommender.reference import load_reference
+from __future__ import annotations
 
-__all__ = [
-    "Catalog", "CatalogError", "Eligibility", "FirmProfile", "InputFileError", "MatchOptions",
-    "Policy", "ProfileError", "RecommenderError", "UnknownPolicyError", "evaluate_catalog",
-    "explain_row", "load_catalog", "load_reference", "match_frame", "parse_profile",
-    "profiles_to_frame",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recommender.bulk import run_registry
+    from recommender.engine import Eligibility, evaluate_catalog, explain_row
+    from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
+                                    ProfileError, RecommenderError, UnknownPolicyError)
+    from recommender.matching import MatchOptions, Matcher, RankBy, load_matcher, match_frame
+    from recommender.profile import (FirmProfile, ReferenceTables, load_json, load_reference, parse_profile,
+                                     profile_issues, profiles_to_frame, read_registry)
+    from recommender.rules import (Catalog, Family, Policy, PolicyQuery, load_catalog, policy_detail,
+                                   policy_summary, search_policies)
+    from recommender.safe_cells import neutralise
+    from recommender.settings import ROLES, Role, Settings
+    from recommender.store import JobRecord, OutcomeRecord, Store, StoreUnavailable, database_down, open_store
+
+_EXPORTS: dict[str, str] = {
+    "Catalog": "recommender.rules",
+    "CatalogError": "recommender.errors",
+    "Eligibility": "recommender.engine",
+    "Family": "recommender.rules",
+    "FirmProfile": "recommender.profile",
+    "InputFileError": "recommender.errors",
+    "JobRecord": "recommender.store",
+    "MatchOptions": "recommender.matching",
+    "Matcher": "recommender.matching",
+    "ModelArtifactError": "recommender.errors",
+    "NotFittedError": "recommender.errors",
+    "OutcomeRecord": "recommender.store",
+    "Policy": "recommender.rules",
+    "PolicyQuery": "recommender.rules",
+    "ProfileError": "recommender.errors",
+    "ROLES": "recommender.settings",
+    "RankBy": "recommender.matching",
+    "RecommenderError": "recommender.errors",
+    "ReferenceTables": "recommender.profile",
+    "Role": "recommender.settings",
+    "Settings": "recommender.settings",
+    "Store": "recommender.store",
+    "StoreUnavailable": "recommender.store",
+    "UnknownPolicyError": "recommender.errors",
+    "database_down": "recommender.store",
+    "evaluate_catalog": "recommender.engine",
+    "explain_row": "recommender.engine",
+    "load_catalog": "recommender.rules",
+    "load_json": "recommender.profile",
+    "load_matcher": "recommender.matching",
+    "load_reference": "recommender.profile",
+    "match_frame": "recommender.matching",
+    "neutralise": "recommender.safe_cells",
+    "open_store": "recommender.store",
+    "parse_profile": "recommender.profile",
+    "policy_detail": "recommender.rules",
+    "policy_summary": "recommender.rules",
+    "profile_issues": "recommender.profile",
+    "profiles_to_frame": "recommender.profile",
+    "read_registry": "recommender.profile",
+    "run_registry": "recommender.bulk",
+    "search_policies": "recommender.rules",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recommender' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

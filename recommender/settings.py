@@ -19,12 +19,13 @@ import re
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from recommender.reference import DEFAULT_DATA_DIR
 
 Role = Literal["public", "caseworker", "admin"]
 ROLES: tuple[Role, ...] = ("public", "caseworker", "admin")
 """Roles in increasing order of power; a role may do everything a lower role may."""
 
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+"""The bundled data (reference tables, catalog, default model) of this checkout or install."""
 PROJECT_ROOT = DEFAULT_DATA_DIR.parent
 DEV_API_KEYS: dict[str, Role] = {
     "dev-public-key": "public",

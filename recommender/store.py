@@ -2,7 +2,7 @@
 
 Why here and not in ``api/``: outcomes are SPEC §7 interaction rows, the training data of
 the next ranker (``export_outcomes_csv`` writes exactly what ``recommender train
---interactions`` reads), and jobs are bulk registry runs (:mod:`recommender.batch`). Neither
+--interactions`` reads), and jobs are bulk registry runs (:mod:`recommender.bulk.run`). Neither
 is about HTTP; a CLI or a scheduler could use them without the service. The API only calls
 the repository methods of :class:`Store`.
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from recommender.catalog import Catalog, load_catalog
-from recommender.reference import DEFAULT_DATA_DIR, ReferenceTables, load_reference
+from recommender.rules.catalog import Catalog, load_catalog
+from recommender.profile.reference import ReferenceTables, load_reference
+from recommender.settings import DEFAULT_DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = DEFAULT_DATA_DIR

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
+
+import pytest
 
 import recommender
 
@@ -41,6 +44,46 @@ def test_public_facade_exports_exist() -> None:
     missing = [name for name in recommender.__all__ if not hasattr(recommender, name)]
     assert missing == []
     assert recommender.__all__ == sorted(recommender.__all__)
+
+
+PACKAGES = ("profile", "facts", "rules", "engine", "advice", "ranking", "matching", "bulk", "learning", "cli")
+
+
+@pytest.mark.parametrize("name", ["recommender", *(f"recommender.{p}" for p in PACKAGES)])
+def test_every_package_names_its_surface(name: str) -> None:
+    """``__all__`` lists exactly the lazily exported names, each of which resolves to the
+    object its module defines."""
+    package = importlib.import_module(name)
+    exports = package._EXPORTS
+    assert package.__all__ == sorted(exports)
+    for export, module in exports.items():
+        target = module if "." in module else f"{name}.{module}"
+        assert getattr(package, export) is getattr(importlib.import_module(target), export), export
+
+
+def _product_modules() -> list[Path]:
+    return sorted([*(ROOT / "recommender").rglob("*.py"), *(ROOT / "api").rglob("*.py")])
+
+
+def test_no_private_name_crosses_a_package() -> None:
+    """A module imports another package's names only through that package's surface, and
+    never a ``_private`` name of it."""
+    found = []
+    for path in _product_modules():
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        own = parts[1] if parts[0] == "recommender" and len(parts) > 2 else None
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("recommender."):
+                package = node.module.split(".")[1]
+                if package != own and any(a.name.startswith("_") for a in node.names):
+                    found.append(f"{path.relative_to(ROOT)}: {node.module}")
+    assert found == []
+
+
+def test_no_module_over_500_lines() -> None:
+    long = {str(p.relative_to(ROOT)): n for p in _product_modules()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
+    assert long == {}
 
 
 def test_no_eval_or_exec() -> None:

@@ -10,7 +10,7 @@ from api.deps import AdminDep, StateDep, StoreDep
 from api.errors import ApiError
 from api.openapi import errors
 from api.schemas import AuditView, ReloadResult
-from recommender.errors import ModelArtifactError, NotFittedError, RecommenderError
+from recommender import ModelArtifactError, NotFittedError, RecommenderError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=errors(401, 403, 503))
 

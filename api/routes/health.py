@@ -9,7 +9,7 @@ from api.deps import StateDep
 from api.errors import error_response
 from api.openapi import errors
 from api.schemas import Health, Readiness
-from recommender.store import StoreUnavailable
+from recommender import StoreUnavailable
 
 router = APIRouter(tags=["health"])
 

@@ -21,7 +21,7 @@ from api.openapi import errors
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.schemas import JobPage, JobView
 from api.security import Principal
-from recommender.store import JobRecord, Store
+from recommender import JobRecord, Store
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 403, 422, 503))
 

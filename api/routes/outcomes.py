@@ -12,7 +12,7 @@ from api.deps import CaseworkerDep, MatcherDep, StoreDep
 from api.errors import ApiError
 from api.openapi import errors, json_body
 from api.schemas import OutcomesRecorded
-from recommender.store import OutcomeRecord
+from recommender import OutcomeRecord
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=errors(401, 403, 422, 503))
 MAX_OUTCOMES = 10_000

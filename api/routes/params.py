@@ -9,10 +9,7 @@ from fastapi import Depends, Query, Request
 
 from api.bodies import profile_body, profiles_body
 from api.deps import MatcherDep, SettingsDep
-from recommender.catalog import Family, Policy
-from recommender.matching import MatchOptions
-from recommender.profile import FirmProfile
-from recommender.runtime import RankBy
+from recommender import Family, FirmProfile, MatchOptions, Policy, RankBy
 
 EARLIEST = dt.date(1990, 1, 1)
 LATEST = dt.date(2100, 12, 31)

@@ -11,8 +11,7 @@ from api.deps import MatcherDep, PublicDep
 from api.openapi import errors
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.schemas import PolicyDetail, PolicyPage
-from recommender.catalog import Family
-from recommender.policy_view import PolicyQuery, policy_detail, policy_summary, search_policies
+from recommender import Family, PolicyQuery, policy_detail, policy_summary, search_policies
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"], responses=errors(401, 403, 422))
 

@@ -18,7 +18,7 @@ from api.openapi import EXAMPLE_PROFILE, errors, json_body
 from api.routes.params import AsOfQuery, OutputFormat, PolicyQueryDep, as_of_or_today
 from api.schemas import ScreeningResponse
 from api.tables import XLSX_TYPE, to_csv, to_xlsx
-from recommender.frame import profiles_to_frame
+from recommender import profiles_to_frame
 
 router = APIRouter(prefix="/v1/screen", tags=["screening"],
                    responses=errors(401, 403, 404, 413, 415, 422, 503))

@@ -1,13 +1,64 @@
-"""Derived facts (SPEC §3): what the engine knows of a firm beyond its profile, each fact
-declared once in :data:`FACTS` with its kind, sources, label, array rule and scalar rule."""
+"""Derived facts (SPEC §3) and the evaluation frame that computes them: each fact declared once
+with its kind, sources, label, array rule and scalar rule.
 
-from recommender.facts.declared import (CATEGORY_FACTS, CERT_COLUMNS, DAYS_PER_YEAR, FACTS, NUMERIC_FACTS,
-                                        RATIOS, REPORTED, SMALL_LOW_PROFIT_MAX_ASSETS,
-                                        SMALL_LOW_PROFIT_MAX_EMPLOYEES, SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME,
-                                        Category, Columns, Fact, Ratio, derived_values, size_table)
-from recommender.facts.size import SIZE_LABELS, SizeTable, industry_group
+The names below are the package's public surface, imported lazily (PEP 562): importing
+the package loads a module only when one of its names is first used."""
 
-__all__ = ["CATEGORY_FACTS", "CERT_COLUMNS", "DAYS_PER_YEAR", "FACTS", "NUMERIC_FACTS", "RATIOS", "REPORTED",
-           "SIZE_LABELS", "SMALL_LOW_PROFIT_MAX_ASSETS", "SMALL_LOW_PROFIT_MAX_EMPLOYEES",
-           "SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME", "Category", "Columns", "Fact", "Ratio", "SizeTable",
-           "derived_values", "industry_group", "size_table"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recommender.facts.declared import (CATEGORY_FACTS, CERT_COLUMNS, Category, Columns,
+                                            DAYS_PER_YEAR, FACTS, Fact, NUMERIC_FACTS, RATIOS,
+                                            REPORTED, Ratio, SMALL_LOW_PROFIT_MAX_ASSETS,
+                                            SMALL_LOW_PROFIT_MAX_EMPLOYEES,
+                                            SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME, derived_values,
+                                            size_table)
+    from recommender.facts.fields import CATEGORY_VALUES, DERIVED_KINDS, FIELD_KINDS, source_fields
+    from recommender.facts.frame import EvalFrame
+    from recommender.facts.rowframe import RowFrame
+    from recommender.facts.size import SIZE_LABELS, SizeTable, industry_group
+
+_EXPORTS: dict[str, str] = {
+    "CATEGORY_FACTS": "declared",
+    "CATEGORY_VALUES": "fields",
+    "CERT_COLUMNS": "declared",
+    "Category": "declared",
+    "Columns": "declared",
+    "DAYS_PER_YEAR": "declared",
+    "DERIVED_KINDS": "fields",
+    "EvalFrame": "frame",
+    "FACTS": "declared",
+    "FIELD_KINDS": "fields",
+    "Fact": "declared",
+    "NUMERIC_FACTS": "declared",
+    "RATIOS": "declared",
+    "REPORTED": "declared",
+    "Ratio": "declared",
+    "RowFrame": "rowframe",
+    "SIZE_LABELS": "size",
+    "SMALL_LOW_PROFIT_MAX_ASSETS": "declared",
+    "SMALL_LOW_PROFIT_MAX_EMPLOYEES": "declared",
+    "SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME": "declared",
+    "SizeTable": "size",
+    "derived_values": "declared",
+    "industry_group": "size",
+    "size_table": "declared",
+    "source_fields": "fields",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -19,12 +19,11 @@ import numpy as np
 
 from recommender import tristate as ts
 from recommender.facts.size import SIZE_LABELS, SizeTable
-from recommender.profile import CERTIFICATION_LABELS, CERTIFICATIONS
-from recommender.reference import ReferenceTables
+from recommender.profile import CERTIFICATIONS, CERTIFICATION_LABELS, ReferenceTables
 
 FactKind = Literal["number", "bool", "category"]
 Cells = dict[str, object]
-"""One firm's cells as :func:`recommender.frame.profile_values` gives them: numbers and flags
+"""One firm's cells as :func:`recommender.profile.frame.profile_values` gives them: numbers and flags
 as floats (NaN unknown), dates as ``date`` or ``None``, codes and the ``;``-joined
 certifications as ``str`` or ``None``."""
 
@@ -38,7 +37,7 @@ SMALL_LOW_PROFIT_MAX_ASSETS = 50_000_000.0
 
 
 class Columns(Protocol):
-    """What an array rule reads of an evaluation frame (:class:`recommender.evalframe.EvalFrame`)."""
+    """What an array rule reads of an evaluation frame (:class:`recommender.facts.frame.EvalFrame`)."""
 
     n: int
     as_of: dt.date
@@ -86,7 +85,7 @@ def _ratio_array(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Ratio(Fact):
     """``(numerator + offset × denominator) / denominator``; unknown when not finite (a zero
-    or unknown denominator). A firm moves it through its numerator (:mod:`recommender.levers`)."""
+    or unknown denominator). A firm moves it through its numerator (:mod:`recommender.advice.levers`)."""
 
     numerator: str = ""
     denominator: str = ""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recommender import tristate as ts
-from recommender.reference import ReferenceTables
+from recommender.profile import ReferenceTables
 
 if TYPE_CHECKING:
     from recommender.facts.declared import Columns

@@ -13,10 +13,10 @@ from .api_testkit import AS_OF, KEYS, LiveServer, make_settings
 
 from api.main import create_app
 from api.schemas import MatchResult
-from recommender.frame import profiles_to_frame
-from recommender.matching import MatchOptions, match_frame
-from recommender.profile import parse_profile
-from recommender.runtime import load_matcher
+from recommender.profile.frame import profiles_to_frame
+from recommender.matching.results import MatchOptions, match_frame
+from recommender.profile.model import parse_profile
+from recommender.matching.runtime import load_matcher
 
 QUERIES: list[tuple[dict[str, Any], MatchOptions, str]] = [
     ({}, MatchOptions(), "relevance"),

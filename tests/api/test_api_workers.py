@@ -22,7 +22,7 @@ from .test_api_jobs import _submit, _wait
 
 from api.jobs import JobRunner, RunnerLock
 from api.main import create_app
-from recommender.runtime import load_matcher
+from recommender.matching.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import Store, open_store
 

@@ -11,8 +11,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from features import columns as C
 from features.transformers import PairFeatures, SignedLog
-from recommender.fields import DERIVED_KINDS
-from recommender.profile import FirmProfile
+from recommender.facts.fields import DERIVED_KINDS
+from recommender.profile.model import FirmProfile
 
 
 @parametrize_with_checks([SignedLog()])

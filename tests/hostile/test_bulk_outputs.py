@@ -22,12 +22,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from recommender import batch
-from recommender.cli import app
+from recommender.bulk import parts, run as batch
+from recommender.cli.main import app
 from recommender.errors import OutputFileError
-from recommender.progress import registry_rows
-from recommender.registry_io import read_registry
-from recommender.run_files import disk_errors
+from recommender.bulk.progress import registry_rows
+from recommender.profile.registry import read_registry
+from recommender.bulk.files import disk_errors
 
 from tests.api.api_testkit import AS_OF, KEYS, SAMPLES, LiveServer, make_settings, registry_frame
 
@@ -80,16 +80,16 @@ def _no_space(*_: Any, **__: Any) -> None:
 def _fail_at(step: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the disk full when the run reaches ``step``."""
     if step == "checkpoint":
-        monkeypatch.setattr(batch, "_write_ipc", _no_space)
+        monkeypatch.setattr(parts, "write_ipc", _no_space)
     elif step in ("output", "rejects"):
-        real_close = batch.OutputStream.close
+        real_close = parts.OutputStream.close
 
-        def close(self: batch.OutputStream) -> None:
+        def close(self: parts.OutputStream) -> None:
             if (self._schema is None) == (step == "rejects") and not self._closed:
                 real_close(self)
                 _no_space()
             real_close(self)
-        monkeypatch.setattr(batch.OutputStream, "close", close)
+        monkeypatch.setattr(parts.OutputStream, "close", close)
     else:
         real_write = Path.write_text
 
@@ -350,7 +350,7 @@ def test_malformed_rows_in_screen_and_read_registry(tmp_path: Path, ref) -> None
 
 def test_the_dask_engine_names_a_duplicated_column_and_refuses_a_malformed_row(  # type: ignore[no-untyped-def]
         tmp_path: Path, catalog, ref) -> None:
-    from recommender.batch_dask import run_registry_dask
+    from recommender.bulk.cluster import run_registry_dask
     from recommender.errors import InputFileError
     as_of = pd.Timestamp(AS_OF).date()
     dup = _duplicated(tmp_path, ".csv")

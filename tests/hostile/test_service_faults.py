@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from api.jobs import JobRunner
 from api.main import create_app
-from recommender.cli import app as cli_app
-from recommender.runtime import Matcher, load_matcher
+from recommender.cli.main import app as cli_app
+from recommender.matching.runtime import Matcher, load_matcher
 from recommender.settings import Settings, hash_key
 from recommender.store import SQLITE_BUSY_MS, Store, open_store
 from tests.api.api_testkit import AS_OF, KEYS, LiveServer, make_settings

@@ -26,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from recommender.cli import app
+from recommender.cli.main import app
 from recommender.safe_cells import TRIGGERS, neutralise, neutralise_array, neutralise_frame, neutralise_table
 from recommender.store import OutcomeRecord, open_store
 

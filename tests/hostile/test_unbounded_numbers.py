@@ -2,7 +2,7 @@
 ``x`` past 2**53), through the search itself, ``match --explain`` and the public API.
 
 Time is bounded by counting comparisons, not by a clock: every search calls the operator of
-:data:`recommender.criteria.OPS` at most :data:`recommender.levers.MAX_PROBES` times."""
+:data:`recommender.rules.operators.OPS` at most :data:`recommender.advice.levers.MAX_PROBES` times."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
-from recommender import levers
-from recommender.cli import app
+from recommender.advice import levers
+from recommender.cli.main import app
 from recommender.facts import RATIOS
-from recommender.levers import MAX_PROBES, Move, least_float, least_integer, smallest_move
+from recommender.advice.levers import MAX_PROBES, Move, least_float, least_integer, smallest_move
 
 HUGE = [10**17, 2**53 + 1, 2**63, 10**20]
 HUGE_MONEY = [1e17, 2.0**63, 1e100, 1e300]

@@ -12,8 +12,8 @@ import pandas as pd
 from recommender import tristate as ts
 from recommender.facts import (SMALL_LOW_PROFIT_MAX_ASSETS, SMALL_LOW_PROFIT_MAX_EMPLOYEES,
                                SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME, industry_group)
-from recommender.fields import CERT_COLUMNS
-from recommender.reference import ReferenceTables
+from recommender.facts.fields import CERT_COLUMNS
+from recommender.profile.reference import ReferenceTables
 
 _TIERS = ("large", "medium", "small")
 _DAYS_PER_YEAR = 365.2425

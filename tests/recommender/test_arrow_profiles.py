@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from recommender.arrow_profiles import profile_frame
-from recommender.eligibility import evaluate_catalog
-from recommender.registry_io import validate_chunk
-from recommender.synth import generate_registry, registry_to_parquet_frame
+from recommender.profile.arrow import profile_frame
+from recommender.engine.eligibility import evaluate_catalog
+from recommender.profile.validation import validate_chunk
+from recommender.learning.synth import generate_registry, registry_to_parquet_frame
 
 
 def _table(n: int = 2000, seed: int = 3) -> pa.Table:

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from recommender.batch import run_registry
+from recommender.bulk.run import run_registry
 from recommender.errors import InputFileError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from functools import lru_cache
 
-from recommender.catalog import Catalog, load_catalog
-from recommender.eligibility import evaluate_catalog
-from recommender.frame import profiles_to_frame
-from recommender.profile import CERTIFICATIONS, parse_profile
-from recommender.reference import ReferenceTables, load_reference
+from recommender.rules.catalog import Catalog, load_catalog
+from recommender.engine.eligibility import evaluate_catalog
+from recommender.profile.frame import profiles_to_frame
+from recommender.profile.model import CERTIFICATIONS, parse_profile
+from recommender.profile.reference import ReferenceTables, load_reference
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recommender.batch import run_registry
-from recommender.runtime import load_ranker
+from recommender.bulk.run import run_registry
+from recommender.matching.runtime import load_ranker
 from recommender.settings import Settings
 
 from .test_batch import _registry, _write
@@ -37,7 +37,7 @@ def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix, workers) -
     local = run_registry(src, tmp_path / "local.parquet", catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=9,
                          ranker=ranker)
     proc = subprocess.run(
-        [sys.executable, "-m", "recommender.cli", "match-registry", str(src), "--out", str(tmp_path / "dask.parquet"),
+        [sys.executable, "-m", "recommender.cli.main", "match-registry", str(src), "--out", str(tmp_path / "dask.parquet"),
          "--engine", "dask", "--as-of", AS_OF.isoformat(), "--chunk-rows", "9", "--quiet",
          *(["--dask-processes"] if workers == "processes" else [])],
         capture_output=True, text=True, timeout=600, cwd=ROOT, stdin=subprocess.DEVNULL)
@@ -53,7 +53,7 @@ def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix, workers) -
 
 @pytest.mark.slow
 def test_dask_reports_progress_per_partition(catalog, ref, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from recommender.batch_dask import run_registry_dask
+    from recommender.bulk.cluster import run_registry_dask
 
     import pyarrow.parquet as pq
 

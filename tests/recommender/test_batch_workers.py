@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from recommender.batch import run_registry
+from recommender.bulk.run import run_registry
 from tests.recommender.test_batch import AS_OF, _registry, _write
 
 
@@ -37,7 +37,7 @@ def test_two_workers_equal_one(catalog, ref, tmp_path) -> None:
 
 
 def test_learned_ranker_in_worker_processes_equals_one_process(catalog, ref, tmp_path) -> None:
-    from recommender.learned_ranker import LearnedRanker
+    from recommender.ranking.learned import LearnedRanker
     from recommender.settings import Settings
 
     ranker = LearnedRanker(Settings().resolved_model_dir(), catalog, compiled_dir=tmp_path / "compiled")
@@ -79,13 +79,12 @@ def test_seen_ids_are_exact_when_every_hash_collides(tmp_path, monkeypatch) -> N
     import numpy as np
     import pyarrow as pa
 
-    from recommender import batch
-
-    monkeypatch.setattr(batch.pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), dtype=np.uint64))
-    seen = batch._SeenIds(tmp_path)
-    batch._write_ipc(pa.table({"firm_id": ["A", "A", "B"]}), tmp_path / "chunk-000000.arrow")
+    from recommender.bulk import parts
+    monkeypatch.setattr(parts.pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), dtype=np.uint64))
+    seen = parts.SeenIds(tmp_path)
+    parts.write_ipc(pa.table({"firm_id": ["A", "A", "B"]}), tmp_path / "chunk-000000.arrow")
     seen.add(np.array(["A", "B"], dtype=object), 0)
-    batch._write_ipc(pa.table({"firm_id": ["C"]}), tmp_path / "chunk-000001.arrow")
+    parts.write_ipc(pa.table({"firm_id": ["C"]}), tmp_path / "chunk-000001.arrow")
     seen.add(np.array(["C"], dtype=object), 1)
     got = seen.contains(np.array(["B", "X", "C", "a"], dtype=object))
     assert got.tolist() == [True, False, True, False]

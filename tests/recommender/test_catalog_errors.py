@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from recommender.catalog import load_catalog
+from recommender.rules.catalog import load_catalog
 from recommender.errors import CatalogError
-from recommender.reference import DEFAULT_DATA_DIR
+from recommender.settings import DEFAULT_DATA_DIR
 
 BROKEN = Path(__file__).parent / "catalog_invalid"
 LEAF = "criteria[0](revenue_floor)"

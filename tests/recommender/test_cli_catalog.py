@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from recommender.cli import app
-from recommender.reference import DEFAULT_DATA_DIR
+from recommender.cli.main import app
+from recommender.settings import DEFAULT_DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples" / "firms.jsonl"

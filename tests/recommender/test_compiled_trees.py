@@ -8,7 +8,7 @@ import pytest
 lgb = pytest.importorskip("lightgbm")
 pytest.importorskip("lleaves")
 
-from recommender.compiled_trees import compile_booster  # noqa: E402
+from recommender.ranking.compiled_trees import compile_booster  # noqa: E402
 
 
 @pytest.mark.parametrize("objective", ["lambdarank", "binary"])

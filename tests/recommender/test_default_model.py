@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from recommender.runtime import load_ranker
+from recommender.matching.runtime import load_ranker
 from recommender.settings import Settings
 
 

@@ -10,10 +10,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.evalframe import EvalFrame
-from recommender.frame import profiles_to_frame
-from recommender.profile import parse_profile
-from recommender.synth import generate_registry
+from recommender.facts.frame import EvalFrame
+from recommender.profile.frame import profiles_to_frame
+from recommender.profile.model import parse_profile
+from recommender.learning.synth import generate_registry
 from tests.recommender.derived_oracle import oracle_derived
 from tests.recommender.test_batch_agreement import _setup, profiles
 
@@ -50,8 +50,8 @@ def test_derived_arrays_equal_add_derived(batch, as_of) -> None:
 
 def test_derived_arrays_on_a_synthetic_registry() -> None:
     _, ref = _setup()
-    from recommender.registry_io import validate_chunk
-    from recommender.synth import registry_to_parquet_frame
+    from recommender.profile.validation import validate_chunk
+    from recommender.learning.synth import registry_to_parquet_frame
     raw = registry_to_parquet_frame(generate_registry(3000, 7, dt.date(2022, 6, 30)))
     valid = validate_chunk(raw, 1, ref).valid
     for as_of in AS_OFS:

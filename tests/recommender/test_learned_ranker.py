@@ -12,15 +12,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from models.errors import ModelArtifactError
-from recommender.catalog import Catalog, load_catalog
-from recommender.eligibility import evaluate_catalog
-from recommender.frame import coerce_frame
-from recommender.learned_ranker import INELIGIBLE_SCORE, LearnedRanker
-from recommender.matching import benefit_matrix
-from recommender.ranking_rules import order
-from recommender.reference import DEFAULT_DATA_DIR, ReferenceTables, load_reference
-from recommender.synth import generate_interactions, generate_registry
-from recommender.training import train
+from recommender.rules.catalog import Catalog, load_catalog
+from recommender.engine.eligibility import evaluate_catalog
+from recommender.profile.frame import coerce_frame
+from recommender.ranking.learned import INELIGIBLE_SCORE, LearnedRanker
+from recommender.engine.eligibility import benefit_matrix
+from recommender.ranking.rules import order
+from recommender.profile.reference import ReferenceTables, load_reference
+from recommender.settings import DEFAULT_DATA_DIR
+from recommender.learning.synth import generate_interactions, generate_registry
+from recommender.learning.training import train
 
 LTR_CATALOG = Path(__file__).resolve().parent / "ltr_catalog"
 END = dt.date(2022, 12, 31)
@@ -74,7 +75,7 @@ def test_cold_start_and_ineligible_pairs(setup) -> None:  # type: ignore[no-unty
 
 
 def test_probability_on_demand_equals_full_matrix(setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import recommender.learned_ranker as lr
+    import recommender.ranking.learned as lr
     d, full, _, ref, profiles, _ = setup
     small = LearnedRanker(d, full, check_catalog=False)
     elig0 = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
@@ -92,7 +93,7 @@ def test_probability_on_demand_equals_full_matrix(setup, monkeypatch) -> None:  
 
 
 def test_compiled_trees_score_like_lightgbm(setup, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import recommender.learned_ranker as lr
+    import recommender.ranking.learned as lr
     d, full, _, ref, profiles, _ = setup
     elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
     low, high = benefit_matrix(elig)
@@ -120,7 +121,7 @@ def test_explain_names_features_in_words(setup) -> None:  # type: ignore[no-unty
 
 
 def test_match_results_carry_rank_reasons_when_explained(setup) -> None:  # type: ignore[no-untyped-def]
-    from recommender.matching import MatchOptions, match_frame
+    from recommender.matching.results import MatchOptions, match_frame
     d, _, catalog, ref, profiles, _ = setup
     ranker = LearnedRanker(d, catalog)
     day = dt.date(2021, 6, 30)

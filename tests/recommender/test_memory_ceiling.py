@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recommender.batch import MemoryCeiling, resident_bytes
+from recommender.bulk.memory import MemoryCeiling, resident_bytes
 
 
 def _ceiling(sizes: list[int | None], **kw):  # type: ignore[no-untyped-def]

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.frame import profiles_to_frame
-from recommender.matching import MatchOptions, match_frame
-from recommender.profile import parse_profile
-from recommender.runtime import Matcher, RankBy, load_matcher
+from recommender.profile.frame import profiles_to_frame
+from recommender.matching.results import MatchOptions, match_frame
+from recommender.profile.model import parse_profile
+from recommender.matching.runtime import Matcher, RankBy, load_matcher
 from recommender.settings import Settings
 from tests.recommender.test_batch_agreement import profiles
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from recommender.criteria import LOWER_BOUND_OPS, OPERATORS, OPS, SCALAR_OPS, UPPER_BOUND_OPS
+from recommender.rules.operators import LOWER_BOUND_OPS, OPERATORS, OPS, SCALAR_OPS, UPPER_BOUND_OPS
 
 floats = st.floats(allow_nan=True, allow_infinity=True)
 

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from recommender import tristate as ts
-from recommender.eligibility import VERDICTS, evaluate_catalog
-from recommender.frame import profiles_to_frame
-from recommender.profile import parse_profile
+from recommender.engine.eligibility import VERDICTS, evaluate_catalog
+from recommender.profile.frame import profiles_to_frame
+from recommender.profile.model import parse_profile
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
 _ALLOWED_FILE = {"policy", "as_of", "source", "base", "cases"}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from recommender.errors import ProfileError
-from recommender.profile import FirmProfile, parse_profile
+from recommender.profile.model import FirmProfile, parse_profile
 
 BASE = {"firm_id": "F1", "region_code": "500112", "industry_code": "C3670"}
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from recommender.progress import RunProgress, eta_seconds, registry_rows
+from recommender.bulk.progress import RunProgress, eta_seconds, registry_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,7 @@ def test_bar_on_a_terminal(caplog) -> None:  # type: ignore[no-untyped-def]
 def test_match_registry_logs_progress_when_piped(tmp_path) -> None:  # type: ignore[no-untyped-def]
     rows = [json.loads(line) for line in (ROOT / "data" / "samples" / "firms.jsonl").read_text().splitlines()]
     pd.DataFrame(rows).drop(columns=["certifications"], errors="ignore").to_csv(tmp_path / "reg.csv", index=False)
-    cmd = [sys.executable, "-m", "recommender.cli", "match-registry", str(tmp_path / "reg.csv"),
+    cmd = [sys.executable, "-m", "recommender.cli.main", "match-registry", str(tmp_path / "reg.csv"),
            "--out", str(tmp_path / "out.parquet"), "--as-of", "2022-06-30", "--chunk-rows", "10"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.registry_io import _credit_code_problems, _texts, iter_raw_chunks
-from recommender.uscc import credit_code_problem
+from recommender.profile.registry import iter_raw_chunks
+from recommender.profile.validation import _credit_code_problems, _texts
+from recommender.profile.uscc import credit_code_problem
 
 
 @pytest.mark.parametrize(("row_group", "chunk"), [(30, 50), (50, 50), (7, 10), (100, 1), (1000, 40)])

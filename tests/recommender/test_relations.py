@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recommender.catalog import Catalog, Exclusion, Relations, _check_relations
-from recommender.eligibility import evaluate_catalog
+from recommender.rules.catalog import Catalog, Exclusion, Relations, check_relations
+from recommender.engine.eligibility import evaluate_catalog
 from recommender.errors import CatalogError
-from recommender.frame import profiles_to_frame
-from recommender.matching import MatchOptions, match_frame
-from recommender.profile import parse_profile
-from recommender.relations import relation_view, totals
+from recommender.profile.frame import profiles_to_frame
+from recommender.matching.results import MatchOptions, match_frame
+from recommender.profile.model import parse_profile
+from recommender.engine.relations import relation_view, totals
 
 AS_OF = dt.date(2022, 6, 30)
 SMALL: dict[str, Any] = {
@@ -165,4 +165,4 @@ def test_held_title_is_left_out_of_the_total(catalog, ref) -> None:
 def test_unknown_related_policy_is_a_catalog_error(catalog) -> None:
     bad = _with_relations(catalog, {"cn-little-giant": Relations(requires=("cn-nope",))})
     with pytest.raises(CatalogError, match=r"policy cn-little-giant.*relations.requires.*unknown policy 'cn-nope'"):
-        _check_relations({p.id: p for p in bad})
+        check_relations({p.id: p for p in bad})

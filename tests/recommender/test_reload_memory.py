@@ -11,9 +11,9 @@ import weakref
 
 import psutil
 
-from recommender.matching import MatchOptions
-from recommender.profile import parse_profile
-from recommender.runtime import load_matcher
+from recommender.matching.results import MatchOptions
+from recommender.profile.model import parse_profile
+from recommender.matching.runtime import load_matcher
 from recommender.settings import Settings
 from tests.conftest import ROOT
 

@@ -12,15 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.facts import CATEGORY_FACTS, NUMERIC_FACTS
-from recommender.eligibility import evaluate_catalog, explain_row
-from recommender.evalframe import EvalFrame
-from recommender.fields import PROFILE_KINDS
-from recommender.frame import profiles_to_frame
-from recommender.pairs_table import firm_columns, firm_row, margin_summary
-from recommender.profile import parse_profile
-from recommender.row_eligibility import EligibilityPlan
-from recommender.rowframe import RowFrame
-from recommender.scoring import Score, indicator_points
+from recommender.engine.eligibility import evaluate_catalog, explain_row
+from recommender.facts.frame import EvalFrame
+from recommender.profile.kinds import PROFILE_KINDS
+from recommender.profile.frame import profiles_to_frame
+from recommender.ranking.pairs import firm_columns, firm_row, margin_summary
+from recommender.profile.model import parse_profile
+from recommender.engine.plan import EligibilityPlan
+from recommender.facts.rowframe import RowFrame
+from recommender.rules.scoring import Score, indicator_points
 from tests.recommender.test_batch_agreement import _setup, profiles
 
 AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.date(2022, 11, 1),

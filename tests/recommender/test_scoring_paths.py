@@ -8,9 +8,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from recommender.evalframe import EvalFrame
-from recommender.frame import coerce_frame
-from recommender.scoring import Band, Block, Indicator
+from recommender.facts.frame import EvalFrame
+from recommender.profile.frame import coerce_frame
+from recommender.rules.scoring import Band, Block, Indicator
 
 
 def _frame(ref) -> EvalFrame:  # type: ignore[no-untyped-def]

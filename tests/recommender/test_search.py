@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.search import SearchIndex, tokenize
+from recommender.rules.search import SearchIndex, tokenize
 
 
 def test_tokenize_mixed_text() -> None:

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.batch import _part_paths, _SeenIds, _write_ipc
+from recommender.bulk.parts import SeenIds, part_paths, write_ipc
 
 ID = st.text(alphabet="ABCD12", min_size=1, max_size=3)
 
 
 def _run(tmp_path, chunks: list[list[str]], coarse: bool) -> list[list[bool]]:
     """``contains`` of each chunk against the earlier ones, then ``add`` (as a run does)."""
-    seen = _SeenIds(tmp_path)
+    seen = SeenIds(tmp_path)
     if coarse:   # three hash values for every id: every lookup meets collisions
         seen._hash = lambda ids: np.array([len(i) % 3 for i in ids], dtype=np.uint64)  # type: ignore[method-assign]
     answers = []
@@ -23,7 +23,7 @@ def _run(tmp_path, chunks: list[list[str]], coarse: bool) -> list[list[bool]]:
         arr = np.array(ids, dtype=object)
         hit = seen.contains(arr)
         answers.append(hit.tolist())
-        _write_ipc(pa.table({"firm_id": pa.array(ids, type=pa.string())}), _part_paths(tmp_path, index)[0])
+        write_ipc(pa.table({"firm_id": pa.array(ids, type=pa.string())}), part_paths(tmp_path, index)[0])
         seen.add(arr[~hit], index)
     return answers
 
@@ -53,7 +53,7 @@ def test_contains_equals_a_set_of_every_earlier_id(tmp_path_factory, chunks, coa
 
 
 def test_runs_stay_logarithmic_in_chunks(tmp_path) -> None:
-    seen = _SeenIds(tmp_path)
+    seen = SeenIds(tmp_path)
     for index in range(64):
         seen.add(np.array([f"F{index}-{i}" for i in range(10)], dtype=object), index)
     assert [len(h) for h, _ in seen._runs] == [640]

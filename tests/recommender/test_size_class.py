@@ -10,9 +10,9 @@ import datetime as dt
 
 import pytest
 
-from recommender.evalframe import EvalFrame
-from recommender.frame import profiles_to_frame
-from recommender.profile import parse_profile
+from recommender.facts.frame import EvalFrame
+from recommender.profile.frame import profiles_to_frame
+from recommender.profile.model import parse_profile
 
 # (industry code, employees X, revenue Y, total assets Z, expected class)
 CASES = [

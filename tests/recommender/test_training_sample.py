@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.training import query_sample
+from recommender.learning.training import query_sample
 
 
 def test_query_sample_keeps_whole_queries_up_to_the_cap() -> None:

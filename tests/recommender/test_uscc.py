@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.uscc import check_character, credit_code_problem
+from recommender.profile.uscc import check_character, credit_code_problem
 
 
 @pytest.mark.parametrize("code", [

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from recommender.catalog import Catalog
-from recommender.eligibility import VERDICTS, evaluate_catalog
-from recommender.frame import profiles_to_frame
-from recommender.matching import MatchOptions, match_frame
-from recommender.profile import FirmProfile, parse_profile
+from recommender.rules.catalog import Catalog
+from recommender.engine.eligibility import VERDICTS, evaluate_catalog
+from recommender.profile.frame import profiles_to_frame
+from recommender.matching.results import MatchOptions, match_frame
+from recommender.profile.model import FirmProfile, parse_profile
 
 AS_OF = dt.date(2022, 6, 30)
 COUNTS = {n for n, f in FirmProfile.model_fields.items() if "int" in str(f.annotation)}

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from recommender.catalog import Policy, parse_policy
+from recommender.rules.catalog import Policy, parse_policy
 from recommender.errors import CatalogError
-from recommender.windows import window_status
+from recommender.rules.windows import window_status
 
 RAW: dict[str, Any] = {
     "id": "cn-test-window", "title_zh": "测试", "title_en": "Test", "family": "relief",
@@ -79,9 +79,9 @@ def test_bad_windows_are_catalog_errors(windows: list[dict[str, Any]], message: 
 
 
 def test_matches_carry_the_window(catalog, ref) -> None:
-    from recommender.frame import profiles_to_frame
-    from recommender.matching import MatchOptions, match_frame
-    from recommender.profile import parse_profile
+    from recommender.profile.frame import profiles_to_frame
+    from recommender.matching.results import MatchOptions, match_frame
+    from recommender.profile.model import parse_profile
 
     firm = parse_profile({"firm_id": "W", "region_code": "500112", "industry_code": "C3670", "employees": 50,
                           "graduates_hired": 2}, ref=ref)

@@ -1,0 +1,38 @@
+"""Registry runs: chunked matching with checkpoints, Dask clusters, progress, and the files a
+run writes.
+
+The names below are the package's public surface, imported lazily (PEP 562): importing
+the package loads a module only when one of its names is first used."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recommender.bulk.cluster import run_registry_dask
+    from recommender.bulk.files import disk_errors
+    from recommender.bulk.progress import RunProgress, registry_rows
+    from recommender.bulk.run import run_registry
+
+_EXPORTS: dict[str, str] = {
+    "RunProgress": "progress",
+    "disk_errors": "files",
+    "registry_rows": "progress",
+    "run_registry": "run",
+    "run_registry_dask": "cluster",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

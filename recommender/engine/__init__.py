@@ -1,0 +1,51 @@
+"""Evaluating a catalog: eligibility over a frame, the compiled one-firm plan, relations
+between policies, and the catalog check.
+
+The names below are the package's public surface, imported lazily (PEP 562): importing
+the package loads a module only when one of its names is first used."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recommender.engine.catalog_check import check_catalog, render
+    from recommender.engine.eligibility import (Eligibility, MARGIN_CLIP, PolicyOutcome, VERDICTS,
+                                                benefit_matrix, evaluate_catalog, explain_row)
+    from recommender.engine.relations import (RelationView, grantor_of, held_titles,
+                                              match_relations, relation_view, total_breakdown,
+                                              totals)
+
+_EXPORTS: dict[str, str] = {
+    "Eligibility": "eligibility",
+    "MARGIN_CLIP": "eligibility",
+    "PolicyOutcome": "eligibility",
+    "RelationView": "relations",
+    "VERDICTS": "eligibility",
+    "benefit_matrix": "eligibility",
+    "check_catalog": "catalog_check",
+    "evaluate_catalog": "eligibility",
+    "explain_row": "eligibility",
+    "grantor_of": "relations",
+    "held_titles": "relations",
+    "match_relations": "relations",
+    "relation_view": "relations",
+    "render": "catalog_check",
+    "total_breakdown": "relations",
+    "totals": "relations",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,69 @@
+"""The firm profile (SPEC §2): the model, its field kinds, reference tables, credit codes, and
+the readers of profiles from JSON and of registries (CSV, Parquet, XLSX).
+
+The names below are the package's public surface, imported lazily (PEP 562): importing
+the package loads a module only when one of its names is first used."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recommender.profile.frame import coerce_frame, profile_arrays, profile_values, profiles_to_frame
+    from recommender.profile.inputs import load_json, read_profiles
+    from recommender.profile.kinds import Kind, PROFILE_CATEGORY_VALUES, PROFILE_KINDS, base_types
+    from recommender.profile.model import (CERTIFICATIONS, CERTIFICATION_LABELS, Certification,
+                                           FirmProfile, IsoDate, PROFILE_FIELDS, parse_profile,
+                                           profile_issues)
+    from recommender.profile.reference import ReferenceTables, load_reference
+    from recommender.profile.registry import (SUPPORTED_SUFFIXES, check_header, csv_header,
+                                              iter_raw_chunks, read_registry)
+    from recommender.profile.uscc import ALPHABET
+    from recommender.profile.validation import REJECT_COLUMNS, drop_duplicate_ids, validate_chunk
+
+_EXPORTS: dict[str, str] = {
+    "ALPHABET": "uscc",
+    "CERTIFICATIONS": "model",
+    "CERTIFICATION_LABELS": "model",
+    "Certification": "model",
+    "FirmProfile": "model",
+    "IsoDate": "model",
+    "Kind": "kinds",
+    "PROFILE_CATEGORY_VALUES": "kinds",
+    "PROFILE_FIELDS": "model",
+    "PROFILE_KINDS": "kinds",
+    "REJECT_COLUMNS": "validation",
+    "ReferenceTables": "reference",
+    "SUPPORTED_SUFFIXES": "registry",
+    "base_types": "kinds",
+    "check_header": "registry",
+    "coerce_frame": "frame",
+    "csv_header": "registry",
+    "drop_duplicate_ids": "validation",
+    "iter_raw_chunks": "registry",
+    "load_json": "inputs",
+    "load_reference": "reference",
+    "parse_profile": "model",
+    "profile_arrays": "frame",
+    "profile_issues": "model",
+    "profile_values": "frame",
+    "profiles_to_frame": "frame",
+    "read_profiles": "inputs",
+    "read_registry": "registry",
+    "validate_chunk": "validation",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,42 @@
+"""Ordering matches: the rule order, the pair table of features, the learned ranker and its
+compiled trees.
+
+The names below are the package's public surface, imported lazily (PEP 562): importing
+the package loads a module only when one of its names is first used."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recommender.ranking.learned import INELIGIBLE_SCORE, LearnedRanker
+    from recommender.ranking.pairs import (PAIR_COLUMNS, build_pairs, firm_row, margin_summary,
+                                           policy_columns_of)
+    from recommender.ranking.rules import RuleRanker, Scores
+
+_EXPORTS: dict[str, str] = {
+    "INELIGIBLE_SCORE": "learned",
+    "LearnedRanker": "learned",
+    "PAIR_COLUMNS": "pairs",
+    "RuleRanker": "rules",
+    "Scores": "rules",
+    "build_pairs": "pairs",
+    "firm_row": "pairs",
+    "margin_summary": "pairs",
+    "policy_columns_of": "pairs",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

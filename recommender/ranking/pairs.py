@@ -1,0 +1,208 @@
+"""The pair table: one row per (firm, candidate policy), in the columns of ``features.columns``.
+
+Built from an eligibility run (:class:`~recommender.engine.eligibility.Eligibility`) and the benefit
+estimate; it is the only thing :mod:`features` sees of the domain. By default only
+*candidate* pairs (eligible or undetermined) are listed: ineligible pairs are never scored by
+the learned model. Firm columns come from the evaluation frame (profile + derived facts),
+pair columns from the outcome table (share of criteria met, relative margins to thresholds,
+unknown count), policy columns from the catalog header. Policy ids only label rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from features import columns as C
+from features.pair_table import PairTable
+from recommender.rules import Declaration, Policy
+from recommender.engine import MARGIN_CLIP, Eligibility, PolicyOutcome
+from recommender.facts import CERT_COLUMNS, EvalFrame
+from recommender.profile import PROFILE_KINDS
+from recommender.held import held
+
+
+def leaf_margins(outcome: PolicyOutcome, elig: Eligibility) -> list[tuple[object, np.ndarray]]:
+    """``(leaf, clipped relative margin array)`` for every numeric leaf of a policy."""
+    def compute() -> list[tuple[object, np.ndarray]]:
+        out = []
+        for leaf in outcome.leaves():
+            if isinstance(leaf, Declaration):
+                continue
+            m = leaf.margin(elig.frame)
+            if m is not None:
+                out.append((leaf, np.clip(np.asarray(m, dtype="float64"), -MARGIN_CLIP, MARGIN_CLIP)))
+        return out
+    return elig.frame.memo(("leaf_margins", outcome.policy.id), compute)  # type: ignore[no-any-return]
+
+
+def margin_summary(outcome: PolicyOutcome, elig: Eligibility) -> tuple[np.ndarray, ...]:
+    """Per firm: (min, mean, max) clipped relative margin over the numeric leaves; NaN if none."""
+    n = elig.frame.n
+    margins = [m for _, m in leaf_margins(outcome, elig)]
+    if not margins:
+        nan = np.full(n, np.nan)
+        return nan, nan, nan
+    if len(margins) == 1:
+        return margins[0], margins[0], margins[0]
+    stacked = np.stack(margins)
+    # fmin/fmax skip NaN (NaN only where every leaf is unknown); no (leaves × firms) copies
+    lo, hi = np.fmin.reduce(stacked, axis=0), np.fmax.reduce(stacked, axis=0)
+    known = (~np.isnan(stacked)).sum(axis=0)
+    total = np.nansum(stacked, axis=0)
+    mean = np.full(n, np.nan)
+    np.divide(total, known, out=mean, where=known > 0)
+    return lo, mean, hi
+
+
+def _objects(frame: EvalFrame, name: str) -> np.ndarray:
+    """A text column as an object array (None where unknown), from the frame's factorisation."""
+    codes, uniques = frame.factorized(name)
+    return np.append(np.asarray(uniques, dtype=object), np.array([None], dtype=object))[codes]
+
+
+def _unknown(frame: EvalFrame, name: str) -> np.ndarray:
+    kind = PROFILE_KINDS[name]
+    if kind in ("number", "bool"):
+        return np.isnan(frame.num(name))
+    if kind == "date":
+        return np.isnan(frame.days(name))
+    return frame.factorized(name)[0] < 0
+
+
+def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
+    """Firm-level columns (one value per firm of the frame) named in ``features.columns``,
+    read through the evaluation frame's cached arrays (never its assembled DataFrame)."""
+    frame = elig.frame
+    out: dict[str, np.ndarray] = {C.FIRM_ID: _objects(frame, "firm_id")}
+    for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
+        out[name] = frame.num(name)
+    certs = np.stack([frame.num(c) for c in CERT_COLUMNS.values()])
+    out["n_certifications"] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
+    out["n_unknown_fields"] = sum((_unknown(frame, f) for f in PROFILE_KINDS if f != "firm_id"),
+                                  np.zeros(frame.n)).astype("float64")
+    codes, uniques = frame.factorized("industry_code")     # each distinct code cut once
+    section = [str(c)[:1] for c in uniques]
+    # GB/T 4754 division (section letter + 2 digits, e.g. C36); unknown for a section-only code
+    division = [str(c)[:3] if len(str(c)) >= 3 else None for c in uniques]
+    out["industry_section"] = np.array([*section, None], dtype=object)[codes]
+    out["industry_division"] = np.array([*division, None], dtype=object)[codes]
+    for name in ("size_class", "ownership", "tax_credit_rating"):
+        out[name] = _objects(frame, name)
+    out[C.BUSINESS_SCOPE] = _objects(frame, "business_scope")
+    return out
+
+
+def firm_row(frame: EvalFrame, row: int) -> dict[str, object]:
+    """:func:`firm_columns` of one firm as Python values (floats, NaN unknown; text or None),
+    read cell by cell (the one-firm path; a test holds the two equal)."""
+    value = frame.value
+    out: dict[str, object] = {C.FIRM_ID: value("firm_id", row)}
+    for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
+        v = value(name, row)
+        out[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]
+    flags = [value(c, row) for c in CERT_COLUMNS.values()]
+    out["n_certifications"] = np.nan if flags[0] is None else float(sum(1 for f in flags if f == 1.0))
+    out["n_unknown_fields"] = float(sum(1 for f in PROFILE_KINDS if f != "firm_id" and value(f, row) is None))
+    code = value("industry_code", row)
+    out["industry_section"] = code[:1] if isinstance(code, str) else None
+    out["industry_division"] = code[:3] if isinstance(code, str) and len(code) >= 3 else None
+    for name in ("size_class", "ownership", "tax_credit_rating"):
+        out[name] = value(name, row)
+    out[C.BUSINESS_SCOPE] = value("business_scope", row)
+    return out
+
+
+def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:
+    """Policy-level columns (one value per policy of the run) from the catalog header."""
+    return policy_columns_of(tuple(o.policy for o in elig.outcomes.values()), elig.frame.as_of)
+
+
+def policy_columns_of(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+    """:func:`policy_columns` of these policies on ``day`` (read-only arrays, held by the
+    first policy: freed with the catalog)."""
+    if not policies:
+        return _policy_columns(policies, day)
+    return held(policies[0], ("policy_columns", policies, day), lambda: _policy_columns(policies, day), limit=16)
+
+
+def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.ndarray]:
+    as_of = pd.Timestamp(day)
+    heads = [p.header for p in policies]
+    def obj(values: list[object]) -> np.ndarray:
+        return np.array(values, dtype=object)
+    columns = {
+        C.POLICY_ID: obj([p.id for p in policies]),
+        "n_criteria": np.array([float(sum(1 for c in p.leaves if not isinstance(c, Declaration)))
+                                for p in policies]),
+        "days_to_end": np.array([np.nan if h.valid_to is None else float((pd.Timestamp(h.valid_to) - as_of).days)
+                                 for h in heads]),
+        "benefit_years": np.array([float(h.benefit.years) for h in heads]),
+        "policy_regional": np.array([float(bool(h.region_prefixes)) for h in heads]),
+        C.POLICY_FAMILY: obj([h.family for h in heads]),
+        "issuer_level": obj([h.issuer.level for h in heads]),
+        "benefit_kind": obj([h.benefit.kind for h in heads]),
+        C.POLICY_TEXT: obj([f"{h.title_zh} {h.description_zh}".strip() for h in heads]),
+    }
+    for values in columns.values():
+        values.flags.writeable = False         # cached and shared between calls
+    return columns
+
+
+PAIR_COLUMNS = (C.VERDICT, C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max",
+                "benefit_low", "benefit_high", C.BENEFIT)
+"""The pair-level columns :func:`pair_table` builds."""
+_PAIR_ORDER = (C.VERDICT, C.SHARE_MET, "unknown_count", "n_criteria", "margin_min", "margin_mean",
+               "margin_max", "benefit_low", "benefit_high", C.BENEFIT, "days_to_end", "benefit_years",
+               "policy_regional", C.POLICY_FAMILY, "issuer_level", "benefit_kind", C.POLICY_TEXT)
+
+
+def pair_table(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
+               candidates_only: bool = True) -> PairTable:
+    """The pair table of an eligibility run, each column at its level (firm, policy, pair).
+
+    Parameters
+    ----------
+    elig : Eligibility
+    low, high : ndarray (n_firms, n_policies)
+        Estimated benefit bounds in yuan (``matching.benefit_matrix``); NaN when unknown.
+    candidates_only : bool, default True
+        List only eligible and undetermined pairs.
+
+    Returns
+    -------
+    PairTable
+        Pairs sorted by firm row then policy column; ``rows``/``cols`` index the run's matrices.
+    """
+    verdict = elig.verdict_matrix()
+    n, n_pol = verdict.shape
+    keep = verdict >= 1 if candidates_only else np.ones(verdict.shape, dtype=bool)
+    rows, cols = np.nonzero(keep)                      # row-major: by firm, then policy
+    # Per-policy arrays are laid out policy-major (one contiguous row per policy), then every
+    # column is gathered for the candidate pairs at once: no sort, no scattered writes.
+    names = (C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max")
+    by_policy = {name: np.empty((n_pol, n)) for name in names}
+    for j, o in enumerate(elig.outcomes.values()):
+        if not keep[:, j].any():
+            continue                           # no candidate pair reads this policy's row
+        by_policy[C.SHARE_MET][j] = o.share_met()
+        by_policy["unknown_count"][j] = o.unknown_count()
+        for name, values in zip(names[2:], margin_summary(o, elig), strict=True):
+            by_policy[name][j] = values
+    at_policy = cols * n + rows                        # flat positions: 1-d takes are the fastest gather
+    at_firm = rows * n_pol + cols
+    pair = {name: np.take(by_policy[name], at_policy) for name in names}
+    lo, hi = np.take(low, at_firm), np.take(high, at_firm)
+    pair.update({C.VERDICT: np.take(verdict, at_firm).astype("float64"), "benefit_low": lo, "benefit_high": hi,
+                 C.BENEFIT: (lo + hi) / 2.0})
+    firms = firm_columns(elig)
+    order = [*firms, C.ROW, C.COL, C.POLICY_ID, *_PAIR_ORDER]
+    return PairTable(firms=firms, policies=policy_columns(elig), pairs=pair, rows=rows, cols=cols, order=order)
+
+
+def build_pairs(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
+                candidates_only: bool = True) -> pd.DataFrame:
+    """:func:`pair_table` as one flat DataFrame (one row per pair, every column expanded)."""
+    return pair_table(elig, low, high, candidates_only=candidates_only).to_frame()
