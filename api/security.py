@@ -56,12 +56,3 @@ def _digest(key: str) -> bytes:
 def key_id(key: str) -> str:
     """The id under which ``key`` is recorded (audit log, job owner): 12 hex digits of its digest."""
     return _digest(key).hex()[:12]
-
-
-def presented_key(x_api_key: str | None, authorization: str | None) -> str | None:
-    """The key from ``X-API-Key`` or an ``Authorization: Bearer`` header."""
-    if x_api_key:
-        return x_api_key
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip() or None
-    return None

@@ -206,7 +206,7 @@ def best(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
 
 # What each eligibility timing includes (printed with the figures):
 #   ours    Parquet read of the columns the policies need (pyarrow; text columns as Parquet's
-#           dictionaries), cast to the typed profile frame (recommender.profile.arrow:
+#           dictionaries), cast to the typed profile frame (benchmarks/arrow_profiles.py:
 #           numbers/bools -> float64, dates -> datetime64, text -> trimmed str/None), derived
 #           facts, every criterion, verdict matrix; the 10 row groups (100k firms each) on 2
 #           threads (pool start-up included).
@@ -232,7 +232,7 @@ def _needed_columns(policies: list[Any]) -> list[str]:
 
 
 def _ours_chunk(path: str, groups: list[int]) -> np.ndarray:
-    from recommender.profile.arrow import profile_frame
+    from arrow_profiles import profile_frame           # benchmarks/: the Arrow fast path
     from recommender.engine.eligibility import evaluate_catalog
     from recommender.profile.kinds import PROFILE_KINDS
     policies, ref = _CTX["policies"], _CTX["ref"]

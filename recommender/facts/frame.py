@@ -29,7 +29,7 @@ class EvalFrame:
     def __init__(self, profiles: pd.DataFrame, as_of: dt.date, ref: ReferenceTables, *,
                  factorized: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         """``factorized``: ``(codes, uniques)`` already known for some text columns of
-        ``profiles`` (e.g. from :func:`recommender.profile.arrow.profile_frame`), taken as
+        ``profiles`` (e.g. from the Arrow fast path of ``benchmarks/arrow_profiles.py``), taken as
         :meth:`factorized` would compute them: codes -1 where unknown, uniques distinct."""
         self.as_of = as_of
         self.ref = ref

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +18,13 @@ from fastapi import FastAPI
 
 from api.security import key_id
 from recommender.settings import Settings
+from recommender.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples" / "firms.jsonl"
 KEYS = {"public": "dev-public-key", "caseworker": "dev-caseworker-key", "admin": "dev-admin-key"}
 AS_OF = "2022-06-30"
+CSV = "text/csv"
 CASEWORKER_KEY_ID = key_id(KEYS["caseworker"])   # the owner of jobs queued straight in the store
 
 
@@ -69,3 +74,37 @@ def registry_frame(profiles: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["state"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return dict(job)
+        time.sleep(0.05)
+
+
+def submit_job(client: httpx.Client, path: Path, name: str = "registry.csv") -> dict[str, Any]:
+    r = client.post("/v1/jobs", params={"as_of": AS_OF, "top_k": 3},
+                    files={"file": (name, path.read_bytes(), CSV)})
+    assert r.status_code == 202, r.text
+    assert r.headers["Location"] == f"/v1/jobs/{r.json()['id']}"
+    return dict(r.json())
+
+
+def eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def queue_job(store: Store, settings: Settings, registry_csv: Path, job_id: str) -> None:
+    """A job queued straight in the store (as one accepted before the workers started)."""
+    folder = settings.var_dir / "jobs" / job_id
+    folder.mkdir(parents=True)
+    shutil.copy(registry_csv, folder / "input.csv")
+    store.create_job(job_id=job_id, key_id=CASEWORKER_KEY_ID, input_name="registry.csv", input_path=folder / "input.csv",
+                     output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
+                     as_of=dt.date(2022, 6, 30), top_k=3)

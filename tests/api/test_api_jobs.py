@@ -5,41 +5,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from .api_testkit import AS_OF, CASEWORKER_KEY_ID, LiveServer, make_settings
+from .api_testkit import CASEWORKER_KEY_ID, LiveServer, make_settings, submit_job, wait_job
 
 from api.main import create_app
 from recommender.store import open_store
 
-CSV = "text/csv"
-
-
-def _wait(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return dict(job)
-        time.sleep(0.05)
-
-
-def _submit(client: httpx.Client, path: Path, name: str = "registry.csv") -> dict[str, Any]:
-    r = client.post("/v1/jobs", params={"as_of": AS_OF, "top_k": 3},
-                    files={"file": (name, path.read_bytes(), CSV)})
-    assert r.status_code == 202, r.text
-    assert r.headers["Location"] == f"/v1/jobs/{r.json()['id']}"
-    return dict(r.json())
 
 
 def test_job_runs_and_accounts_for_every_row(clients: dict[Any, httpx.Client], registry_csv: Path,
                                              profiles: list[dict[str, Any]]) -> None:
     c = clients["caseworker"]
-    job = _wait(c, _submit(c, registry_csv)["id"])
+    job = wait_job(c, submit_job(c, registry_csv)["id"])
     assert job["state"] == "succeeded", job
     assert (job["rows_read"], job["firms_matched"], job["rows_rejected"]) == (len(profiles) + 1, len(profiles), 1)
     result = list(csv.DictReader(io.StringIO(c.get(job["result_url"]).text)))
@@ -55,7 +36,7 @@ def test_job_with_unreadable_input_fails_with_reason(clients: dict[Any, httpx.Cl
     bad.write_bytes(b"this is not parquet")
     c = clients["caseworker"]
     r = c.post("/v1/jobs", files={"file": ("bad.parquet", bad.read_bytes(), "application/octet-stream")})
-    job = _wait(c, r.json()["id"])
+    job = wait_job(c, r.json()["id"])
     assert job["state"] == "failed" and job["error"]
     assert c.get(job["result_url"]).status_code == 409
 
@@ -76,7 +57,7 @@ def test_jobs_and_results_survive_a_restart(tmp_path: Path, registry_csv: Path, 
     key = {"X-API-Key": "dev-caseworker-key"}
     with LiveServer(create_app(settings)) as first, first.client() as c:
         c.headers.update(key)
-        done = _wait(c, _submit(c, registry_csv)["id"])
+        done = wait_job(c, submit_job(c, registry_csv)["id"])
         assert done["state"] == "succeeded"
         result_before = c.get(done["result_url"]).text
     # A job accepted but not run before the service stopped (queued in the database).
@@ -93,7 +74,7 @@ def test_jobs_and_results_survive_a_restart(tmp_path: Path, registry_csv: Path, 
         again = c.get(f"/v1/jobs/{done['id']}").json()
         assert again["state"] == "succeeded" and again["rows_read"] == done["rows_read"]
         assert c.get(done["result_url"]).text == result_before
-        resumed = _wait(c, "pending")
+        resumed = wait_job(c, "pending")
         assert resumed["state"] == "succeeded"
         assert resumed["firms_matched"] == len(profiles)
         assert c.get(resumed["result_url"]).text == result_before

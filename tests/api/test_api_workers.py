@@ -11,42 +11,21 @@ import datetime as dt
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from .api_testkit import CASEWORKER_KEY_ID, KEYS, LiveServer, make_settings
-from .test_api_jobs import _submit, _wait
+from .api_testkit import KEYS, LiveServer, eventually, make_settings, queue_job, submit_job, wait_job
 
 from api.jobs import JobRunner, RunnerLock
 from api.main import create_app
 from recommender.matching.runtime import load_matcher
 from recommender.settings import Settings
-from recommender.store import Store, open_store
+from recommender.store import open_store
 
 CASEWORKER = {"X-API-Key": KEYS["caseworker"]}
 ADMIN = {"X-API-Key": KEYS["admin"]}
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _queue_job(store: Store, settings: Settings, registry_csv: Path, job_id: str) -> None:
-    """A job queued straight in the store (as one accepted before the workers started)."""
-    folder = settings.var_dir / "jobs" / job_id
-    folder.mkdir(parents=True)
-    shutil.copy(registry_csv, folder / "input.csv")
-    store.create_job(job_id=job_id, key_id=CASEWORKER_KEY_ID, input_name="registry.csv", input_path=folder / "input.csv",
-                     output_path=folder / "result.csv", rejects_path=folder / "rejects.csv",
-                     as_of=dt.date(2022, 6, 30), top_k=3)
 
 
 def _leads(srv: LiveServer) -> bool:
@@ -90,13 +69,13 @@ def test_racing_claims_give_each_job_to_one_runner(tmp_path: Path) -> None:
 def test_two_workers_run_every_job_once(tmp_path: Path, registry_csv: Path, profiles: list[dict[str, Any]]) -> None:
     settings = make_settings(tmp_path / "var", rules_only=True, job_poll_seconds=0.1)
     store = open_store(settings.resolved_database_url())     # queued before either worker starts
-    _queue_job(store, settings, registry_csv, "early")
+    queue_job(store, settings, registry_csv, "early")
     with LiveServer(create_app(settings)) as a, LiveServer(create_app(settings)) as b, \
             a.client() as ca, b.client() as cb:
         ca.headers.update(CASEWORKER)
         cb.headers.update(CASEWORKER)
-        ids = ["early"] + [_submit(c, registry_csv)["id"] for c in (ca, cb, ca, cb)]
-        done = [_wait(cb, i) for i in ids]                # any worker answers for any job
+        ids = ["early"] + [submit_job(c, registry_csv)["id"] for c in (ca, cb, ca, cb)]
+        done = [wait_job(cb, i) for i in ids]                # any worker answers for any job
         assert [d["state"] for d in done] == ["succeeded"] * 5
         assert {d["firms_matched"] for d in done} == {len(profiles)}
         assert _leads(a) != _leads(b)                     # one runner for the var/ directory
@@ -110,20 +89,20 @@ def test_another_worker_takes_over_the_jobs_when_the_runner_stops(tmp_path: Path
     settings = make_settings(tmp_path / "var", rules_only=True, job_poll_seconds=0.1)
     # a job left running by a runner whose process died mid-job
     store = open_store(settings.resolved_database_url())
-    _queue_job(store, settings, registry_csv, "orphan")
+    queue_job(store, settings, registry_csv, "orphan")
     assert store.claim_next_job(catalog_version="old", model_version="old") is not None
     survivor = ExitStack()
     with LiveServer(create_app(settings)) as a, a.client() as ca:
         ca.headers.update(CASEWORKER)
-        assert _eventually(lambda: _leads(a))
-        orphan = _wait(ca, "orphan")                      # queued again by the new lock holder
+        assert eventually(lambda: _leads(a))
+        orphan = wait_job(ca, "orphan")                      # queued again by the new lock holder
         assert orphan["state"] == "succeeded" and orphan["catalog_version"] != "old"
         b = survivor.enter_context(LiveServer(create_app(settings)))
         time.sleep(0.3)
         assert not _leads(b)
     with survivor, b.client() as cb:                      # a has stopped: b takes the jobs over
         cb.headers.update(CASEWORKER)
-        fresh = _wait(cb, _submit(cb, registry_csv)["id"])
+        fresh = wait_job(cb, submit_job(cb, registry_csv)["id"])
         assert fresh["state"] == "succeeded" and _leads(b)
     assert store.get_job("orphan").attempts == 2         # type: ignore[union-attr]
     assert store.get_job(fresh["id"]).attempts == 1      # type: ignore[union-attr]
@@ -151,7 +130,7 @@ def test_a_reload_reaches_every_worker_and_a_refused_one_none(tmp_path: Path, ca
         assert r.status_code == 200, r.text
         after = r.json()["catalog_version"]
         assert after != before and version(ca) == after
-        assert _eventually(lambda: version(cb) == after)
+        assert eventually(lambda: version(cb) == after)
         # a refused reload changes no worker
         (catalog_copy / "relief" / "zz-broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
         assert cb.post("/v1/admin/reload", headers=ADMIN).status_code == 409
@@ -162,7 +141,7 @@ def test_a_reload_reaches_every_worker_and_a_refused_one_none(tmp_path: Path, ca
 def test_a_failing_store_does_not_stop_the_runner(tmp_path: Path, registry_csv: Path) -> None:
     settings = make_settings(tmp_path / "var", rules_only=True)
     store = open_store(settings.resolved_database_url())
-    _queue_job(store, settings, registry_csv, "later")
+    queue_job(store, settings, registry_csv, "later")
     claim, failures = store.claim_next_job, []
 
     def flaky(**kwargs: str) -> Any:
@@ -176,7 +155,7 @@ def test_a_failing_store_does_not_stop_the_runner(tmp_path: Path, registry_csv: 
     runner = JobRunner(store, settings.var_dir / "jobs", lambda: matcher, poll_seconds=0.05)
     runner.start()
     try:
-        assert _eventually(lambda: store.get_job("later").state == "succeeded")  # type: ignore[union-attr]
+        assert eventually(lambda: store.get_job("later").state == "succeeded")  # type: ignore[union-attr]
     finally:
         runner.stop()
     assert len(failures) == 2 and not runner.leads       # stop() released the lock

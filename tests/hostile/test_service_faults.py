@@ -30,8 +30,7 @@ from recommender.settings import Settings, hash_key
 from recommender.store import SQLITE_BUSY_MS, Store, open_store
 from tests.api.api_testkit import AS_OF, KEYS, LiveServer, make_settings
 from tests.api.conftest import profile, profiles, registry_csv  # noqa: F401 - fixtures
-from tests.api.test_api_jobs import _submit, _wait
-from tests.api.test_api_workers import _eventually, _queue_job
+from tests.api.api_testkit import eventually, queue_job, submit_job, wait_job
 
 CSV = "text/csv"
 CASEWORKER = {"X-API-Key": KEYS["caseworker"]}
@@ -95,7 +94,7 @@ def test_runner_finishes_every_job_once_whatever_store_call_fails(
     settings = make_settings(tmp_path / "var", rules_only=True)
     store = open_store(settings.resolved_database_url())
     for job_id in ("good-1", "good-2", "bad", "orphan"):
-        _queue_job(store, settings, registry_csv, job_id)
+        queue_job(store, settings, registry_csv, job_id)
     (settings.var_dir / "jobs" / "bad" / "input.csv").write_bytes(b"\xff\xfe\x00 not a registry")
     # a job left running by a runner that died: queued again (requeue_running) on takeover
     orphan = store.claim_next_job(catalog_version="old", model_version="old")
@@ -105,7 +104,7 @@ def test_runner_finishes_every_job_once_whatever_store_call_fails(
                        chunk_rows=2, poll_seconds=0.02, retry_delays=(0.01, 0.01, 0.01))
     runner.start()
     try:
-        assert _eventually(lambda: {store.get_job(i).state for i in ("good-1", "good-2", "bad", "orphan")}  # type: ignore[union-attr]
+        assert eventually(lambda: {store.get_job(i).state for i in ("good-1", "good-2", "bad", "orphan")}  # type: ignore[union-attr]
                            <= {"succeeded", "failed"}, timeout=60), [store.get_job(i) for i in ("good-1", "bad")]
         assert not runner.problems()
     finally:
@@ -137,14 +136,14 @@ def test_readyz_reports_a_stuck_or_dead_runner_thread(tmp_path: Path) -> None:
 
         store.claim_next_job = hanging_claim  # type: ignore[method-assign]
         try:
-            assert _eventually(lambda: c.get("/readyz").status_code == 503, timeout=10)
+            assert eventually(lambda: c.get("/readyz").status_code == 503, timeout=10)
             body = c.get("/readyz").json()
             assert body["issues"][0]["field"] == "jobs.job-worker-0"
             assert "has not looked for jobs" in body["issues"][0]["reason"]
         finally:
             release.set()
             store.claim_next_job = claim  # type: ignore[method-assign]
-        assert _eventually(lambda: c.get("/readyz").status_code == 200, timeout=10)
+        assert eventually(lambda: c.get("/readyz").status_code == 200, timeout=10)
         runner.stop()                                         # the threads end: the runner is dead
         r = c.get("/readyz")
         assert r.status_code == 503
@@ -155,7 +154,7 @@ def test_a_running_job_that_makes_progress_is_not_stuck(tmp_path: Path, registry
                                                        rules_matcher: Matcher) -> None:
     settings = make_settings(tmp_path / "var", rules_only=True)
     store = open_store(settings.resolved_database_url())
-    _queue_job(store, settings, registry_csv, "slow")
+    queue_job(store, settings, registry_csv, "slow")
     seen: list[list[tuple[str, str]]] = []
     record = store.record_progress
 
@@ -169,7 +168,7 @@ def test_a_running_job_that_makes_progress_is_not_stuck(tmp_path: Path, registry
                        poll_seconds=0.02, idle_stall_seconds=0.1, busy_stall_seconds=5)
     runner.start()
     try:
-        assert _eventually(lambda: store.get_job("slow").state == "succeeded", timeout=30)  # type: ignore[union-attr]
+        assert eventually(lambda: store.get_job("slow").state == "succeeded", timeout=30)  # type: ignore[union-attr]
     finally:
         runner.stop()
     assert len(seen) >= 3 and all(p == [] for p in seen)
@@ -194,7 +193,7 @@ def test_an_unreachable_database_gives_503_json_everywhere_and_the_service_recov
     srv, _ = live
     store: Store = srv.server.config.app.state.service.store
     with srv.client(KEYS["admin"]) as c:
-        done = _wait(c, _submit(c, registry_csv)["id"])
+        done = wait_job(c, submit_job(c, registry_csv)["id"])
         down = threading.Event()
 
         def refuse(*args: Any) -> None:
@@ -216,8 +215,8 @@ def test_an_unreachable_database_gives_503_json_everywhere_and_the_service_recov
             _assert_503(c.request(method, url, **kwargs))
         assert c.post("/v1/match", json=profile, params={"as_of": AS_OF}).status_code == 200   # needs no database
         down.clear()
-        assert _eventually(lambda: c.get("/readyz").status_code == 200)
-        again = _wait(c, _submit(c, registry_csv)["id"])        # the runner survived the outage
+        assert eventually(lambda: c.get("/readyz").status_code == 200)
+        again = wait_job(c, submit_job(c, registry_csv)["id"])        # the runner survived the outage
         assert again["state"] == "succeeded"
         assert c.post("/v1/outcomes", json=OUTCOME).status_code == 200
 
@@ -243,7 +242,7 @@ def test_a_locked_sqlite_database_gives_503_in_bounded_time(live: tuple[LiveServ
     assert sorted(p.name for p in (settings.var_dir / "jobs").iterdir()) == jobs_before   # no orphan upload
     with srv.client(KEYS["caseworker"]) as c:
         assert c.post("/v1/outcomes", json=OUTCOME).json() == {"recorded": 1, "duplicates": 0}
-        assert _wait(c, _submit(c, registry_csv)["id"])["state"] == "succeeded"
+        assert wait_job(c, submit_job(c, registry_csv)["id"])["state"] == "succeeded"
 
 
 # --- a deleted SQLite file -------------------------------------------------------------------
@@ -315,7 +314,7 @@ def keyed(tmp_path_factory: pytest.TempPathFactory, catalog_copy: Path) -> Itera
 def test_another_caseworker_cannot_see_a_job_and_an_admin_can(keyed: tuple[Settings, dict[str, httpx.Client]],
                                                              registry_csv: Path) -> None:  # noqa: F811
     _, c = keyed
-    job = _wait(c["cw-a"], _submit(c["cw-a"], registry_csv)["id"])
+    job = wait_job(c["cw-a"], submit_job(c["cw-a"], registry_csv)["id"])
     unknown = c["cw-b"].get("/v1/jobs/no-such-job")
     for url in (f"/v1/jobs/{job['id']}", job["result_url"], job["rejects_url"]):
         r = c["cw-b"].get(url)
@@ -328,8 +327,8 @@ def test_get_jobs_lists_the_callers_jobs_newest_first_in_pages(keyed: tuple[Sett
                                                               registry_csv: Path) -> None:  # noqa: F811
     _, c = keyed
     before = c["cw-b"].get("/v1/jobs").json()["total"]
-    mine = [_submit(c["cw-b"], registry_csv, name=f"r{i}.csv")["id"] for i in range(3)]
-    theirs = _submit(c["cw-a"], registry_csv)["id"]
+    mine = [submit_job(c["cw-b"], registry_csv, name=f"r{i}.csv")["id"] for i in range(3)]
+    theirs = submit_job(c["cw-a"], registry_csv)["id"]
     first = c["cw-b"].get("/v1/jobs", params={"limit": 2})
     assert first.status_code == 200, first.text
     page = first.json()
@@ -352,11 +351,11 @@ def test_a_failed_jobs_error_shows_no_server_path_and_no_rows(keyed: tuple[Setti
     bad = cw.post("/v1/jobs", files={"file": ("bad.parquet", b"this is not parquet", "application/octet-stream")})
     broken = cw.post("/v1/jobs", files={"file": ("rows.csv", b"firm_id,name\nSECRET-ROW,\"x,y\n", CSV)})
     for r in (bad, broken):
-        job = _wait(cw, r.json()["id"])
+        job = wait_job(cw, r.json()["id"])
         text = json.dumps(job)
         assert str(settings.var_dir) not in text and str(settings.var_dir.resolve()) not in text
         assert "SECRET-ROW" not in text
-    job = _wait(cw, bad.json()["id"])
+    job = wait_job(cw, bad.json()["id"])
     assert job["state"] == "failed" and job["error"].startswith("bad.parquet: cannot read")
 
 
@@ -395,7 +394,7 @@ def test_a_nul_in_an_upload_name_is_not_a_500(keyed: tuple[Settings, dict[str, h
 def test_downloads_and_outcome_exports_and_imports_are_audited(keyed: tuple[Settings, dict[str, httpx.Client]],
                                                               registry_csv: Path) -> None:  # noqa: F811
     _, c = keyed
-    job = _wait(c["cw-a"], _submit(c["cw-a"], registry_csv)["id"])
+    job = wait_job(c["cw-a"], submit_job(c["cw-a"], registry_csv)["id"])
     assert c["cw-a"].get(job["result_url"]).status_code == 200
     assert c["cw-a"].get(job["rejects_url"]).status_code == 200
     assert c["cw-b"].post("/v1/outcomes", json=OUTCOME).status_code == 200

@@ -1,7 +1,7 @@
 """A typed profile frame straight from an Arrow table whose columns already hold profile types
 (a registry Parquet file written by this project, or one checked upstream). No validation:
 numbers and flags become float64 (NaN unknown), dates datetime64[ns], text is trimmed with a
-blank read as unknown (``None``), as :func:`recommender.profile.registry.validate_chunk` reads
+blank read as unknown (``None``), as :func:`recommender.profile.validation.validate_chunk` reads
 blanks; on valid data the two frames are equal (a test holds them so). Text columns are
 dictionary-encoded first, so a million rows of a few hundred distinct codes cost a few hundred
 Python strings, not a million.
