@@ -14,7 +14,7 @@ dependency in its thread pool (a thread hop per dependency per request).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -63,7 +63,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 
 
-def require(role: Role) -> Callable[..., Principal]:
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose key has at least ``role``."""
 
     async def check(state: StateDep,

@@ -282,7 +282,7 @@ class JobRunner:
             if self._stop.is_set():
                 raise _Stopped(job.id)
 
-        def attempt(resume: bool) -> dict:  # type: ignore[type-arg]
+        def attempt(resume: bool) -> dict:
             return run_registry(job.input_path, job.output_path, rejects=job.rejects_path,
                                 catalog=matcher.catalog, ref=matcher.ref, as_of=job.as_of,
                                 ranker=matcher.ranker, top_k=job.top_k, chunk_rows=self._chunk_rows,

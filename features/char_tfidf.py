@@ -57,7 +57,8 @@ def _key(gram: str) -> int:
 class CharTfidf:
     """``vocabulary`` (n-gram → column), ``idf`` per column, ``ngram_range`` as fitted."""
 
-    def __init__(self, vocabulary: Mapping[str, int], idf: Sequence[float], ngram_range: tuple[int, int]) -> None:
+    def __init__(self, vocabulary: Mapping[str, int], idf: Sequence[float] | np.ndarray,
+                 ngram_range: tuple[int, int]) -> None:
         self.vocabulary = {str(k): int(v) for k, v in vocabulary.items()}
         self.idf = np.asarray(idf, dtype="float64")
         self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
@@ -160,6 +161,7 @@ class CharTfidf:
             else:
                 ids = self._char_id[clipped]
                 first, second = ids[:-1], ids[1:]
+                assert self._bi is not None                              # checked above (n == 2)
                 cols = self._bi[first, second]                           # id -1 reads the unused last row/column
             hit = np.flatnonzero(ok & (cols >= 0))
             return hit, cols[hit].astype(np.int64)

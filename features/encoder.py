@@ -188,6 +188,7 @@ class PairEncoder:
             if template is not None:
                 np.take(template, widest[0][lo:hi], axis=0, out=tile, mode="clip")  # type: ignore[index]
             for index, runs, stacked in narrow:
+                assert index is not None                                 # expanded levels have an index
                 rows = stacked[index[lo:hi]]
                 k = 0
                 for start, stop, _ in runs:

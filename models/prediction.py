@@ -4,6 +4,7 @@ serving path reads this without loading it)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 SMALL_PREDICT = 10_000
 """Below this many rows a prediction runs on one thread: starting OpenMP threads for a few
@@ -16,7 +17,7 @@ def predict_threads(n_rows: int, n_jobs: int) -> int:
     return 1 if n_rows < SMALL_PREDICT else n_jobs
 
 
-def categorical_columns(names: Sequence[str], categorical: Sequence[str]) -> list[str] | str:
+def categorical_columns(names: Sequence[str], categorical: Sequence[str]) -> list[str] | Literal["auto"]:
     """LightGBM's ``categorical_feature`` for columns ``categorical`` of ``names``: the names
     (``"auto"`` when there are none, LightGBM's default).
 

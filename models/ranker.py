@@ -89,6 +89,12 @@ class LambdaRanker:
         self.n_jobs = n_jobs
         self.lgb_params = lgb_params
 
+    def _extra_params(self) -> dict[str, Any]:
+        """Query bagging when ``query_fraction`` < 1, then ``lgb_params`` passed through as given."""
+        extra: dict[str, Any] = ({"subsample": self.query_fraction, "subsample_freq": 1, "bagging_by_query": True}
+                                 if self.query_fraction < 1.0 else {})
+        return {**extra, **dict(self.lgb_params or {})}
+
     def fit(self, X: np.ndarray, y: np.ndarray, query_ids: np.ndarray,
             feature_names: Sequence[str] | None = None,
             eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
@@ -119,8 +125,7 @@ class LambdaRanker:
             label_gain=list(self.label_gain), lambdarank_truncation_level=self.truncation_level,
             random_state=self.random_state, n_jobs=self.n_jobs, verbose=-1, deterministic=True,
             force_row_wise=True, colsample_bytree=self.feature_fraction, max_bin=self.max_bin,
-            **({"subsample": self.query_fraction, "subsample_freq": 1, "bagging_by_query": True}
-               if self.query_fraction < 1.0 else {}), **dict(self.lgb_params or {}))
+            **self._extra_params())
         kwargs: dict[str, Any] = {}
         if eval_set is not None:
             Xe, ye, qe = eval_set

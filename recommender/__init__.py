@@ -71,7 +71,15 @@ _EXPORTS: dict[str, str] = {
     "run_registry": "recommender.bulk",
     "search_policies": "recommender.rules",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Catalog", "CatalogError", "Eligibility", "Family", "FirmProfile", "InputFileError", "JobRecord",
+    "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError", "OutcomeRecord", "Policy",
+    "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError", "ReferenceTables", "Role",
+    "Settings", "Store", "StoreUnavailable", "UnknownPolicyError", "database_down", "evaluate_catalog",
+    "explain_row", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
+    "neutralise", "open_store", "parse_profile", "policy_detail", "policy_summary", "profile_issues",
+    "profiles_to_frame", "read_registry", "run_registry", "search_policies"
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -375,7 +375,7 @@ class Store:
             if policy_id is not None:
                 query = query.where(_Outcome.policy_id == policy_id)
             return [OutcomeRecord(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
-                                  outcome=r.outcome) for r in s.scalars(query)]  # type: ignore[arg-type]
+                                  outcome=r.outcome) for r in s.scalars(query)]
 
     def export_outcomes_csv(self, *, policy_id: str | None = None) -> str:
         """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``),

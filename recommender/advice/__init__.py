@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "explain_firm": "explain",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "explain_firm"
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -144,6 +144,7 @@ def smallest_move(field: str, op: str, threshold: float, values: dict[str, float
 
     off = ratio.offset if ratio else 0.0
     estimate = (threshold - off) * scale
+    found: float | None
     if unit in ("yuan", "count"):
         found = least_integer(passes, math.floor(current) + 1, estimate)
     else:
@@ -156,7 +157,7 @@ def smallest_move(field: str, op: str, threshold: float, values: dict[str, float
     return Move(lever, unit, float(current), x)
 
 
-def least_integer(passes: Callable[[float], bool], low: int, hint: float) -> int | None:
+def least_integer(passes: Callable[[int], bool], low: int, hint: float) -> int | None:
     """Smallest integer ``x >= low`` with ``passes(x)``, for a ``passes`` that is monotone
     (false, then true, as ``x`` grows); ``None`` when no float up to the largest one passes.
 
@@ -201,8 +202,7 @@ def least_float(passes: Callable[[float], bool], start: float) -> float | None:
     and at most :data:`MAX_PROBES` calls; ``None`` when no finite float passes."""
     if math.isnan(start):
         return None
-    found = least_integer(lambda k: passes(_float_at(k)), _ordinal(max(start, -_LARGEST_FLOAT)),
-                          math.nan)
+    found = least_integer(lambda k: passes(_float_at(k)), _ordinal(max(start, -_LARGEST_FLOAT)), math.nan)
     return None if found is None or found > _ordinal(_LARGEST_FLOAT) else _float_at(found)
 
 

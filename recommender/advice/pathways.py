@@ -119,7 +119,7 @@ def rank_pathways(policies: list[Policy], cands: list[Candidate], profile: dict[
     ids = [p.id for p in policies]
     years = np.array([p.header.benefit.years for p in policies], dtype="float64")
     runs: dict[int, tuple[np.ndarray, np.ndarray, Any, np.ndarray, np.ndarray]] = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cand, (_, elig, j) in zip(cands, evaluated):
         if id(elig) not in runs:
             v_all, p_all = elig.verdict_matrix(), point_benefit(elig)
@@ -137,8 +137,8 @@ def rank_pathways(policies: list[Policy], cands: list[Candidate], profile: dict[
                     "not_stacked": bool(view.kept_instead[j, c] >= 0)} for c in unlocked]
         sure = [c for c in unlocked if view.counted[j, c] and not np.isnan(point[0, c])]
         maybe = [c for c in unlocked if verdicts[0, c] == ts.UNKNOWN and not np.isnan(point[0, c])]
-        value = sum(float(point[0, c]) for c in sure)
-        per_year = sum(float(point[0, c] / years[c]) for c in sure)
+        gained = sum(float(point[0, c]) for c in sure)
+        gained_per_year = sum(float(point[0, c] / years[c]) for c in sure)
         en, zh = _describe(cand)
         n = len(unlocks)
         rows.append({
@@ -146,15 +146,15 @@ def rank_pathways(policies: list[Policy], cands: list[Candidate], profile: dict[
             "steps": [step_dict(s) for s in cand.steps],
             "for_policy": cand.for_policy,
             "unlocks": unlocks, "loses": lost,
-            "value": round(value, 2), "value_per_year": round(per_year, 2),
+            "value": round(gained, 2), "value_per_year": round(gained_per_year, 2),
             "potential_value": round(sum(float(point[0, c]) for c in maybe), 2),
             "total_change": round(float(total[0]) - base_total, 2),
             "cost": round(cost(list(cand.steps)), 3),
-            "text": f"{en}: unlocks {n} polic{'y' if n == 1 else 'ies'} worth {fmt(value, 'yuan')} "
-                    f"({fmt(per_year, 'yuan')} a year)"
+            "text": f"{en}: unlocks {n} polic{'y' if n == 1 else 'ies'} worth {fmt(gained, 'yuan')} "
+                    f"({fmt(gained_per_year, 'yuan')} a year)"
                     + (f", {len(maybe)} more to confirm worth up to {fmt(sum(float(point[0, c]) for c in maybe), 'yuan')}"
                        if maybe else ""),
-            "text_zh": f"{zh}：可新增{n}项政策，价值{fmt(value, 'yuan')}（每年{fmt(per_year, 'yuan')}）",
+            "text_zh": f"{zh}：可新增{n}项政策，价值{fmt(gained, 'yuan')}（每年{fmt(gained_per_year, 'yuan')}）",
         })
     rows.sort(key=lambda r: (bool(r["loses"]), -r["value"], r["cost"], -r["potential_value"],
                              -len(r["unlocks"]), r["change"]))

@@ -22,7 +22,9 @@ _EXPORTS: dict[str, str] = {
     "run_registry": "run",
     "run_registry_dask": "cluster",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "RunProgress", "disk_errors", "registry_rows", "run_registry", "run_registry_dask"
+]
 
 
 def __getattr__(name: str) -> Any:

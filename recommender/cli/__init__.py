@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "app": "main",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "app"
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -24,7 +24,7 @@ from recommender.matching import screen_frame
 from recommender.settings import Settings
 
 
-def _load_applicants(path: Path, ref):  # type: ignore[no-untyped-def]
+def _load_applicants(path: Path, ref):
     """JSON/JSON Lines (strict: a bad record stops the run) or a registry file (bad rows rejected)."""
     from recommender.profile import SUPPORTED_SUFFIXES, read_registry
     if path.suffix.lower() in SUPPORTED_SUFFIXES:

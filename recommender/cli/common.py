@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -40,7 +40,7 @@ def load_ranker(model: Path | None, settings: Settings, catalog: Catalog, *,
     The trees compiled to native code under ``<var_dir>/compiled`` are used when present
     (``recommender compile-trees``); ``bulk`` compiles them for a large batch when missing.
     """
-    kw = {"compiled_dir": settings.compiled_dir, "compile_missing": bulk}
+    kw: dict[str, Any] = {"compiled_dir": settings.compiled_dir, "compile_missing": bulk}
     if model is not None:
         try:
             return load_model_ranker(model, catalog, required=True, **kw)

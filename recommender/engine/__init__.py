@@ -35,7 +35,11 @@ _EXPORTS: dict[str, str] = {
     "total_breakdown": "relations",
     "totals": "relations",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Eligibility", "MARGIN_CLIP", "PolicyOutcome", "RelationView", "VERDICTS", "benefit_matrix",
+    "check_catalog", "evaluate_catalog", "explain_row", "grantor_of", "held_titles", "match_relations",
+    "relation_view", "render", "total_breakdown", "totals"
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,7 @@ from recommender.facts import EvalFrame
 from recommender.held import held
 from recommender.profile import ReferenceTables
 
-VERDICTS = ("ineligible", "undetermined", "eligible")
+VERDICTS: tuple[str, ...] = ("ineligible", "undetermined", "eligible")
 IN_FORCE = "policy_in_force"
 REGION = "policy_region"
 
@@ -149,7 +149,7 @@ def _support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.nda
 
         walk(outcome.policy.criteria, np.ones(frame.n, dtype=bool))
         return out
-    return frame.memo(("support", outcome.policy.id), compute)  # type: ignore[no-any-return]
+    return frame.memo(("support", outcome.policy.id), compute)
 
 
 def _required(leaf: Criterion, frame: EvalFrame, row: int) -> str:
@@ -165,7 +165,7 @@ def header_criteria(policy: Policy, in_force: bool, region: int, as_of: dt.date,
     """The checks a policy header implies, as ``criteria`` entries: in force on ``as_of`` and,
     for a regional policy, registered in its region (``region``: that check's outcome code)."""
     validity, clause, prefixes = held(policy, "header_texts", lambda: _header_texts(policy))
-    out = [{
+    out: list[dict[str, Any]] = [{
         "id": IN_FORCE, "label": "政策在有效期内 / policy in force",
         "outcome": "met" if in_force else "not_met",
         "observed": as_of.isoformat(),

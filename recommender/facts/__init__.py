@@ -48,7 +48,13 @@ _EXPORTS: dict[str, str] = {
     "size_table": "declared",
     "source_fields": "fields",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CATEGORY_FACTS", "CATEGORY_VALUES", "CERT_COLUMNS", "Category", "Columns", "DAYS_PER_YEAR",
+    "DERIVED_KINDS", "EvalFrame", "FACTS", "FIELD_KINDS", "Fact", "NUMERIC_FACTS", "RATIOS", "REPORTED",
+    "Ratio", "RowFrame", "SIZE_LABELS", "SMALL_LOW_PROFIT_MAX_ASSETS", "SMALL_LOW_PROFIT_MAX_EMPLOYEES",
+    "SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME", "SizeTable", "derived_values", "industry_group",
+    "size_table", "source_fields"
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Callable
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from recommender import tristate as ts
 from recommender.facts.size import SIZE_LABELS, SizeTable
 from recommender.profile import CERTIFICATIONS, CERTIFICATION_LABELS, ReferenceTables
 
+T = TypeVar("T")
 FactKind = Literal["number", "bool", "category"]
 Cells = dict[str, object]
 """One firm's cells as :func:`recommender.profile.frame.profile_values` gives them: numbers and flags
@@ -46,7 +48,7 @@ class Columns(Protocol):
     def num(self, name: str) -> np.ndarray: ...
     def factorized(self, name: str) -> tuple[np.ndarray, np.ndarray]: ...
     def datetimes(self, name: str) -> np.ndarray: ...
-    def memo(self, key: object, compute): ...  # type: ignore[no-untyped-def]
+    def memo(self, key: object, compute: Callable[[], T]) -> T: ...
 
 
 def size_table(ref: ReferenceTables) -> SizeTable:

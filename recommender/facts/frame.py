@@ -10,7 +10,9 @@ only assembled when a caller asks for it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from recommender.profile import ReferenceTables
 
 # industry_group is an object column; size_class's dtype is left to pandas (a string dtype
 # when any class is known), as the frame has always had them.
+T = TypeVar("T")
 _DF_DTYPES: dict[str, object] = {"industry_group": object, "size_class": None}
 
 
@@ -63,10 +66,10 @@ class EvalFrame:
             return np.array([*labels, None], dtype=object)[idx]
         return self.num(name)
 
-    def memo(self, key: object, compute):  # type: ignore[no-untyped-def]
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
         """Cache a whole-frame computation (e.g. score totals) for per-row explanations."""
         try:
-            return self._memo[key]
+            return self._memo[key]  # type: ignore[return-value]  # the memo holds what ``compute`` made
         except KeyError:
             value = self._memo[key] = compute()
             return value

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ _NONE: np.ndarray = np.array([], dtype=object)
 _EPOCH = dt.date(1970, 1, 1)
 
 
-class _Memo(dict):  # type: ignore[type-arg]
+class _Memo(dict[object, object]):
     """The frame memo, with entries that may be computed on first read (:meth:`RowFrame.defer`)."""
 
     def __init__(self) -> None:
@@ -71,7 +72,7 @@ class RowFrame(EvalFrame):
         return derived_values(self._cells, self.as_of, self.ref)
 
     @cached_property
-    def profiles(self) -> pd.DataFrame:  # type: ignore[override]
+    def profiles(self) -> pd.DataFrame:
         """The typed profile frame (built only if a caller needs pandas; serving does not)."""
         return pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) if v.dtype == object else v
                              for k, v in self._columns.items()})
@@ -131,7 +132,7 @@ class RowFrame(EvalFrame):
 
     def _value(self, name: str) -> object:
         if name in CATEGORY_FACTS:
-            index, labels = self.derived[name]  # type: ignore[misc]
+            index, labels = cast("tuple[int, tuple[str, ...]]", self.derived[name])
             return None if index < 0 else labels[index]
         v = self.scalar(name) if name in NUMERIC_FACTS else self._cells[name]
         if isinstance(v, float):

@@ -16,7 +16,9 @@ _EXPORTS: dict[str, str] = {
     "evaluate_model": "training",
     "write_synthetic": "synth",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "evaluate_model", "write_synthetic"
+]
 
 
 def __getattr__(name: str) -> Any:

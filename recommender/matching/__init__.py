@@ -24,7 +24,10 @@ _EXPORTS: dict[str, str] = {
     "match_frame": "results",
     "screen_frame": "screening",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "MatchOptions", "Matcher", "RankBy", "Ranker", "load_matcher", "load_ranker", "match_frame",
+    "screen_frame"
+]
 
 
 def __getattr__(name: str) -> Any:

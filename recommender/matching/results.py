@@ -68,7 +68,7 @@ def _derived_rows(elig: Eligibility) -> list[dict[str, Any]]:
             cols[name] = [None if v is None else (bool(v) if kind == "bool" else _clean(v)) for v in values]
         return [{name: cols[name][i] for name in DERIVED_KINDS} for i in range(elig.frame.n)]
 
-    return elig.frame.memo(("matching", "derived"), compute)  # type: ignore[no-any-return]
+    return elig.frame.memo(("matching", "derived"), compute)
 
 
 def _formula_text(policy: Policy, as_of: dt.date) -> str | None:
@@ -94,7 +94,7 @@ def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str,
 def _shown(order: np.ndarray, verdicts: np.ndarray, held: np.ndarray, options: MatchOptions) -> list[int]:
     """Policy columns one firm's result lists, best first: without ``include_all``, neither
     ineligible policies nor titles the firm holds; at most ``top_k``."""
-    out = []
+    out: list[int] = []
     for col in order:
         if not options.include_all and (VERDICTS[int(verdicts[col])] == "ineligible" or held[col]):
             continue
@@ -136,7 +136,7 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
     next_reasons = iter(explain_pairs(elig, shown_rows, shown_cols) if explain_pairs else []).__next__
     results = []
     for row in range(elig.frame.n):
-        matches = []
+        matches: list[dict[str, Any]] = []
         for col in shown[row]:
             o = outcomes[col]
             prob = None if probs is None else float(next_prob())

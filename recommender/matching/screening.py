@@ -19,7 +19,7 @@ from recommender.facts import source_fields
 from recommender.profile import ReferenceTables
 
 
-def _leaf_label(leaf) -> str:  # type: ignore[no-untyped-def]
+def _leaf_label(leaf) -> str:
     return f"{leaf.id}: {leaf.label_text}"
 
 

@@ -53,7 +53,14 @@ _EXPORTS: dict[str, str] = {
     "read_registry": "registry",
     "validate_chunk": "validation",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ALPHABET", "CERTIFICATIONS", "CERTIFICATION_LABELS", "Certification", "FirmProfile", "IsoDate",
+    "Kind", "PROFILE_CATEGORY_VALUES", "PROFILE_FIELDS", "PROFILE_KINDS", "REJECT_COLUMNS",
+    "ReferenceTables", "SUPPORTED_SUFFIXES", "base_types", "check_header", "coerce_frame", "csv_header",
+    "drop_duplicate_ids", "iter_raw_chunks", "load_json", "load_reference", "parse_profile",
+    "profile_arrays", "profile_issues", "profile_values", "profiles_to_frame", "read_profiles",
+    "read_registry", "validate_chunk"
+]
 
 
 def __getattr__(name: str) -> Any:

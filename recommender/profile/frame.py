@@ -77,7 +77,8 @@ def profile_arrays(profiles: Sequence[FirmProfile]) -> dict[str, np.ndarray]:
         if kind in ("number", "bool"):
             columns[name] = np.array(values, dtype="float64")
         elif kind == "date":
-            columns[name] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
+            columns[name] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D")  # type: ignore[call-overload]  # v is a date: numpy's stubs omit it
+                                      for v in values],
                                      dtype="datetime64[ns]")
         else:
             columns[name] = np.array(values, dtype=object)

@@ -36,7 +36,7 @@ class ReferenceTables:
         """A structure computed from these tables (e.g. the size-standard lookup), built once
         and held by them, so it is freed with them rather than kept in a module-level cache."""
         try:
-            return self._built[key]  # type: ignore[no-any-return]
+            return self._built[key]
         except KeyError:
             value = self._built[key] = build()
             return value

@@ -137,7 +137,8 @@ def _number_values(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return np.isnan(values), values
     codes, uniques = _distinct(col)
     ublank = _texts(uniques)[0]
-    text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)), dtype=object)
+    text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)),  # type: ignore[call-overload]  # None fills an object array
+                     dtype=object)
     uvalues = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan) \
         if len(text) else np.empty(0)
     return _take(ublank, codes, True), _take(uvalues, codes, np.nan)
@@ -228,7 +229,8 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             reject(~blank & np.isnan(vals), name, "must be true or false")
             out[name] = vals
         elif kind == "date":
-            text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)), dtype=object)
+            text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)),  # type: ignore[call-overload]  # as above
+                             dtype=object)
             parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
             if len(text) and not isinstance(parsed.dtype, np.dtype):   # time-zone aware: keep as given
                 parsed = pd.to_datetime(col.astype(object).where(~blank, None), errors="coerce", format="ISO8601")
@@ -297,13 +299,13 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
         issues = [(mask & ~malformed, field, reason) for mask, field, reason in issues]
         issues.append((malformed, MALFORMED_FIELD, raw[MALFORMED].to_numpy(dtype=object)))
     bad_rows = np.zeros(n, dtype=bool)
-    records = []
+    records: list[tuple[Any, ...]] = []
     firm_ids = pd.Series(out["firm_id"], dtype=object)
     for mask, field, reason in issues:
         bad_rows |= mask
         idx = np.flatnonzero(mask)
-        reasons = reason[idx] if isinstance(reason, np.ndarray) else [reason] * len(idx)
-        records.extend(zip(rows[idx], firm_ids.iloc[idx], [field] * len(idx), reasons))
+        why = reason[idx] if isinstance(reason, np.ndarray) else [reason] * len(idx)
+        records.extend(zip(rows[idx], firm_ids.iloc[idx], [field] * len(idx), why))
     rejects = pd.DataFrame(records, columns=REJECT_COLUMNS).sort_values("row", kind="stable")
     keep = ~bad_rows
     typed = {k: (v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True))

@@ -26,7 +26,10 @@ _EXPORTS: dict[str, str] = {
     "margin_summary": "pairs",
     "policy_columns_of": "pairs",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "INELIGIBLE_SCORE", "LearnedRanker", "PAIR_COLUMNS", "RuleRanker", "Scores", "build_pairs",
+    "firm_row", "margin_summary", "policy_columns_of"
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,17 +17,17 @@ import pandas as pd
 
 from features import columns as C
 from features.pair_table import PairTable
-from recommender.rules import Declaration, Policy
+from recommender.rules import Criterion, Declaration, Policy
 from recommender.engine import MARGIN_CLIP, Eligibility, PolicyOutcome
 from recommender.facts import CERT_COLUMNS, EvalFrame
 from recommender.profile import PROFILE_KINDS
 from recommender.held import held
 
 
-def leaf_margins(outcome: PolicyOutcome, elig: Eligibility) -> list[tuple[object, np.ndarray]]:
+def leaf_margins(outcome: PolicyOutcome, elig: Eligibility) -> list[tuple[Criterion, np.ndarray]]:
     """``(leaf, clipped relative margin array)`` for every numeric leaf of a policy."""
-    def compute() -> list[tuple[object, np.ndarray]]:
-        out = []
+    def compute() -> list[tuple[Criterion, np.ndarray]]:
+        out: list[tuple[Criterion, np.ndarray]] = []
         for leaf in outcome.leaves():
             if isinstance(leaf, Declaration):
                 continue
@@ -35,7 +35,7 @@ def leaf_margins(outcome: PolicyOutcome, elig: Eligibility) -> list[tuple[object
             if m is not None:
                 out.append((leaf, np.clip(np.asarray(m, dtype="float64"), -MARGIN_CLIP, MARGIN_CLIP)))
         return out
-    return elig.frame.memo(("leaf_margins", outcome.policy.id), compute)  # type: ignore[no-any-return]
+    return elig.frame.memo(("leaf_margins", outcome.policy.id), compute)
 
 
 def margin_summary(outcome: PolicyOutcome, elig: Eligibility) -> tuple[np.ndarray, ...]:

@@ -71,12 +71,6 @@ def _share(elig: Eligibility) -> np.ndarray:
     return np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
 
 
-def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
-        """rules-v1: verdict, estimated benefit, share of criteria met."""
-        share = np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
-        return order(elig.verdict_matrix(), benefit, share)
-
-
 def order(verdict: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     """Column order per firm row: verdict first, then each key in turn, all descending.
 

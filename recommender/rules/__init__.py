@@ -57,7 +57,13 @@ _EXPORTS: dict[str, str] = {
     "window_status": "windows",
     "window_table": "windows",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AllOf", "AnyOf", "AsOfWindow", "Catalog", "Compare", "Criterion", "Declaration", "Exclusion",
+    "FAMILIES", "Family", "Holds", "Indicator", "LOWER_BOUND_OPS", "Membership", "Not", "OPS",
+    "OneFirm", "Policy", "PolicyQuery", "Score", "SearchIndex", "Tiered", "UniqueKeyLoader",
+    "check_relations", "format_value", "load_catalog", "parse_policy", "policy_detail",
+    "policy_summary", "search_policies", "window_status", "window_table"
+]
 
 
 def __getattr__(name: str) -> Any:

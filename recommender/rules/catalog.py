@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -167,7 +167,10 @@ class Policy:
         return float("nan"), float("nan")
 
 
-class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present
+
+
+class UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]  # a base chosen at run time
     """SafeLoader that refuses duplicate mapping keys."""
 
 
@@ -223,6 +226,7 @@ class Catalog:
 
     policies: tuple[Policy, ...]
     version: str
+    _by_id: dict[str, Policy] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {p.id: p for p in self.policies})
@@ -231,7 +235,7 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.policies)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self.policies)
 
     @property
@@ -240,7 +244,7 @@ class Catalog:
 
     def get(self, policy_id: str) -> Policy:
         try:
-            return self._by_id[policy_id]  # type: ignore[attr-defined,no-any-return]
+            return self._by_id[policy_id]
         except KeyError:
             raise UnknownPolicyError(policy_id) from None
 

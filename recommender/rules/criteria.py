@@ -290,7 +290,7 @@ class Tiered(Criterion):
     kind: ClassVar[str] = "tiered"
 
     def required_values(self, frame: EvalFrame) -> np.ndarray:
-        return frame.memo((id(self), "required"), lambda: self._required_values(frame))  # type: ignore[no-any-return]
+        return frame.memo((id(self), "required"), lambda: self._required_values(frame))
 
     def _required_values(self, frame: EvalFrame) -> np.ndarray:
         by = frame.num(self.by)

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class Criterion:
         :attr:`memo_key`."""
         memo = frame._memo
         key = self.memo_key
-        out = memo.get(key)
+        out = cast("Outcomes | None", memo.get(key))
         if out is None:
             out = self._evaluate(frame, sink)
             out.flags.writeable = False

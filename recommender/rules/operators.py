@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ class Operator:
     754, so they agree on every pair of floats, NaN included (a test holds them equal)."""
 
     symbol: str
-    array: Callable[[np.ndarray, float], np.ndarray]
+    array: Callable[..., Any]          # a numpy ufunc: arrays or scalars in, bool array or numpy bool out
     scalar: Callable[[float, float], bool]
     bound: str | None            # "lower", "upper" or None (equality)
 
@@ -32,7 +33,7 @@ OPERATORS: dict[str, Operator] = {o.symbol: o for o in (
     Operator("==", np.equal, operator.eq, None),
     Operator("!=", np.not_equal, operator.ne, None),
 )}
-OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {s: o.array for s, o in OPERATORS.items()}
+OPS: dict[str, Callable[..., Any]] = {s: o.array for s, o in OPERATORS.items()}
 """Each operator's array form (a view of :data:`OPERATORS`)."""
 SCALAR_OPS: dict[str, Callable[[float, float], bool]] = {s: o.scalar for s, o in OPERATORS.items()}
 """Each operator's scalar form (a view of :data:`OPERATORS`)."""

@@ -259,7 +259,7 @@ class Block:
 
 def indicator_points(ind: Indicator, frame: EvalFrame) -> Interval:
     """``ind.points(frame)``, computed once per frame (treat the arrays as read-only)."""
-    return frame.memo((id(ind), "points"), lambda: ind.points(frame))  # type: ignore[no-any-return]
+    return frame.memo((id(ind), "points"), lambda: ind.points(frame))
 
 
 def _interval_test(low: np.ndarray, high: np.ndarray, op: str, bound: float) -> Outcomes:
@@ -284,7 +284,7 @@ class Score(Criterion):
         return next(i for b in self.blocks for i in b.indicators if i.id == ind_id)
 
     def totals(self, frame: EvalFrame) -> tuple[Interval, dict[str, Interval]]:
-        return frame.memo((id(self), "totals"), lambda: self._totals(frame))  # type: ignore[no-any-return]
+        return frame.memo((id(self), "totals"), lambda: self._totals(frame))
 
     def _totals(self, frame: EvalFrame) -> tuple[Interval, dict[str, Interval]]:
         per_block = {b.id: b.points(frame) for b in self.blocks}
@@ -351,7 +351,7 @@ class Score(Criterion):
             for ind in block.indicators:
                 span = spans.get(id(ind))
                 if span is not None:
-                    frame.defer((id(ind), "points"), lambda span=span: (_one(span[0]), _one(span[1])))
+                    frame.defer((id(ind), "points"), _ones_of(span))
         frame.defer((id(self), "totals"), lambda: ((_one(total[0]), _one(total[1])),
                                                     {k: (_one(v[0]), _one(v[1])) for k, v in per_block.items()}))
 
@@ -404,6 +404,11 @@ def _one(x: float) -> np.ndarray:
         if x and x == x and len(_ONES) < 10_000:
             _ONES[x] = out
     return out
+
+
+def _ones_of(span: Span) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """A deferred ``(low, high)`` pair of one-element arrays for one firm's span."""
+    return lambda: (_one(span[0]), _one(span[1]))
 
 
 def _span(lo: float, hi: float) -> float | list[float]:
