@@ -10,8 +10,9 @@ contracts in ``pyproject.toml``): ``cli`` > ``learning`` | ``bulk`` | ``store`` 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from recommender.lazy import surface
 
 if TYPE_CHECKING:
     from recommender.bulk import run_registry
@@ -82,14 +83,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'recommender' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = surface(__name__, _EXPORTS, globals())
