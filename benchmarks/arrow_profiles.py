@@ -1,8 +1,9 @@
 """A typed profile frame straight from an Arrow table whose columns already hold profile types
 (a registry Parquet file written by this project, or one checked upstream). No validation:
 numbers and flags become float64 (NaN unknown), dates datetime64[ns], text is trimmed with a
-blank read as unknown (``None``), as :func:`recommender.profile.validation.validate_chunk` reads
-blanks; on valid data the two frames are equal (a test holds them so). Text columns are
+blank read as unknown (``None``) — but a blank certification list as none held (``""``) — as
+:func:`recommender.profile.validation.validate_chunk` reads blanks; on valid data the two frames
+are equal (a test holds them so). Text columns are
 dictionary-encoded first, so a million rows of a few hundred distinct codes cost a few hundred
 Python strings, not a million.
 """
@@ -37,12 +38,12 @@ def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return indices, encoded.dictionary.to_pylist()
 
 
-def _text(column: pa.ChunkedArray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Object array of trimmed str (None where null or blank), and its factorisation
-    ``(codes, distinct values)`` with code -1 where None."""
+def _text(column: pa.ChunkedArray, blank: str | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Object array of trimmed str (None where null, ``blank`` where blank), and its
+    factorisation ``(codes, distinct values)`` with code -1 where None."""
     raw, dictionary = _dictionary(column)
     used = np.bincount(raw[raw >= 0], minlength=len(dictionary)) > 0
-    words = [w.strip() or None if u else None for w, u in zip(dictionary, used)]
+    words = [w.strip() or blank if u else None for w, u in zip(dictionary, used)]
     distinct = list(dict.fromkeys(w for w in words if w is not None))   # trimming may merge some
     index = {w: i for i, w in enumerate(distinct)}
     remap = np.array([-1 if w is None else index[w] for w in words] + [-1], dtype=np.intp)
@@ -80,7 +81,7 @@ def profile_frame(table: pa.Table, factorized: Factorized | None = None) -> pd.D
             elif kind == "date":
                 values = pc.cast(col, _TIMESTAMP_NS).to_numpy()         # nulls become NaT
             elif is_text(col.type):
-                values, codes = _text(col)
+                values, codes = _text(col, "" if kind == "set" else None)
                 if factorized is not None:
                     factorized[name] = codes
             else:

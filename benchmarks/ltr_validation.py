@@ -63,7 +63,8 @@ from recommender.rules.catalog import load_catalog
 from recommender.profile.reference import load_reference
 from models.splits import training_windows
 from recommender.learning.training import (APPROVED, RANKER_PARAMS, WINDOW_MONTHS, fit_baselines, read_interactions,
-                                  read_registry, training_pairs)
+                                  training_pairs)
+from recommender.profile import read_registry
 
 UNTIL = dt.date(2023, 1, 1)
 
@@ -130,7 +131,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     catalog, ref = load_catalog(), load_reference()
-    profiles = read_registry(args.data / "registry.parquet", ref)
+    profiles = read_registry(args.data / "registry.parquet", ref, strict=True)[0].drop(columns="_row")
     events = read_interactions(args.data / "interactions.parquet")
     pairs = training_pairs(profiles, catalog, ref, events, UNTIL, 2, args.window_months)
     valid_window = training_windows(UNTIL, 2, args.window_months)[-1].start.isoformat()

@@ -15,7 +15,8 @@ from pathlib import Path
 from recommender.rules.catalog import load_catalog
 from recommender.profile.reference import load_reference
 from recommender.learning.synth import write_synthetic
-from recommender.learning.training import file_hash, read_interactions, read_registry, train
+from recommender.learning.training import file_hash, read_interactions, train
+from recommender.profile import read_registry
 
 
 def main() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
     reg, ev = write_synthetic(args.out / "data", args.firms, 4, args.seed, catalog, ref, dt.date(2023, 12, 31))
     synth_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    profiles, events = read_registry(reg, ref), read_interactions(ev)
+    profiles, events = read_registry(reg, ref, strict=True)[0].drop(columns="_row"), read_interactions(ev)
     read_s = time.perf_counter() - t1
     t1 = time.perf_counter()
     result = train(profiles, events, catalog, ref, dt.date(2023, 1, 1), args.out / "model",

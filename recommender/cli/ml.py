@@ -1,7 +1,8 @@
 """``recommender synth``, ``train`` and ``evaluate`` (SPEC §6–7); registered by ``cli.py``.
 
 Bad input (a missing file, an unknown column, a bad value) exits with status 2 and a message
-naming the file and the field on stderr.
+naming the file and the field on stderr. The registry is read by the one registry reader of
+every command, strictly: its first bad row (number, field, reason) refuses the file.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def _load(data_dir: Path, catalog_dir: Path | None) -> tuple[Any, Any]:
         raise _fail(str(err)) from None
 
 
+def _profiles(path: Path, ref: Any) -> Any:
+    """A registry as the typed profile frame training learns from: the one registry reader
+    (:func:`recommender.profile.read_registry`), strict: a bad row refuses the file."""
+    from recommender.profile import read_registry
+    valid, _ = read_registry(path, ref, strict=True)
+    return valid.drop(columns="_row")
+
+
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Data directory (reference tables, catalog).")]
 CatalogDir = Annotated[Path | None, typer.Option("--catalog", help="Catalog directory (default DATA/catalog).")]
 
@@ -65,7 +74,7 @@ def synth(out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     print(f"wrote {reg} and {ev} in {time.perf_counter() - t0:.1f} s")
 
 
-def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.parquet or .csv).")],
+def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .parquet or .xlsx); any bad row refuses it.")],
           interactions: Annotated[Path, typer.Option("--interactions", help="Interaction log (.parquet or .csv).")],
           out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
           until: Annotated[str | None, typer.Option("--until", help="Split date: train before, test after.")] = None,
@@ -76,7 +85,7 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.parque
     from recommender.learning import training
     catalog, ref = _load(data_dir, catalog_dir)
     try:
-        profiles = training.read_registry(firms, ref)
+        profiles = _profiles(firms, ref)
         events = training.read_interactions(interactions)
     except RecommenderError as err:
         raise _fail(str(err)) from None
@@ -89,7 +98,7 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.parque
 
 
 def evaluate(model: Annotated[Path, typer.Option("--model", help="Model directory.")],
-             firms: Annotated[Path, typer.Option("--firms", help="Registry (.parquet or .csv).")],
+             firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .parquet or .xlsx); any bad row refuses it.")],
              interactions: Annotated[Path, typer.Option("--interactions", help="Interaction log.")],
              report: Annotated[Path, typer.Option("--report", help="Report directory (Markdown + PNG).")],
              until: Annotated[str | None, typer.Option("--until", help="Split date (default: the model's).")] = None,
@@ -100,7 +109,7 @@ def evaluate(model: Annotated[Path, typer.Option("--model", help="Model director
     from recommender.learning import evaluate_model
     catalog, ref = _load(data_dir, catalog_dir)
     try:
-        profiles = training.read_registry(firms, ref)
+        profiles = _profiles(firms, ref)
         events = training.read_interactions(interactions)
         result = evaluate_model(model, profiles, events, catalog, ref, _date(until, "until"), check_catalog)
     except RecommenderError as err:

@@ -46,7 +46,7 @@ from models.splits import Window, group_holdout, train_test_windows, training_wi
 from recommender.rules import Catalog
 from recommender.engine import benefit_matrix, evaluate_catalog
 from recommender.errors import InputFileError
-from recommender.profile import PROFILE_KINDS, ReferenceTables, coerce_frame
+from recommender.profile import ReferenceTables
 from recommender.ranking import build_pairs
 
 LARGE_AWARD = 100_000.0
@@ -83,49 +83,6 @@ def _read_table(path: Path) -> pd.DataFrame:
     raise InputFileError("must be a .parquet or .csv file", path=str(path))
 
 
-def read_registry(path: Path, ref: ReferenceTables) -> pd.DataFrame:
-    """A registry file (SPEC §2 columns) as a typed profile frame; checks are column-wise.
-
-    Raises
-    ------
-    InputFileError
-        Naming the file and the column (field) at fault: unknown or missing columns, bad
-        industry or region codes, duplicate firm ids, negative or out-of-range values.
-    """
-    df = _read_table(path)
-    unknown = [c for c in df.columns if c not in PROFILE_KINDS]
-    if unknown:
-        raise InputFileError(f"field {unknown[0]}: unknown column (not in SPEC §2)", path=str(path))
-    for req in ("firm_id", "region_code", "industry_code"):
-        if req not in df.columns or df[req].isna().any():
-            raise InputFileError(f"field {req}: required column missing or empty", path=str(path))
-    if df["firm_id"].duplicated().any():
-        dup = df.loc[df["firm_id"].duplicated(), "firm_id"].iloc[0]
-        raise InputFileError(f"field firm_id: duplicate firm_id {dup!r}", path=str(path))
-    canon = {}
-    for code in pd.unique(df["industry_code"].astype(str)):
-        canon[code], problem = ref.normalise_industry(code)
-        if problem:
-            raise InputFileError(f"field industry_code: {problem}", path=str(path))
-    df = df.assign(industry_code=df["industry_code"].astype(str).map(canon))
-    for code in pd.unique(df["region_code"].astype(str)):
-        if problem := ref.region_problem(code):
-            raise InputFileError(f"field region_code: {problem}", path=str(path))
-    try:
-        typed = coerce_frame(df)
-    except (ValueError, TypeError) as err:
-        raise InputFileError(f"a column has values of the wrong type ({err})", path=str(path)) from None
-    for name, kind in PROFILE_KINDS.items():
-        if kind != "number" or name == "taxable_income":
-            continue
-        col = typed[name]
-        if (col < 0).any():
-            raise InputFileError(f"field {name}: negative value", path=str(path))
-        if name.endswith(("_share", "_rate")) and (col > 1).any():
-            raise InputFileError(f"field {name}: share above 1 (shares are fractions 0–1)", path=str(path))
-    return typed
-
-
 def read_interactions(path: Path) -> pd.DataFrame:
     """An interaction log (SPEC §7) with ``event_date`` as datetime64.
 
@@ -138,10 +95,12 @@ def read_interactions(path: Path) -> pd.DataFrame:
     for col in C.INTERACTION_COLUMNS:
         if col not in df.columns:
             raise InputFileError(f"field {col}: required column missing", path=str(path))
-    bad = sorted(set(df[C.OUTCOME].dropna().astype(str)) - set(C.OUTCOMES))
-    if bad or df[C.OUTCOME].isna().any():
-        raise InputFileError(f"field outcome: {bad[0] if bad else None!r} is not one of "
-                             f"{', '.join(C.OUTCOMES)}", path=str(path))
+        if df[col].isna().any():
+            row = int(np.flatnonzero(df[col].isna().to_numpy())[0]) + 1
+            raise InputFileError(f"field {col}: required value missing", path=str(path), location=f"row {row}")
+    bad = sorted(set(df[C.OUTCOME].astype(str)) - set(C.OUTCOMES))
+    if bad:
+        raise InputFileError(f"field outcome: {bad[0]!r} is not one of {', '.join(C.OUTCOMES)}", path=str(path))
     try:
         dates = pd.to_datetime(df[C.EVENT_DATE], errors="raise", format="ISO8601")
     except (ValueError, TypeError) as err:

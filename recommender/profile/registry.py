@@ -274,8 +274,13 @@ def _xlsx_cell(v: Any) -> Any:
 
 
 def read_registry(path: Path, ref: ReferenceTables, *, allow_unknown_columns: bool = False,
-                  chunk_rows: int = 100_000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The whole registry at once: (valid typed frame with ``_row``, rejects). Small files only."""
+                  chunk_rows: int = 100_000, strict: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole registry at once: (valid typed frame with ``_row``, rejects). Small files only.
+
+    ``strict`` (training, evaluation) refuses the file on any bad row, by the same rules: an
+    :class:`InputFileError` names the first bad row's number, field and reason, and how many
+    rows are bad; the rejects returned are then always empty.
+    """
     valid, rejects, offset = [], [], 1
     seen: set[str] = set()
     for raw in iter_raw_chunks(path, chunk_rows):
@@ -286,5 +291,17 @@ def read_registry(path: Path, ref: ReferenceTables, *, allow_unknown_columns: bo
         rejects.append(chunk.rejects)
     if not valid:
         raise InputFileError("the registry has no data rows", path=str(path))
-    return (pd.concat(valid, ignore_index=True),
-            pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS))
+    bad = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    if strict and len(bad):
+        refuse(bad, offset - 1, path)
+    return pd.concat(valid, ignore_index=True), bad
+
+
+def refuse(rejects: pd.DataFrame, rows: int, path: Path) -> None:
+    """InputFileError naming the first rejected row (number, field, reason) and how many of
+    the ``rows`` rows are rejected."""
+    first = rejects.sort_values("row", kind="stable").iloc[0]
+    n_bad = rejects["row"].nunique()
+    more = f"; {n_bad} of {rows} rows are bad" if n_bad > 1 else ""
+    raise InputFileError(f"{first['field']}: {first['reason']}{more} (match-registry lists them all as rejects)",
+                         path=str(path), location=f"row {first['row']}")

@@ -6,12 +6,29 @@ from its field declarations; code checks call the same functions), applied to wh
 so a million rows validate in seconds. Every row ends either in the valid frame or in the
 rejects: a CSV row with more or fewer cells than the header too (field ``(row)``), numbered
 in place by the reader (:mod:`recommender.profile.registry`).
+
+A registry cell is text (CSV, most XLSX cells) or a typed value (Parquet), so two rules read
+more than a JSON profile does, here only:
+
+- a yes/no field takes ``true``/``false``, ``yes``/``no``, ``1``/``0``, ``是``/``否`` (any
+  case; also ``t``/``f``, ``y``/``n``), a typed boolean, or a number 1 or 0;
+- a date takes ISO ``2022-06-30`` or ``2022/6/30`` (month and day of one or two digits), or
+  a typed date (a Parquet date, an XLSX date cell).
+
+A JSON profile (``POST /v1/match``, ``recommender match``) stays strict, by design: booleans
+are JSON ``true``/``false`` and dates ISO ``YYYY-MM-DD`` strings only
+(:data:`~recommender.profile.model.IsoDate`; a number or ``2022/6/30`` there is a 422, exit 2).
+Everything else (bounds, whole counts, finiteness, categories, certifications, codes, credit
+codes, dates between 1900 and today) is the same rule on both sides, held equal by a property
+test (``tests/recommender/test_reader_agreement.py``). A certification cell that lists
+nothing (an empty text in Parquet) is the empty list, none held; a missing cell is unknown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +47,13 @@ MALFORMED = " malformed row"
 cells, why (its other cells are empty but ``firm_id``, when it can be told); no header has it
 (names are stripped). :func:`validate_chunk` rejects such a row with that reason alone."""
 MALFORMED_FIELD = "(row)"
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
+_TRUE = {"true", "1", "yes", "y", "t", "是"}
+_FALSE = {"false", "0", "no", "n", "f", "否"}
+"""A yes/no cell's text, compared lower-cased (``True``, ``TRUE`` and ``true`` alike); a typed
+cell may also be a boolean, or a number 1 or 0 (a Parquet flag stored as a number)."""
+_DATE_TEXT = re.compile(r"([0-9]{4})(?:-([0-9]{2})-([0-9]{2})|/([0-9]{1,2})/([0-9]{1,2}))")
+"""A date cell's text: ISO ``2022-06-30``, or ``2022/6/30`` (month and day of one or two digits)."""
+DATE_REASON = "not a date (YYYY-MM-DD or YYYY/M/D)"
 _REQUIRED = [n for n, f in FirmProfile.model_fields.items() if f.is_required()]
 
 def _schema_constraints() -> dict[str, tuple[float | None, float | None, bool]]:
@@ -144,6 +166,25 @@ def _number_values(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _take(ublank, codes, True), _take(uvalues, codes, np.nan)
 
 
+def _date_cells(uniques: Any, ublank: np.ndarray, ustext: np.ndarray) -> np.ndarray:
+    """Each distinct date cell as the parser takes it: a text as ISO ``YYYY-MM-DD`` when it
+    is ``YYYY-MM-DD`` or ``YYYY/M/D`` (stripped), else ``"?"`` (no date); a typed value (a
+    Parquet date or timestamp) as it is; None where blank."""
+    values = np.asarray(uniques, dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    for i, v in enumerate(values):
+        if ublank[i]:
+            continue
+        if not isinstance(v, str):
+            out[i] = v
+        elif m := _DATE_TEXT.fullmatch(ustext[i]):
+            y, mm, dd, m1, d1 = m.groups()
+            out[i] = f"{y}-{mm}-{dd}" if mm else f"{y}-{int(m1):02d}-{int(d1):02d}"
+        else:
+            out[i] = "?"
+    return out
+
+
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _LOOKUP = np.full(256, -1, dtype=np.int64)
 for _ch, _i in _VALUE.items():
@@ -210,6 +251,11 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             reject(ok & ~np.isfinite(values), name, "must be finite")
             out[name] = np.where(blank, np.nan, values)
             continue
+        if kind == "bool" and pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+            numbers = col.to_numpy(dtype="float64", na_value=np.nan)     # a flag stored as 1/0
+            reject(~np.isnan(numbers) & (numbers != 1) & (numbers != 0), name, "must be true or false")
+            out[name] = np.where((numbers == 1) | (numbers == 0), numbers, np.nan)
+            continue
         codes, uniques = _distinct(col)
         ublank, ustext = _texts(uniques)
         blank = _take(ublank, codes, True)
@@ -229,8 +275,7 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             reject(~blank & np.isnan(vals), name, "must be true or false")
             out[name] = vals
         elif kind == "date":
-            text = pd.Series(np.where(ublank, None, np.asarray(uniques, dtype=object)),  # type: ignore[call-overload]  # as above
-                             dtype=object)
+            text = pd.Series(_date_cells(uniques, ublank, ustext), dtype=object)
             parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
             if len(text) and not isinstance(parsed.dtype, np.dtype):   # time-zone aware: keep as given
                 parsed = pd.to_datetime(col.astype(object).where(~blank, None), errors="coerce", format="ISO8601")
@@ -240,7 +285,7 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
                 stamps = pd.Series(_take(stamp_u, codes, np.datetime64("NaT")), index=raw.index)
                 ubad = stamps.isna().to_numpy()
             bad = ~blank & ubad
-            reject(bad, name, "not an ISO-8601 date (YYYY-MM-DD)")
+            reject(bad, name, DATE_REASON)
             future = ~blank & ~bad & (stamps > pd.Timestamp(today)).to_numpy()
             reject(future, name, "is in the future")
             early = ~blank & ~bad & (stamps < pd.Timestamp(EARLIEST_ESTABLISHED_ON)).to_numpy()
@@ -257,8 +302,8 @@ def validate_chunk(raw: pd.DataFrame, first_row: int, ref: ReferenceTables, *,
             elif kind == "set":
                 normal = np.empty(len(ustext), dtype=object)
                 for i, u in enumerate(ustext):
-                    if u is None:
-                        normal[i] = None
+                    if u is None:            # a null is unknown; a text listing nothing, none held
+                        normal[i] = "" if ublank[i] else None
                         continue
                     items = [x.strip() for x in u.split(";") if x.strip()]
                     normal[i] = ";".join(items)

@@ -24,7 +24,7 @@ PLANTED = [
     ("revenue", "-1", "must be >= 0"),
     ("export_share", "1.5", "must be <= 1"),
     ("established_on", "2999-01-01", "is in the future"),
-    ("established_on", "01/02/2020", "not an ISO-8601 date (YYYY-MM-DD)"),
+    ("established_on", "01/02/2020", "not a date (YYYY-MM-DD or YYYY/M/D)"),
     ("established_on", "1899-12-31", "is before 1900-01-01"),
     ("employees", "12.5", "must be a whole number"),
     ("total_assets", "lots", "not a number"),
@@ -148,6 +148,9 @@ def test_resume_refuses_checkpoints_of_another_run(registry, catalog, ref, tmp_p
 
 def test_csv_parquet_xlsx_give_identical_results(catalog, ref, tmp_path) -> None:
     df, _ = _registry()
+    # an empty list of certifications ("" in Parquet: none held) has no text form in CSV or
+    # XLSX, whose empty cell is unknown: compare the formats on what all three can say
+    df["certifications"] = df["certifications"].replace("", None)
     outputs = []
     for suffix in (".csv", ".parquet", ".xlsx"):
         src = _write(df, tmp_path / f"registry{suffix}")

@@ -15,7 +15,7 @@ from recommender.profile.frame import profiles_to_frame
 from recommender.profile.model import parse_profile
 from recommender.learning.synth import generate_registry
 from tests.recommender.derived_oracle import oracle_derived
-from tests.recommender.test_batch_agreement import _setup, profiles
+from tests.strategies import catalog_and_ref, profiles
 
 AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.date(2024, 2, 29)]
 
@@ -43,13 +43,13 @@ def _check(frame: pd.DataFrame, as_of: dt.date, ref) -> None:  # type: ignore[no
 @settings(max_examples=60, deadline=None)
 @given(batch=st.lists(profiles, min_size=1, max_size=6), as_of=st.sampled_from(AS_OFS))
 def test_derived_arrays_equal_add_derived(batch, as_of) -> None:
-    _, ref = _setup()
+    _, ref = catalog_and_ref()
     parsed = [parse_profile({"firm_id": f"F{i}", **p}, ref=ref) for i, p in enumerate(batch)]
     _check(profiles_to_frame(parsed), as_of, ref)
 
 
 def test_derived_arrays_on_a_synthetic_registry() -> None:
-    _, ref = _setup()
+    _, ref = catalog_and_ref()
     from recommender.profile.validation import validate_chunk
     from recommender.learning.synth import registry_to_parquet_frame
     raw = registry_to_parquet_frame(generate_registry(3000, 7, dt.date(2022, 6, 30)))

@@ -16,7 +16,7 @@ from recommender.matching.results import MatchOptions, match_frame
 from recommender.profile.model import parse_profile
 from recommender.matching.runtime import Matcher, RankBy, load_matcher
 from recommender.settings import Settings
-from tests.recommender.test_batch_agreement import profiles
+from tests.strategies import profiles
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples" / "firms.jsonl"
 OPTIONS: list[tuple[MatchOptions, RankBy]] = [

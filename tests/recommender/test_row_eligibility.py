@@ -21,7 +21,7 @@ from recommender.profile.model import parse_profile
 from recommender.engine.plan import EligibilityPlan
 from recommender.facts.rowframe import RowFrame
 from recommender.rules.scoring import Score, indicator_points
-from tests.recommender.test_batch_agreement import _setup, profiles
+from tests.strategies import catalog_and_ref, profiles
 
 AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.date(2022, 11, 1),
           dt.date(2024, 2, 29)]
@@ -29,7 +29,7 @@ AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.d
 
 @lru_cache(maxsize=1)
 def _plan() -> EligibilityPlan:
-    catalog, _ = _setup()
+    catalog, _ = catalog_and_ref()
     return EligibilityPlan(list(catalog))
 
 
@@ -59,7 +59,7 @@ def _check_frame(row: RowFrame, ev: EvalFrame) -> None:
 @settings(max_examples=120, deadline=None)
 @given(raw=profiles, as_of=st.sampled_from(AS_OFS))
 def test_one_firm_plan_equals_the_engine(raw, as_of) -> None:  # type: ignore[no-untyped-def]
-    catalog, ref = _setup()
+    catalog, ref = catalog_and_ref()
     profile = parse_profile({"firm_id": "F1", **raw}, ref=ref)
     engine = evaluate_catalog(catalog, profiles_to_frame([profile]), as_of, ref)
     row = RowFrame(profile, as_of, ref)
@@ -95,7 +95,7 @@ def test_one_firm_plan_equals_the_engine(raw, as_of) -> None:  # type: ignore[no
 
 
 def test_a_reused_plan_date_is_refused_for_another_frame() -> None:
-    catalog, ref = _setup()
+    catalog, ref = catalog_and_ref()
     profile = parse_profile({"firm_id": "F1", "industry_code": "C3670", "region_code": "500112"}, ref=ref)
     plan = _plan().dated(dt.date(2022, 6, 30))
     with pytest.raises(ValueError, match=r"^frame as of 2023-01-01, plan as of 2022-06-30$"):
