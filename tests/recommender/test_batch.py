@@ -12,59 +12,13 @@ import pytest
 
 from recommender.bulk.run import run_registry
 from recommender.errors import InputFileError
+from tests.recommender.registry_kit import AS_OF, PLANTED, planted_registry, write_registry
 
 ROOT = Path(__file__).resolve().parents[2]
-AS_OF = dt.date(2022, 6, 30)
-
-# (column, bad value, expected reason) — one planted row per kind of bad input
-PLANTED = [
-    ("credit_code", "91500112MA5U7A2B10", "check character is '0', expected 'N' (GB 32100-2015)"),
-    ("industry_code", "C99", "'C99': division 99 does not exist in GB/T 4754-2017"),
-    ("region_code", "509999", "'509999' is not in the administrative division table (GB/T 2260)"),
-    ("revenue", "-1", "must be >= 0"),
-    ("export_share", "1.5", "must be <= 1"),
-    ("established_on", "2999-01-01", "is in the future"),
-    ("established_on", "01/02/2020", "not a date (YYYY-MM-DD or YYYY/M/D)"),
-    ("established_on", "1899-12-31", "is before 1900-01-01"),
-    ("employees", "12.5", "must be a whole number"),
-    ("total_assets", "lots", "not a number"),
-    ("listed", "maybe", "must be true or false"),
-    ("ownership", "public", "must be one of ['collective', 'foreign', 'other', 'private', 'state']"),
-    ("certifications", "hnte;iso9001", "unknown certification(s) ['iso9001']"),
-    ("region_code", "", "required field is missing"),
-]
-
-
-def _registry() -> tuple[pd.DataFrame, int]:
-    firms = [json.loads(x) for x in (ROOT / "data/samples/firms.jsonl").read_text(encoding="utf-8").splitlines()]
-    rows = []
-    for f in firms:
-        row = {k: (";".join(v) if isinstance(v, list) else v) for k, v in f.items()}
-        rows.append(row)
-    good = len(rows)
-    base = dict(rows[0])
-    for i, (col, value, _) in enumerate(PLANTED):
-        rows.append({**base, "firm_id": f"BAD-{i}", col: value})
-    rows.append({**base})                                   # duplicate firm_id of row 1
-    df = pd.DataFrame(rows).astype(object)
-    df = df.where(df.notna(), None)
-    return df.map(lambda v: v if v is None or isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)), good
-
-
-def _write(df: pd.DataFrame, path: Path) -> Path:
-    if path.suffix == ".csv":
-        df.to_csv(path, index=False)
-    elif path.suffix == ".parquet":
-        df.to_parquet(path, index=False)
-    else:
-        df.to_excel(path, index=False)
-    return path
-
-
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory) -> tuple[Path, int, int]:
-    df, good = _registry()
-    path = _write(df, tmp_path_factory.mktemp("reg") / "registry.csv")
+    df, good = planted_registry()
+    path = write_registry(df, tmp_path_factory.mktemp("reg") / "registry.csv")
     return path, good, len(df)
 
 
@@ -106,7 +60,7 @@ def test_csv_output_written_part_by_part_equals_the_whole_table(registry, catalo
 def test_unknown_column_rejects_rows_unless_allowed(catalog, ref, tmp_path) -> None:
     df = pd.DataFrame([{"firm_id": "A", "region_code": "500112", "industry_code": "C36", "colour": "red"},
                        {"firm_id": "B", "region_code": "500112", "industry_code": "C36", "colour": None}])
-    path = _write(df, tmp_path / "r.csv")
+    path = write_registry(df, tmp_path / "r.csv")
     s = run_registry(path, tmp_path / "o.parquet", catalog=catalog, ref=ref, as_of=AS_OF)
     assert (s["firms_matched"], s["rows_rejected"]) == (1, 1)
     s = run_registry(path, tmp_path / "o2.parquet", catalog=catalog, ref=ref, as_of=AS_OF, allow_unknown_columns=True)
@@ -118,7 +72,7 @@ def test_firm_without_match_gets_one_empty_row(catalog, ref, tmp_path) -> None:
     df = pd.DataFrame([{"firm_id": "BANK", "region_code": "110105", "industry_code": "J6621",
                         "dishonest_record": "true", "major_incident_last_year": "true", "certifications": ""}])
     out = tmp_path / "o.csv"
-    run_registry(_write(df, tmp_path / "r.csv"), out, catalog=catalog, ref=ref, as_of=dt.date(2010, 1, 1))
+    run_registry(write_registry(df, tmp_path / "r.csv"), out, catalog=catalog, ref=ref, as_of=dt.date(2010, 1, 1))
     result = pd.read_csv(out, keep_default_na=False)
     assert result[["firm_id", "rank", "policy_id"]].values.tolist() == [["BANK", 0, ""]]
 
@@ -147,13 +101,13 @@ def test_resume_refuses_checkpoints_of_another_run(registry, catalog, ref, tmp_p
 
 
 def test_csv_parquet_xlsx_give_identical_results(catalog, ref, tmp_path) -> None:
-    df, _ = _registry()
+    df, _ = planted_registry()
     # an empty list of certifications ("" in Parquet: none held) has no text form in CSV or
     # XLSX, whose empty cell is unknown: compare the formats on what all three can say
     df["certifications"] = df["certifications"].replace("", None)
     outputs = []
     for suffix in (".csv", ".parquet", ".xlsx"):
-        src = _write(df, tmp_path / f"registry{suffix}")
+        src = write_registry(df, tmp_path / f"registry{suffix}")
         out = tmp_path / f"out{suffix}.parquet"
         run_registry(src, out, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=8)
         outputs.append((pd.read_parquet(out), pd.read_csv(tmp_path / f"out{suffix}.rejects.csv", dtype=str)))

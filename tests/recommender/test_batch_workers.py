@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from recommender.bulk.run import run_registry
-from tests.recommender.test_batch import AS_OF, _registry, _write
+from tests.recommender.registry_kit import AS_OF, planted_registry, write_registry
 
 
 def _run(path, tmp_path, name, catalog, ref, **kw):  # type: ignore[no-untyped-def]
@@ -21,10 +21,10 @@ def _run(path, tmp_path, name, catalog, ref, **kw):  # type: ignore[no-untyped-d
 
 
 def test_two_workers_equal_one(catalog, ref, tmp_path) -> None:
-    df, _ = _registry()
+    df, _ = planted_registry()
     # the first rows again at the end: duplicates of ids seen several chunks earlier
     df = pd.concat([df, df.iloc[:3]], ignore_index=True)
-    path = _write(df, tmp_path / "registry.csv")
+    path = write_registry(df, tmp_path / "registry.csv")
     one = _run(path, tmp_path, "one", catalog, ref, workers=1, threads=1)
     two = _run(path, tmp_path, "two", catalog, ref, workers=2)
     threads = _run(path, tmp_path, "threads", catalog, ref, threads=2)
@@ -41,8 +41,8 @@ def test_learned_ranker_in_worker_processes_equals_one_process(catalog, ref, tmp
     from recommender.settings import Settings
 
     ranker = LearnedRanker(Settings().resolved_model_dir(), catalog, compiled_dir=tmp_path / "compiled")
-    df, _ = _registry()
-    path = _write(df, tmp_path / "registry.csv")
+    df, _ = planted_registry()
+    path = write_registry(df, tmp_path / "registry.csv")
     one = _run(path, tmp_path, "one", catalog, ref, workers=1, threads=1, ranker=ranker)
     two = _run(path, tmp_path, "two", catalog, ref, workers=2, ranker=ranker)   # ranker pickled to workers
     threads = _run(path, tmp_path, "threads", catalog, ref, threads=3, ranker=ranker)  # one ranker shared
@@ -55,9 +55,9 @@ def test_learned_ranker_in_worker_processes_equals_one_process(catalog, ref, tmp
 def test_interrupted_parallel_run_resumes_to_the_same_bytes(catalog, ref, tmp_path, parallel) -> None:  # type: ignore[no-untyped-def]
     """Workers run ahead of the chunk being settled, so an interrupted run leaves pending parts
     (written before ids of earlier chunks were dropped); a resumed run must not trust them."""
-    df, _ = _registry()
+    df, _ = planted_registry()
     df = pd.concat([df, df.iloc[:3]], ignore_index=True)       # duplicates across chunks
-    path = _write(df, tmp_path / "registry.csv")
+    path = write_registry(df, tmp_path / "registry.csv")
     whole = _run(path, tmp_path, "whole", catalog, ref, workers=1, threads=1)
     out = tmp_path / "cut.parquet"
     try:
