@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as C
-from features.history import HistoryStats, attach_history, history_stats
+from features.history import attach_history, history_stats
 from features.transformers import PairFeatures
 from models.artifacts import Artifact, save_artifact
 from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBaseline
@@ -260,11 +260,6 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
                                        "approval_params": APPROVAL_PARAMS,
                                        "firms": int(len(profiles))})
     return TrainResult(artifact, metrics, time.perf_counter() - t0)
-
-
-def history_from_state(state: dict[str, Any]) -> HistoryStats:
-    """The serving history statistics stored in an artifact's feature state."""
-    return HistoryStats.from_json(state["history"])
 
 
 def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog,
