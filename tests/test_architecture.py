@@ -86,6 +86,18 @@ def test_no_module_over_500_lines() -> None:
     assert long == {}
 
 
+def test_tests_do_not_import_other_test_modules() -> None:
+    """Shared strategies live in ``tests/strategies.py`` and helpers in ``*_kit.py`` modules."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                leaf = node.module.split(".")[-1]
+                if leaf.startswith("test_"):
+                    found.append(f"{path.relative_to(ROOT)}: {node.module}")
+    assert found == []
+
+
 def test_no_eval_or_exec() -> None:
     hits = []
     for package in LAYERS:

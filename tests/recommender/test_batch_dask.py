@@ -19,7 +19,7 @@ from recommender.bulk.run import run_registry
 from recommender.matching.runtime import load_ranker
 from recommender.settings import Settings
 
-from .test_batch import _registry, _write
+from tests.recommender.registry_kit import planted_registry, write_registry
 
 AS_OF = dt.date(2022, 6, 30)
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_dask_and_local_engines_agree(catalog, ref, tmp_path, suffix, workers) -> None:  # type: ignore[no-untyped-def]
     """Worker threads (the default LocalCluster) and worker processes (setup and results
     pickled, as on a real cluster) both give the local engine's output."""
-    df, good = _registry()
-    src = _write(df, tmp_path / f"registry{suffix}")
+    df, good = planted_registry()
+    src = write_registry(df, tmp_path / f"registry{suffix}")
     ranker = load_ranker(Settings().resolved_model_dir(), catalog)      # the default model, as the CLI uses
     local = run_registry(src, tmp_path / "local.parquet", catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=9,
                          ranker=ranker)
@@ -57,9 +57,9 @@ def test_dask_reports_progress_per_partition(catalog, ref, tmp_path) -> None:  #
 
     import pyarrow.parquet as pq
 
-    df, _ = _registry()
+    df, _ = planted_registry()
     path = tmp_path / "registry.parquet"                 # a partition per row group of 9 rows
-    pq.write_table(pq.read_table(_write(df, tmp_path / "r.parquet")), path, row_group_size=9)
+    pq.write_table(pq.read_table(write_registry(df, tmp_path / "r.parquet")), path, row_group_size=9)
     calls: list[tuple[int, int]] = []
     summary = run_registry_dask(path, tmp_path / "out.parquet", catalog=catalog, ref=ref, as_of=AS_OF,
                                 chunk_rows=9, progress=lambda rows, parts: calls.append((rows, parts)))
