@@ -8,6 +8,7 @@ regional policy, the firm is registered in its region.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,12 +94,14 @@ def _region_check(policy: Policy, frame: EvalFrame) -> np.ndarray:
     return region_check(prefixes).evaluate(frame)
 
 
-def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame, as_of: dt.date,
+def evaluate_catalog(catalog: Catalog | list[Policy], profiles: pd.DataFrame | Mapping[str, np.ndarray], as_of: dt.date,
                      ref: ReferenceTables, *,
                      factorized: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Eligibility:
-    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame);
+    """Evaluate every policy for every firm of ``profiles`` (a typed profile frame, or its
+    columns as :func:`recommender.profile.profile_arrays` makes them: no pandas round trip);
     ``factorized`` as for :class:`~recommender.facts.frame.EvalFrame`."""
-    frame = EvalFrame(profiles, as_of, ref, factorized=factorized)
+    frame = (EvalFrame.from_profiles(profiles, as_of, ref, factorized=factorized)
+             if isinstance(profiles, pd.DataFrame) else EvalFrame(profiles, as_of, ref, factorized=factorized))
     outcomes = {}
     for policy in catalog:
         nodes: dict[str, np.ndarray] = {}

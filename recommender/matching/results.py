@@ -8,6 +8,7 @@ LambdaRank model when one is loaded.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -104,9 +105,10 @@ def _shown(order: np.ndarray, verdicts: np.ndarray, held: np.ndarray, options: M
     return out
 
 
-def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
+def match_frame(profiles: pd.DataFrame | Mapping[str, np.ndarray], catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
                 options: MatchOptions = MatchOptions(), ranker: Ranker | None = None) -> list[dict[str, Any]]:
-    """Match every firm of a typed profile frame; one SPEC §5 result per firm, in input order.
+    """Match every firm of a typed profile frame (or its columns, as :func:`~recommender.engine.evaluate_catalog`
+    takes them); one SPEC §5 result per firm, in input order.
 
     Policies whose title the firm already holds (``relations.grants``) are left out unless
     ``include_all``; the total counts eligible policies once, dropping the worse of two that
@@ -151,7 +153,7 @@ def match_frame(profiles: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: R
             result["held_titles"] = held_titles(view, verdicts, row)
         if options.explain:
             result["total_breakdown"] = total_breakdown(view, verdicts, point, row)
-            result.update(explain_firm(elig, profiles, row, matches, view, point, ref,
+            result.update(explain_firm(elig, elig.frame.profiles, row, matches, view, point, ref,
                                        top_k=options.top_k or 10))
         results.append(result)
     return results

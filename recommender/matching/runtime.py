@@ -22,7 +22,7 @@ import pandas as pd
 
 from recommender.rules import Catalog, Policy, load_catalog
 from recommender.errors import ModelArtifactError
-from recommender.profile import FirmProfile, ReferenceTables, load_reference, profiles_to_frame
+from recommender.profile import FirmProfile, ReferenceTables, load_reference, profile_arrays, profiles_to_frame
 from recommender.matching.results import MatchOptions, Ranker, match_frame
 from recommender.matching.one_firm import OneFirmMatcher
 from recommender.ranking import RuleRanker
@@ -125,7 +125,7 @@ class Matcher:
         ranker = self.ranker_for(rank_by)
         if self.one_firm is not None and self.one_firm.supports(options, ranker):
             return self.one_firm.match(profile, as_of, options, ranker)
-        return match_frame(profiles_to_frame([profile]), self.catalog, as_of, self.ref, options, ranker)[0]
+        return match_frame(profile_arrays([profile]), self.catalog, as_of, self.ref, options, ranker)[0]
 
     def screen(self, policy: Policy, applicants: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
         """Screening rows of a typed profile frame against one policy, eligible first."""

@@ -333,7 +333,7 @@ class Tiered(Criterion):
                         required = tier.value
                         break
             # left where required_values reads it (explanation, gap, margin)
-            frame._memo[(id(self), "required")] = np.array([required])
+            frame.remember((id(self), "required"), np.array([required]))
             value = frame.scalar(self.field)
             if value != value:
                 return _UNKNOWN

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -57,13 +57,12 @@ class Criterion:
         descendant's). Nodes that test the same thing, in this policy or any other, are
         computed once per frame: the result is kept in the frame's memo under the node's
         :attr:`memo_key`."""
-        memo = frame._memo
         key = self.memo_key
-        out = cast("Outcomes | None", memo.get(key))
+        out: Outcomes | None = frame.recall(key)
         if out is None:
             out = self._evaluate(frame, sink)
             out.flags.writeable = False
-            memo[key] = out
+            frame.remember(key, out)
         elif sink is not None:
             for c in self.children():
                 c.evaluate(frame, sink)

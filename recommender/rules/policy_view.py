@@ -29,7 +29,7 @@ _COMPOSITE_WORDS = {"all": "all of / 全部满足", "any": "any of / 满足其�
 def _unknown_firm_frame(as_of: dt.date, ref: ReferenceTables) -> EvalFrame:
     """A one-row frame of a firm about which nothing is known."""
     raw = pd.DataFrame({name: [None] for name in PROFILE_KINDS})
-    return EvalFrame(coerce_frame(raw), as_of, ref)
+    return EvalFrame.from_profiles(coerce_frame(raw), as_of, ref)
 
 
 def _requirement(node: Criterion, frame: EvalFrame) -> str:

@@ -22,7 +22,7 @@ AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.d
 
 def _check(frame: pd.DataFrame, as_of: dt.date, ref) -> None:  # type: ignore[no-untyped-def]
     expected = oracle_derived(frame, as_of, ref)
-    ev = EvalFrame(frame, as_of, ref)
+    ev = EvalFrame.from_profiles(frame, as_of, ref)
     # column by column through the array API first (the order criteria use), then as a frame
     for name in expected.columns[len(frame.columns):]:
         if expected[name].dtype.kind == "f":
@@ -33,7 +33,7 @@ def _check(frame: pd.DataFrame, as_of: dt.date, ref) -> None:  # type: ignore[no
             want = expected[name].astype(object).where(expected[name].notna(), None).to_numpy()
             assert list(got) == list(want), name
     pd.testing.assert_frame_equal(ev.df, expected, check_exact=True)
-    fresh = EvalFrame(frame, as_of, ref)       # df first, arrays after: the same values
+    fresh = EvalFrame.from_profiles(frame, as_of, ref)       # df first, arrays after: the same values
     pd.testing.assert_frame_equal(fresh.df, expected, check_exact=True)
     for name in ("size_class", "industry_group", "age_years", "cert_hnte"):
         assert [fresh.value(name, i) for i in range(len(frame))] == \

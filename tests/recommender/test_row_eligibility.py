@@ -78,7 +78,7 @@ def test_one_firm_plan_equals_the_engine(raw, as_of) -> None:  # type: ignore[no
         assert _same(outcome.policy.estimate_row(row, 0), [lo[0], hi[0]]), pid
         for leaf in outcome.policy.leaves:
             if isinstance(leaf, Score):                # intervals left for the node's explanations
-                fresh = EvalFrame(engine.frame.profiles, as_of, ref)
+                fresh = EvalFrame.from_profiles(engine.frame.profiles, as_of, ref)
                 assert _same(leaf.totals(row)[0], leaf.totals(fresh)[0]), pid
                 for block in leaf.blocks:
                     for ind in block.indicators:

@@ -29,7 +29,7 @@ _IDS = iter(range(10**6))
 
 def _frames(ref, **fields: Any) -> tuple[EvalFrame, RowFrame]:  # type: ignore[no-untyped-def]
     profile = parse_profile({**BASE, **fields}, ref=ref)
-    return EvalFrame(profiles_to_frame([profile]), AS_OF, ref), RowFrame(profile, AS_OF, ref)
+    return EvalFrame.from_profiles(profiles_to_frame([profile]), AS_OF, ref), RowFrame(profile, AS_OF, ref)
 
 
 def _outcome(node: Criterion, ref, **fields: Any) -> int:  # type: ignore[no-untyped-def]
@@ -188,7 +188,7 @@ def test_one_firm_and_frame_agree_on_a_batch(ref) -> None:
     node = _leaf(Compare, field="rd_intensity", op=">=", value=Threshold(constant=0.03))
     firms = [{"firm_id": f"F{i}", "revenue": 1e6, "rd_expense": e} for i, e in enumerate((2.9e4, 3e4, 3.1e4))]
     profiles = [parse_profile({**BASE, **f}, ref=ref) for f in firms]
-    frame = EvalFrame(profiles_to_frame(profiles), AS_OF, ref)
+    frame = EvalFrame.from_profiles(profiles_to_frame(profiles), AS_OF, ref)
     rule = node.one_firm(AS_OF, lambda d: 0)
     assert node.evaluate(frame).tolist() == [rule(RowFrame(p, AS_OF, ref), []) for p in profiles] == [0, 2, 2]
     assert np.isclose(node.margin(frame), [-1 / 30, 0, 1 / 30]).all()

@@ -16,7 +16,7 @@ from recommender.rules.scoring import Band, Block, Indicator
 def _frame(ref) -> EvalFrame:  # type: ignore[no-untyped-def]
     df = coerce_frame(pd.DataFrame({"main_business_share": [0.9, 0.65, None, 0.1],
                                     "years_in_niche": [None, 3.0, 12.0, 0.0]}))
-    return EvalFrame(df, dt.date(2022, 6, 30), ref)
+    return EvalFrame.from_profiles(df, dt.date(2022, 6, 30), ref)
 
 
 def _block(points: tuple[float, float, float], unobservable: float, cap: float | None) -> Block:

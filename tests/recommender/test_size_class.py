@@ -86,7 +86,7 @@ def _size(code: str, x: int | None, y: float | None, z: float | None, ref) -> st
            "employees": x, "revenue": None if y is None else float(y),
            "total_assets": None if z is None else float(z)}
     profile = parse_profile({k: v for k, v in raw.items() if v is not None}, ref=ref)
-    frame = EvalFrame(profiles_to_frame([profile]), dt.date(2022, 6, 30), ref).df
+    frame = EvalFrame.from_profiles(profiles_to_frame([profile]), dt.date(2022, 6, 30), ref).df
     return frame["size_class"].iloc[0]
 
 
