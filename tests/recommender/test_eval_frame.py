@@ -19,7 +19,7 @@ from recommender.facts.rowframe import RowFrame
 from recommender.profile.frame import profile_arrays, profiles_to_frame
 from recommender.profile.kinds import PROFILE_KINDS
 from recommender.profile.model import parse_profile
-from tests.recommender.test_batch_agreement import _setup, profiles
+from tests.strategies import catalog_and_ref, profiles
 
 AS_OFS = [dt.date(2019, 2, 28), dt.date(2022, 6, 30), dt.date(2024, 2, 29)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def _check(got: EvalFrame, want: EvalFrame) -> None:
 @settings(max_examples=60, deadline=None)
 @given(raws=st.lists(profiles, min_size=1, max_size=6), as_of=st.sampled_from(AS_OFS))
 def test_frame_of_columns_equals_frame_of_dataframe(raws: list[dict[str, object]], as_of: dt.date) -> None:
-    _, ref = _setup()
+    _, ref = catalog_and_ref()
     parsed = [parse_profile({"firm_id": f"F{i}", **r}, ref=ref) for i, r in enumerate(raws)]
     want = EvalFrame.from_profiles(profiles_to_frame(parsed), as_of, ref)
     _check(EvalFrame(profile_arrays(parsed), as_of, ref), want)
@@ -70,7 +70,7 @@ def test_frame_of_columns_equals_frame_of_dataframe(raws: list[dict[str, object]
 
 
 def test_memo_remember_recall_defer() -> None:
-    _, ref = _setup()
+    _, ref = catalog_and_ref()
     frame = EvalFrame(profile_arrays([]), dt.date(2022, 6, 30), ref)
     assert frame.n == 0 and frame.recall("k") is None
     frame.remember("k", 1)
