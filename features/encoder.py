@@ -186,7 +186,7 @@ class PairEncoder:
             hi = min(lo + TILE_ROWS, len(out))
             tile = out[lo:hi]
             if template is not None:
-                np.take(template, widest[0][lo:hi], axis=0, out=tile, mode="clip")  # type: ignore[index]
+                np.take(template, widest[0][lo:hi], axis=0, out=tile, mode="clip")  # type: ignore[index]  # widest is not None inside this branch
             for index, runs, stacked in narrow:
                 assert index is not None                                 # expanded levels have an index
                 rows = stacked[index[lo:hi]]

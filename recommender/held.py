@@ -24,7 +24,7 @@ def held(owner: object, key: Hashable, compute: Callable[[], T], *, limit: int =
     if store is None:
         store = owner.__dict__.setdefault(_SLOT, {})
     try:
-        return store[key]  # type: ignore[return-value]
+        return store[key]  # type: ignore[return-value]  # the store holds what compute made for this key
     except KeyError:
         pass
     value = compute()

@@ -210,8 +210,8 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def _job(row: _Job) -> JobRecord:
     return JobRecord(
-        id=row.id, state=row.state, key_id=row.key_id,  # type: ignore[arg-type]
-        created_at=_aware(row.created_at), started_at=_aware(row.started_at),  # type: ignore[arg-type]
+        id=row.id, state=row.state, key_id=row.key_id,  # type: ignore[arg-type]  # stored strings are the Literal states they were written as
+        created_at=_aware(row.created_at), started_at=_aware(row.started_at),  # type: ignore[arg-type]  # stored strings are the Literal states they were written as
         finished_at=_aware(row.finished_at), input_name=row.input_name,
         input_path=Path(row.input_path), output_path=Path(row.output_path),
         rejects_path=Path(row.rejects_path), as_of=row.as_of, top_k=row.top_k,
@@ -304,7 +304,7 @@ class Store:
                     update(_Job).where(_Job.id == job_id, _Job.state == "queued")
                     .values(state="running", started_at=_now(), attempts=_Job.attempts + 1,
                             catalog_version=catalog_version, model_version=model_version))
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
                     row = s.get(_Job, job_id)
                     assert row is not None
                     return _job(row)
@@ -315,7 +315,7 @@ class Store:
         resume from their checkpoints); the number requeued."""
         with self._session() as s:
             result = s.execute(update(_Job).where(_Job.state == "running").values(state="queued"))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
 
     def requeue_job(self, job_id: str) -> bool:
         """Put one job back in the queue if it is still ``running`` (its runner gave it up);
@@ -323,7 +323,7 @@ class Store:
         with self._session() as s:
             result = s.execute(update(_Job).where(_Job.id == job_id, _Job.state == "running")
                                .values(state="queued"))
-            return int(result.rowcount) == 1  # type: ignore[attr-defined]
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
 
     def record_progress(self, job_id: str, *, rows_done: int, chunks_done: int) -> None:
         self._update_job(job_id, rows_done=rows_done, chunks_done=chunks_done)
@@ -399,7 +399,7 @@ class Store:
         """The latest entries, newest first."""
         with self._session() as s:
             rows = s.scalars(select(_Audit).order_by(_Audit.id.desc()).limit(limit)).all()
-            return [AuditEntry(at=_aware(r.at), key_id=r.key_id, role=r.role,  # type: ignore[arg-type]
+            return [AuditEntry(at=_aware(r.at), key_id=r.key_id, role=r.role,  # type: ignore[arg-type]  # stored strings are the Literal roles they were written as
                                action=r.action, policy_id=r.policy_id, job_id=r.job_id,
                                n_firms=r.n_firms, catalog_version=r.catalog_version,
                                model_version=r.model_version) for r in rows]

@@ -39,7 +39,7 @@ from recommender.errors import InputFileError
 from recommender.bulk.files import check_outputs, clear_previous_run, disk_errors
 
 
-def _partitions(registry: Path, chunk_rows: int):
+def _partitions(registry: Path, chunk_rows: int) -> Any:
     """A dask DataFrame over the registry, read the way the local engine reads it."""
     import dask.dataframe as dd
 
@@ -79,7 +79,7 @@ def _match_part(part: pd.DataFrame, index: int, first_row: int, parts: str, setu
     return ChunkResult(result.firm_ids, result.rows, result.rejects.iloc[:0], result.rows_read, None)
 
 
-def _lengths(registry: Path, ddf) -> np.ndarray:
+def _lengths(registry: Path, ddf: Any) -> np.ndarray:
     """Rows per partition: from the Parquet metadata when one partition is one row group."""
     if registry.suffix.lower() in (".parquet", ".pq"):
         meta = pq.ParquetFile(registry).metadata

@@ -10,21 +10,21 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import pandas as pd
 import typer
 
 from recommender.cli.common import AsOf, fail, load_domain, load_ranker, parse_as_of
 from recommender.errors import OutputFileError, RecommenderError
-from recommender.profile import profiles_to_frame, read_profiles
+from recommender.profile import ReferenceTables, profiles_to_frame, read_profiles
 from recommender.bulk import RunProgress, disk_errors, registry_rows
 from recommender.safe_cells import neutralise_frame
 from recommender.matching import screen_frame
 from recommender.settings import Settings
 
 
-def _load_applicants(path: Path, ref):
+def _load_applicants(path: Path, ref: ReferenceTables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """JSON/JSON Lines (strict: a bad record stops the run) or a registry file (bad rows rejected)."""
     from recommender.profile import SUPPORTED_SUFFIXES, read_registry
     if path.suffix.lower() in SUPPORTED_SUFFIXES:
@@ -33,7 +33,7 @@ def _load_applicants(path: Path, ref):
     return profiles_to_frame(read_profiles(path, ref)), pd.DataFrame()
 
 
-def _emit(rows: list[dict], out: Path | None) -> None:
+def _emit(rows: list[dict[str, Any]], out: Path | None) -> None:
     if out is None:
         for r in rows:
             sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")

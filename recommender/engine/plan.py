@@ -183,7 +183,7 @@ class RowEligibility:
                 diff = (frame.scalar(column) - required) / scale
                 m = -diff if upper else diff
             else:
-                arr = node.margin(frame)  # type: ignore[union-attr]
+                arr = node.margin(frame)  # type: ignore[union-attr]  # margin sources hold a node when they hold no row
                 if arr is None:
                     continue
                 m = float(np.asarray(arr, dtype="float64")[0])

@@ -107,7 +107,7 @@ class Ratio(Fact):
         return _ratio_array(num if self.offset == 0 else num + self.offset * den, den)
 
     def scalar(self, cells: Cells, as_of: dt.date, ref: ReferenceTables) -> float:
-        return self.of(cells[self.numerator], cells[self.denominator])  # type: ignore[arg-type]
+        return self.of(cells[self.numerator], cells[self.denominator])  # type: ignore[arg-type]  # cells are object-typed; ratio sources are floats
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Age(Fact):
         est = cells["established_on"]
         if est is None:
             return math.nan
-        days = float((as_of - est).days)  # type: ignore[operator]
+        days = float((as_of - est).days)  # type: ignore[operator]  # established_on is a date when not None
         return float(np.round(days / DAYS_PER_YEAR, 4))
 
 
@@ -170,7 +170,7 @@ class SmallLowProfit(Fact):
         slp = ts.MET
         for col, bound in _SMALL_LOW_PROFIT:
             v = cells[col]
-            slp = min(slp, ts.UNKNOWN if v != v else (ts.MET if v <= bound else ts.NOT_MET))  # type: ignore[operator]
+            slp = min(slp, ts.UNKNOWN if v != v else (ts.MET if v <= bound else ts.NOT_MET))  # type: ignore[operator]  # cells are object-typed; these sources are floats
         return math.nan if slp == ts.UNKNOWN else float(slp == ts.MET)
 
 

@@ -102,7 +102,7 @@ class SizeTable:
                 if not (known or not used):
                     part = ts.UNKNOWN
                 else:
-                    part = ts.MET if (v >= bound if used and known else True) else ts.NOT_MET  # type: ignore[operator]
+                    part = ts.MET if (v >= bound if used and known else True) else ts.NOT_MET  # type: ignore[operator]  # cells are object-typed; a size indicator is a float here
                 t = min(t, part)
             if t == ts.MET:
                 return k

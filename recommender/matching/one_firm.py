@@ -157,7 +157,7 @@ class OneFirmMatcher:
             prob = None
         else:
             scores = self._learned_scores(dated, elig, verdicts, low, high, ranker)
-            orders = ranker.order_verdicts(verdicts, scores, point)  # type: ignore[attr-defined]
+            orders = ranker.order_verdicts(verdicts, scores, point)  # type: ignore[attr-defined]  # only the rule ranker is served here; the protocol does not declare it
             prob = scores.approval_probability
         held = np.array([[g is not None and frame.scalar(f"cert_{g}") == 1.0 for g in pset.grants]])
         view = relation_view(policies, frame, verdicts, point, held)

@@ -77,7 +77,7 @@ def _formula_text(policy: Policy, as_of: dt.date) -> str | None:
     return held(policy, ("formula_text", as_of), lambda: formula.text(as_of), limit=8) if formula else None
 
 
-def _benefit_block(policy, low: float, high: float, as_of: dt.date) -> dict[str, Any]:
+def _benefit_block(policy: Policy, low: float, high: float, as_of: dt.date) -> dict[str, Any]:
     b = policy.header.benefit
     mid = None if np.isnan(low) else (low + high) / 2
     return {

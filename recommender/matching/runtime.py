@@ -104,7 +104,7 @@ class Matcher:
             return RuleRanker()
         if rank_by == "expected_value" and getattr(self.ranker, "rank_by", None) == "relevance":
             variant = copy.copy(self.ranker)          # shares the loaded boosters
-            variant.rank_by = "expected_value"        # type: ignore[attr-defined]
+            variant.rank_by = "expected_value"        # type: ignore[attr-defined]  # a learned ranker variant; the Ranker protocol does not declare it
             return variant
         return self.ranker
 

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from recommender import tristate as ts
-from recommender.rules import Policy
+from recommender.rules import Criterion, Policy
 from recommender.engine import VERDICTS, evaluate_catalog
 from recommender.facts import source_fields
 from recommender.profile import ReferenceTables
 
 
-def _leaf_label(leaf) -> str:
+def _leaf_label(leaf: Criterion) -> str:
     return f"{leaf.id}: {leaf.label_text}"
 
 

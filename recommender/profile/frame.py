@@ -40,12 +40,12 @@ def coerce_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _number(v: object) -> float:
-    return np.nan if v is None else float(v)  # type: ignore[arg-type]
+    return np.nan if v is None else float(v)  # type: ignore[arg-type]  # numeric profile cells are numbers when not None
 
 
 def _text(name: str) -> Callable[[object], object]:
     if name == "certifications":
-        return lambda v: None if v is None else ";".join(v)  # type: ignore[arg-type]
+        return lambda v: None if v is None else ";".join(v)  # type: ignore[arg-type]  # the certification cell is a list of titles when not None
     return lambda v: None if v is None else _plain_text(v)
 
 

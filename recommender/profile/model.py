@@ -25,7 +25,7 @@ Certification = Literal[
     "hnte", "tech_sme", "innovative_sme", "srdi_sme", "little_giant", "single_champion",
     "above_scale", "smart_factory", "digital_workshop", "green_factory", "enterprise_tech_center",
 ]
-CERTIFICATIONS: tuple[str, ...] = Certification.__args__  # type: ignore[attr-defined]
+CERTIFICATIONS: tuple[str, ...] = Certification.__args__  # type: ignore[attr-defined]  # Literal.__args__ is not in typing stubs
 CERTIFICATION_LABELS: dict[str, tuple[str, str]] = {
     "hnte": ("high and new technology enterprise", "高新技术企业"),
     "tech_sme": ("tech-based SME", "科技型中小企业"),
@@ -144,7 +144,7 @@ class FirmProfile(BaseModel):
         canonical, problem = _ref(info).normalise_industry(value)
         if problem:
             raise ValueError(problem)
-        return canonical  # type: ignore[return-value]
+        return canonical  # type: ignore[return-value]  # normalise_industry returns a code when it returns no problem
 
     @field_validator("region_code")
     @classmethod

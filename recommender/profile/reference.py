@@ -29,7 +29,7 @@ class ReferenceTables:
     industry_names: dict[str, str]          # canonical code ("C", "C36", "C3670") -> name
     division_section: dict[str, str]        # "36" -> "C"
     region_names: dict[str, str]            # "500112" -> "渝北区"
-    size_standard: dict                     # parsed data/reference/sme_size_standard.yaml
+    size_standard: dict[str, Any]           # parsed data/reference/sme_size_standard.yaml
     _built: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def built(self, key: str, build: Callable[[], _T]) -> _T:

@@ -212,7 +212,7 @@ def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         header: list[str] | None = None           # the first sheet's, every cell named
         names0: list[str] = []                     # the first sheet's, as written
         first = ""
-        buf: list[tuple] = []
+        buf: list[tuple[Any, ...]] = []
         for ws in wb.worksheets:
             rows = ws.iter_rows(values_only=True)
             try:
@@ -257,7 +257,7 @@ def _trimmed(names: list[str]) -> list[str]:
     return names[:end]
 
 
-def _xlsx_row(cells: tuple, width: int, sheet: str, path: Path) -> tuple:
+def _xlsx_row(cells: tuple[Any, ...], width: int, sheet: str, path: Path) -> tuple[Any, ...]:
     """A data row's cells, as many as the header has (a sheet may be narrower or wider)."""
     if len(cells) > width and any(v is not None for v in cells[width:]):
         raise InputFileError(f"sheet {sheet!r} has a value beyond the first sheet's {width} columns",

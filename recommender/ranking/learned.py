@@ -339,7 +339,7 @@ def _fmt(field: str, value: float) -> str:
 
 def _margin_sentence(outcome: object, elig: Eligibility, row: int, name: str) -> str | None:
     """"R&D intensity 6.1 % is well above the 3 % bar" for the leaf behind a margin feature."""
-    margins = [(leaf, m[row]) for leaf, m in leaf_margins(outcome, elig) if not np.isnan(m[row])]  # type: ignore[arg-type]
+    margins = [(leaf, m[row]) for leaf, m in leaf_margins(outcome, elig) if not np.isnan(m[row])]  # type: ignore[arg-type]  # leaf_margins lists numeric leaves only
     if not margins:
         return None
     pick = min if name == "margin_min" else max
@@ -350,7 +350,7 @@ def _margin_sentence(outcome: object, elig: Eligibility, row: int, name: str) ->
     if isinstance(leaf, Tiered):
         required = float(leaf.required_values(elig.frame)[row])
     else:
-        required = float(leaf.value.resolve(elig.frame.as_of))  # type: ignore[arg-type]
+        required = float(leaf.value.resolve(elig.frame.as_of))  # type: ignore[arg-type]  # a numeric leaf resolves to a number on its date
     upper = leaf.op in ("<=", "<")
     side = "below" if upper else "above"
     degree = "well " if m >= 0.5 else ("just " if m < 0.1 else "")

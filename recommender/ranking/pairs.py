@@ -102,7 +102,7 @@ def firm_row(frame: EvalFrame, row: int) -> dict[str, object]:
     out: dict[str, object] = {C.FIRM_ID: value("firm_id", row)}
     for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
         v = value(name, row)
-        out[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]
+        out[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]  # numeric profile cells are numbers when not None
     flags = [value(c, row) for c in CERT_COLUMNS.values()]
     out["n_certifications"] = np.nan if flags[0] is None else float(sum(1 for f in flags if f == 1.0))
     out["n_unknown_fields"] = float(sum(1 for f in PROFILE_KINDS if f != "firm_id" and value(f, row) is None))

@@ -96,7 +96,7 @@ class Formula:
             return float(self.args[0])
         if op == "field":
             v = frame.value(self.args[0], row)
-            return _NAN if v is None else float(v)  # type: ignore[arg-type]
+            return _NAN if v is None else float(v)  # type: ignore[arg-type]  # a formula field is numeric (checked at parse)
         if op in ("add", "mul"):
             out = self.args[0].evaluate_row(frame, row)
             for a in self.args[1:]:
@@ -129,7 +129,7 @@ class Formula:
             x = frame.value(field, row)
             if x is None:
                 return _NAN
-            return then.evaluate_row(frame, row) if SCALAR_OPS[cmp](float(x), value) else other.evaluate_row(frame, row)  # type: ignore[arg-type]
+            return then.evaluate_row(frame, row) if SCALAR_OPS[cmp](float(x), value) else other.evaluate_row(frame, row)  # type: ignore[arg-type]  # a where field is numeric (checked at parse)
         if op == "by_date":
             current = None
             for start, f in self.args:

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +29,7 @@ from recommender.settings import DEFAULT_DATA_DIR
 
 Family = Literal["relief", "specialized_sme", "innovation", "digital", "green", "trade",
                  "employment", "finance"]
-FAMILIES: tuple[str, ...] = Family.__args__  # type: ignore[attr-defined]
+FAMILIES: tuple[str, ...] = Family.__args__  # type: ignore[attr-defined]  # Literal.__args__ is not in typing stubs
 
 
 class Reference(BaseModel):
@@ -174,7 +175,7 @@ class UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]  # a base c
     """SafeLoader that refuses duplicate mapping keys."""
 
 
-def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -235,7 +236,7 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.policies)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Policy]:
         return iter(self.policies)
 
     @property
