@@ -8,52 +8,18 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.facts import CATEGORY_FACTS, FACTS, NUMERIC_FACTS
 from recommender.facts.frame import EvalFrame
 from recommender.facts.rowframe import RowFrame
 from recommender.profile.frame import profile_arrays, profiles_to_frame
-from recommender.profile.kinds import PROFILE_KINDS
 from recommender.profile.model import parse_profile
+from tests.recommender.frame_kit import assert_same_frame
 from tests.strategies import catalog_and_ref, profiles
 
 AS_OFS = [dt.date(2019, 2, 28), dt.date(2022, 6, 30), dt.date(2024, 2, 29)]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fcmM"))
-
-
-def _check(got: EvalFrame, want: EvalFrame) -> None:
-    assert got.n == want.n
-    for name, kind in PROFILE_KINDS.items():
-        for row in range(want.n):
-            assert got.value(name, row) == want.value(name, row), name
-        if kind in ("number", "bool"):
-            assert _same(got.num(name), want.num(name)), name
-            assert _same(got.unknown(name), want.unknown(name)), name
-        elif kind == "date":
-            assert _same(got.days(name), want.days(name)), name
-            assert _same(got.unknown(name, dates=True), want.unknown(name, dates=True)), name
-            assert _same(got.datetimes(name), want.datetimes(name)), name
-        else:
-            codes, uniques = got.factorized(name)
-            want_codes, want_uniques = want.factorized(name)
-            assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques), name
-    for name in NUMERIC_FACTS:
-        assert _same(got.num(name), want.num(name)), name
-    for name in FACTS:
-        assert [got.value(name, r) for r in range(want.n)] == [want.value(name, r) for r in range(want.n)], name
-    for name in CATEGORY_FACTS:
-        assert [list(x) for x in got.factorized(name)] == [list(x) for x in want.factorized(name)], name
-    assert got.as_of_day == want.as_of_day
-    pd.testing.assert_frame_equal(got.profiles, want.profiles, check_exact=True)
-    pd.testing.assert_frame_equal(got.df, want.df, check_exact=True)
 
 
 @settings(max_examples=60, deadline=None)
@@ -62,11 +28,11 @@ def test_frame_of_columns_equals_frame_of_dataframe(raws: list[dict[str, object]
     _, ref = catalog_and_ref()
     parsed = [parse_profile({"firm_id": f"F{i}", **r}, ref=ref) for i, r in enumerate(raws)]
     want = EvalFrame.from_profiles(profiles_to_frame(parsed), as_of, ref)
-    _check(EvalFrame(profile_arrays(parsed), as_of, ref), want)
+    assert_same_frame(EvalFrame(profile_arrays(parsed), as_of, ref), want)
     if len(parsed) == 1:            # the one-row form is an EvalFrame with the same answers
         row = RowFrame(parsed[0], as_of, ref)
         assert isinstance(row, EvalFrame)
-        _check(row, EvalFrame.from_profiles(profiles_to_frame(parsed), as_of, ref))
+        assert_same_frame(row, EvalFrame.from_profiles(profiles_to_frame(parsed), as_of, ref))
 
 
 def test_memo_remember_recall_defer() -> None:

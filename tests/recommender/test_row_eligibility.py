@@ -11,16 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.facts import CATEGORY_FACTS, NUMERIC_FACTS
 from recommender.engine.eligibility import evaluate_catalog, explain_row
 from recommender.facts.frame import EvalFrame
-from recommender.profile.kinds import PROFILE_KINDS
 from recommender.profile.frame import profiles_to_frame
 from recommender.ranking.pairs import firm_columns, firm_row, margin_summary
 from recommender.profile.model import parse_profile
 from recommender.engine.plan import EligibilityPlan
 from recommender.facts.rowframe import RowFrame
 from recommender.rules.scoring import Score, indicator_points
+from tests.recommender.frame_kit import assert_same_frame
 from tests.strategies import catalog_and_ref, profiles
 
 AS_OFS = [dt.date(2019, 2, 28), dt.date(2021, 6, 30), dt.date(2022, 6, 30), dt.date(2022, 11, 1),
@@ -37,25 +36,6 @@ def _same(a: object, b: object) -> bool:
     return bool(np.array_equal(np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64"), equal_nan=True))
 
 
-def _check_frame(row: RowFrame, ev: EvalFrame) -> None:
-    for name, kind in PROFILE_KINDS.items():
-        assert row.value(name, 0) == ev.value(name, 0), name
-        if kind in ("number", "bool"):
-            assert _same(row.num(name), ev.num(name)), name
-        elif kind == "date":
-            assert _same(row.days(name), ev.days(name)), name
-        else:
-            codes, uniques = row.factorized(name)
-            want_codes, want_uniques = ev.factorized(name)
-            assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques), name
-    for name in NUMERIC_FACTS:
-        assert _same(row.num(name), ev.num(name)), name
-        assert row.value(name, 0) == ev.value(name, 0), name
-    for name in CATEGORY_FACTS:
-        assert row.value(name, 0) == ev.value(name, 0), name
-        assert [list(x) for x in row.factorized(name)] == [list(x) for x in ev.factorized(name)], name
-
-
 @settings(max_examples=120, deadline=None)
 @given(raw=profiles, as_of=st.sampled_from(AS_OFS))
 def test_one_firm_plan_equals_the_engine(raw, as_of) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +43,7 @@ def test_one_firm_plan_equals_the_engine(raw, as_of) -> None:  # type: ignore[no
     profile = parse_profile({"firm_id": "F1", **raw}, ref=ref)
     engine = evaluate_catalog(catalog, profiles_to_frame([profile]), as_of, ref)
     row = RowFrame(profile, as_of, ref)
-    _check_frame(row, engine.frame)
+    assert_same_frame(row, engine.frame, pandas=False)
     got = _plan().dated(as_of).evaluate(row)
     for j, (pid, outcome) in enumerate(engine.outcomes.items()):
         assert got.verdicts[j] == int(outcome.verdict[0]), pid
