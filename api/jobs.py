@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from api.job_messages import client_message
 from recommender import (InputFileError, JobRecord, Matcher, ModelArtifactError, RecommenderError, Store,
@@ -282,7 +282,7 @@ class JobRunner:
             if self._stop.is_set():
                 raise _Stopped(job.id)
 
-        def attempt(resume: bool) -> dict:
+        def attempt(resume: bool) -> dict[str, Any]:
             return run_registry(job.input_path, job.output_path, rejects=job.rejects_path,
                                 catalog=matcher.catalog, ref=matcher.ref, as_of=job.as_of,
                                 ranker=matcher.ranker, top_k=job.top_k, chunk_rows=self._chunk_rows,

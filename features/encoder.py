@@ -5,6 +5,13 @@ categories per categorical column and a character n-gram TF-IDF vocabulary with 
 :class:`PairEncoder` holds that state and turns a pair table into the float matrix. Serving
 uses it directly, so matching a firm never imports scikit-learn (about 2 s of start-up).
 
+Two paths, one class: :meth:`PairEncoder.transform` encodes a pair table of any shape (bulk
+runs, training); serving one firm with a few dozen candidate pairs calls
+:meth:`PairEncoder.transform_firm` on policy blocks prepared once per catalog
+(:meth:`PairEncoder.prepare_policies`), where the per-column factorisation and the TF-IDF of
+the policy texts would cost more than the model. The two give equal matrices (a test holds
+them equal).
+
 The text similarity is the cosine of scikit-learn's ``TfidfVectorizer(analyzer="char_wb",
 norm="l2")`` vectors, computed by :class:`~features.char_tfidf.CharTfidf` (tests hold the two
 equal).
@@ -12,16 +19,17 @@ equal).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.char_tfidf import CharTfidf
+from features.columns import SIMILARITY
 from features.pair_table import PairTable
 
-SIMILARITY = "scope_policy_similarity"
 TILE_ROWS = 1024
 """Rows of the feature matrix filled at a time (1,024 × 53 features: 0.4 MB, within L2 cache;
 50,000-pair block: 10.5 ms at 1,024 rows, 15 ms at 2,048, 15.6 ms untiled)."""
@@ -51,6 +59,36 @@ def _runs(blocks: list[tuple[int, np.ndarray]]) -> list[tuple[int, int, np.ndarr
         else:
             runs.append((start, start + block.shape[1], [block]))
     return [(a, b, np.hstack(m) if len(m) > 1 else m[0]) for a, b, m in runs]
+
+
+def _scalar(value: Any) -> Any:
+    """A firm-level value given as a scalar or a one-element array."""
+    if isinstance(value, pd.Series):
+        return value.iloc[0]
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return value[0]
+    return value
+
+
+@dataclass(frozen=True)
+class PreparedPolicies:
+    """The policy-level part of the feature matrix of a policy set, encoded once
+    (:meth:`PairEncoder.prepare_policies`), and where the firm and pair columns go."""
+
+    block: np.ndarray                                  # (n_policies, n_features), read-only
+    firm_numeric: tuple[tuple[int, str, bool], ...]    # (output column, name, log scale)
+    firm_categorical: tuple[tuple[int, str], ...]      # (first output column, name)
+    pair_numeric: tuple[tuple[int, str, bool], ...]
+    pair_categorical: tuple[tuple[int, str], ...]
+    similarity: int                                    # output column of the text similarity
+    firm_text: str
+    text_codes: np.ndarray                             # policy text code of each policy (-1 unknown)
+    text_dense: np.ndarray | None                      # distinct policy texts' tf-idf columns
+
+    @property
+    def pair_columns(self) -> list[str]:
+        """Columns :meth:`PairEncoder.transform_firm` needs per pair."""
+        return [c for _, c, _ in self.pair_numeric] + [c for _, c in self.pair_categorical]
 
 
 class PairEncoder:
@@ -157,6 +195,82 @@ class PairEncoder:
         parts.setdefault(id(None), []).append((j, self.similarity(table)[:, None]))   # a pair column
         indexes[id(None)] = None
         self._place(out, [(indexes[key], _runs(blocks)) for key, blocks in parts.items()])
+        return out
+
+    def prepare_policies(self, policies: Mapping[str, Any], firm_columns: Collection[str]) -> PreparedPolicies:
+        """Encode the policy-level columns of a policy set once, for :meth:`transform_firm`.
+
+        ``policies`` maps each policy-level column to an array (n_policies,) (column ``cols[i]``
+        of a pair indexes these arrays); ``firm_columns`` are given per firm; every other
+        column the encoding reads is given per pair. The split is read from the encoding's own
+        column lists, so a feature added to it is picked up.
+
+        Raises
+        ------
+        ValueError
+            The text pair is not (firm text, policy text): this shortcut does not apply.
+        """
+        firm_set = set(firm_columns)
+        n_pol = len(next(iter(policies.values())))
+        block = np.zeros((n_pol, len(self.feature_names)))
+        firm_num: list[tuple[int, str, bool]] = []
+        firm_cat: list[tuple[int, str]] = []
+        pair_num: list[tuple[int, str, bool]] = []
+        pair_cat: list[tuple[int, str]] = []
+        j = 0
+        for c in self.numeric:
+            log = c in self.log_columns
+            if c in policies:
+                values = _floats(policies[c])
+                block[:, j] = signed_log(values) if log else values
+            else:
+                (firm_num if c in firm_set else pair_num).append((j, c, log))
+            j += 1
+        for c in self.categorical:
+            if c in policies:
+                block[:, j:j + self.categorical_width(c)] = self.categorical_block(c, self.codes(c, policies[c]))
+            else:
+                (firm_cat if c in firm_set else pair_cat).append((j, c))
+            j += self.categorical_width(c)
+        firm_text, policy_text = self.text
+        if firm_text not in firm_set or policy_text not in policies:
+            raise ValueError(f"text columns {self.text} are not (firm, policy) columns")
+        codes, uniques = pd.factorize(np.asarray(policies[policy_text], dtype=object), use_na_sentinel=True)
+        block.flags.writeable = False
+        return PreparedPolicies(block, tuple(firm_num), tuple(firm_cat), tuple(pair_num), tuple(pair_cat), j,
+                                firm_text, codes, self.text_columns([str(u) for u in uniques]) if len(uniques) else None)
+
+    def transform_firm(self, prepared: PreparedPolicies, firm: Mapping[str, Any], pairs: Mapping[str, Any],
+                       cols: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of one firm paired with the policies ``cols`` of a prepared set:
+        matrix ``(len(cols), n_features)``.
+
+        ``firm`` maps each firm column to its value (a scalar or a one-element array);
+        ``pairs`` maps each of :attr:`PreparedPolicies.pair_columns` to an array aligned with ``cols``.
+        """
+        out = prepared.block[cols]
+        if prepared.firm_numeric:
+            at = [j for j, _, _ in prepared.firm_numeric]
+            logs = np.array([log for _, _, log in prepared.firm_numeric], dtype=bool)
+            values = np.array([_scalar(firm[c]) for _, c, _ in prepared.firm_numeric], dtype="float64")
+            values[logs] = signed_log(values[logs])
+            out[:, at] = values
+        for j, c in prepared.firm_categorical:
+            row = self.categorical_block(c, np.array([self.category_code(c, _scalar(firm[c]))]))
+            out[:, j:j + row.shape[1]] = row
+        for j, c, log in prepared.pair_numeric:
+            values = _floats(pairs[c])
+            out[:, j] = signed_log(values) if log else values
+        for j, c in prepared.pair_categorical:
+            block = self.categorical_block(c, self.codes(c, pairs[c]))
+            out[:, j:j + block.shape[1]] = block
+        text = _scalar(firm[prepared.firm_text])
+        if text is None or (isinstance(text, float) and text != text) or prepared.text_dense is None:
+            out[:, prepared.similarity] = np.nan
+        else:
+            sims = self.cosines([str(text)], prepared.text_dense)[0]
+            codes = prepared.text_codes[cols]
+            out[:, prepared.similarity] = np.where(codes < 0, np.nan, sims[np.maximum(codes, 0)])
         return out
 
     @staticmethod

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from features import columns as C
 from features.columns import EVENT_DATE, OUTCOME, POLICY_FAMILY, POLICY_ID
 
 # Beta(1, 1) smoothing of approval rates: a policy with few decided applications is pulled
@@ -93,11 +94,14 @@ def attach_history(pairs: pd.DataFrame, stats: HistoryStats) -> pd.DataFrame:
     """
     out = pairs.copy()
     pol, fam = out[POLICY_ID].astype(str), out[POLICY_FAMILY].astype(str)
-    for name, table, keys in (("policy", stats.policy, pol), ("family", stats.family, fam)):
+    for (apps_col, rate_col), table, keys in (((C.POLICY_PRIOR_APPLICATIONS, C.POLICY_PRIOR_APPROVAL_RATE),
+                                                stats.policy, pol),
+                                               ((C.FAMILY_PRIOR_APPLICATIONS, C.FAMILY_PRIOR_APPROVAL_RATE),
+                                                stats.family, fam)):
         apps = {k: v[0] for k, v in table.items()}
         rate = {k: v[1] for k, v in table.items()}
-        out[f"{name}_prior_applications"] = keys.map(apps).astype("float64").fillna(0.0)
-        out[f"{name}_prior_approval_rate"] = keys.map(rate).astype("float64")
+        out[apps_col] = keys.map(apps).astype("float64").fillna(0.0)
+        out[rate_col] = keys.map(rate).astype("float64")
     return out
 
 

@@ -51,7 +51,7 @@ class SignedLog(TransformerMixin, BaseEstimator):
                  else getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]))
         return np.asarray([f"log_{n}" for n in names], dtype=object)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # sklearn.utils.Tags; sklearn is untyped here
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags

@@ -9,8 +9,8 @@ features, vectorising policy texts) and to numpy calls on arrays of one element.
 1. its profile as a one-row frame (:class:`~recommender.facts.rowframe.RowFrame`, no pandas);
 2. every policy's outcomes from the compiled plan (:mod:`recommender.engine.plan`);
 3. benefit formulas (constant estimates are prepared), the relations, the order;
-4. with a learned model, the candidate pairs' features (:class:`features.firm_pairs.FirmPairEncoder`,
-   policy blocks prepared) scored by the compiled trees;
+4. with a learned model, the candidate pairs' features (:meth:`features.encoder.PairEncoder.transform_firm`,
+   policy blocks prepared once) scored by the compiled trees;
 5. the result, assembled by the same builders as ``match_frame``
    (:func:`~recommender.matching.results.match_entry`, :func:`~recommender.matching.results.result_entry`).
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,10 +36,13 @@ from features import columns as C
 from recommender.rules import Catalog, Policy, window_table
 from recommender.engine import Eligibility, held_titles, match_relations, relation_view, totals
 from recommender.matching.results import MatchOptions, Ranker, _shown, derived_facts, match_entry, result_entry
-from recommender.ranking import PAIR_COLUMNS, RuleRanker, Scores, firm_row, policy_columns_of
+from recommender.ranking import RuleRanker, Scores, firm_row, pair_columns, policy_columns_of
 from recommender.profile import FirmProfile, ReferenceTables
 from recommender.engine.plan import DatedPlan, EligibilityPlan, PerDate, RowEligibility
 from recommender.facts import RowFrame
+
+if TYPE_CHECKING:
+    from features.encoder import PreparedPolicies
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +67,14 @@ class _Dated:
                 self.formulas.append(j)
             elif b.range is not None:
                 self.low[0, j], self.high[0, j] = b.range[0] * b.years, b.range[1] * b.years
-        self.features = None
+        self.features: PreparedPolicies | None = None
         if ranker is not None:
-            from features.firm_pairs import FirmPairEncoder
             columns = dict(policy_columns_of(tuple(policies), as_of))
             columns.update(ranker.policy_history(columns[C.POLICY_ID], columns[C.POLICY_FAMILY]))
             sample = FirmProfile.model_validate(_SAMPLE, context={"ref": ref})
             firm_names = firm_row(RowFrame(sample, as_of, ref), 0)
-            self.features = FirmPairEncoder(ranker.encoder, columns, firm_names)
-            unknown = [c for c in self.features.pair_columns if c not in PAIR_COLUMNS]
+            self.features = ranker.encoder.prepare_policies(columns, firm_names)
+            unknown = [c for c in self.features.pair_columns if c not in C.PAIR_BUILT]
             if unknown:
                 raise ValueError(f"pair feature(s) {unknown} are not built by the one-firm path")
 
@@ -186,19 +188,12 @@ class OneFirmMatcher:
         cols = np.flatnonzero(verdicts[0] >= 1)
         if len(cols) == 0:
             return Scores(score=score, approval_probability=prob)
-        margins = [elig.margin_summary(int(j)) for j in cols]
-        lo, hi = low[0, cols], high[0, cols]
-        pairs = {
-            C.VERDICT: verdicts[0, cols].astype("float64"),
-            C.SHARE_MET: np.array([elig.share_met(int(j)) for j in cols]),
-            "unknown_count": np.array([elig.unknown_count(int(j)) for j in cols]),
-            "margin_min": np.array([m[0] for m in margins]),
-            "margin_mean": np.array([m[1] for m in margins]),
-            "margin_max": np.array([m[2] for m in margins]),
-            "benefit_low": lo, "benefit_high": hi, C.BENEFIT: (lo + hi) / 2.0,
-        }
+        margins = np.array([elig.margin_summary(int(j)) for j in cols], dtype="float64").reshape(-1, 3)
+        pairs = pair_columns(verdicts[0, cols], np.array([elig.share_met(int(j)) for j in cols]),
+                             np.array([elig.unknown_count(int(j)) for j in cols], dtype="float64"),
+                             (margins[:, 0], margins[:, 1], margins[:, 2]), low[0, cols], high[0, cols])
         assert dated.features is not None
-        X = dated.features.transform(firm_row(elig.frame, 0), pairs, cols)
+        X = ranker.encoder.transform_firm(dated.features, firm_row(elig.frame, 0), pairs, cols)
         score[0, cols] = ranker.predict("ranker", X)
         prob[0, cols] = ranker.predict("approval", X)
         return Scores(score=score, approval_probability=prob)

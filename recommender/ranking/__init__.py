@@ -12,24 +12,24 @@ from recommender.lazy import surface
 
 if TYPE_CHECKING:
     from recommender.ranking.learned import INELIGIBLE_SCORE, LearnedRanker
-    from recommender.ranking.pairs import (PAIR_COLUMNS, build_pairs, firm_row, margin_summary,
+    from recommender.ranking.pairs import (build_pairs, firm_row, margin_summary, pair_columns,
                                            policy_columns_of)
     from recommender.ranking.rules import RuleRanker, Scores
 
 _EXPORTS: dict[str, str] = {
     "INELIGIBLE_SCORE": "learned",
     "LearnedRanker": "learned",
-    "PAIR_COLUMNS": "pairs",
     "RuleRanker": "rules",
     "Scores": "rules",
     "build_pairs": "pairs",
     "firm_row": "pairs",
     "margin_summary": "pairs",
+    "pair_columns": "pairs",
     "policy_columns_of": "pairs",
 }
 __all__ = [
-    "INELIGIBLE_SCORE", "LearnedRanker", "PAIR_COLUMNS", "RuleRanker", "Scores", "build_pairs",
-    "firm_row", "margin_summary", "policy_columns_of"
+    "INELIGIBLE_SCORE", "LearnedRanker", "RuleRanker", "Scores", "build_pairs", "firm_row",
+    "margin_summary", "pair_columns", "policy_columns_of"
 ]
 
 

@@ -47,21 +47,21 @@ _RATIO_FIELDS = {"rd_intensity", "rd_intensity_3y", "tech_staff_ratio", "rd_staf
                  "revenue_growth", "high_tech_revenue_share", "main_business_share",
                  "export_share", "layoff_rate", "rd_domestic_share"}
 _VALUE_WORDS: dict[str, dict[object, str]] = {
-    "verdict": {2: "every criterion is met", 1: "no criterion fails, but some cannot be checked yet"},
-    "days_to_end": {"unknown": "the policy has no end date"},
+    C.VERDICT: {2: "every criterion is met", 1: "no criterion fails, but some cannot be checked yet"},
+    C.DAYS_TO_END: {"unknown": "the policy has no end date"},
 }
 _PLAIN = {
-    "verdict": "eligibility",
-    "share_met": "the share of criteria already met",
-    "unknown_count": "criteria that cannot be checked yet (missing data)",
-    "log_benefit_point": "the estimated benefit",
-    "log_benefit_low": "the estimated benefit", "log_benefit_high": "the estimated benefit",
-    "scope_policy_similarity": "how close the business scope is to the policy text",
-    "policy_prior_approval_rate": "how often this policy was approved last year",
-    "log_policy_prior_applications": "how many firms applied for this policy last year",
-    "family_prior_approval_rate": "how often policies of this family were approved last year",
-    "n_unknown_fields": "how complete the firm's profile is",
-    "days_to_end": "days left before the policy ends",
+    C.VERDICT: "eligibility",
+    C.SHARE_MET: "the share of criteria already met",
+    C.UNKNOWN_COUNT: "criteria that cannot be checked yet (missing data)",
+    f"log_{C.BENEFIT}": "the estimated benefit",
+    f"log_{C.BENEFIT_LOW}": "the estimated benefit", f"log_{C.BENEFIT_HIGH}": "the estimated benefit",
+    C.SIMILARITY: "how close the business scope is to the policy text",
+    C.POLICY_PRIOR_APPROVAL_RATE: "how often this policy was approved last year",
+    f"log_{C.POLICY_PRIOR_APPLICATIONS}": "how many firms applied for this policy last year",
+    C.FAMILY_PRIOR_APPROVAL_RATE: "how often policies of this family were approved last year",
+    C.N_UNKNOWN_FIELDS: "how complete the firm's profile is",
+    C.DAYS_TO_END: "days left before the policy ends",
 }
 
 
@@ -342,7 +342,7 @@ def _margin_sentence(outcome: object, elig: Eligibility, row: int, name: str) ->
     margins = [(leaf, m[row]) for leaf, m in leaf_margins(outcome, elig) if not np.isnan(m[row])]  # type: ignore[arg-type]  # leaf_margins lists numeric leaves only
     if not margins:
         return None
-    pick = min if name == "margin_min" else max
+    pick = min if name == C.MARGIN_MIN else max
     leaf, m = pick(margins, key=lambda t: t[1])
     if not isinstance(leaf, (Compare, Tiered)):
         return None

@@ -1,4 +1,10 @@
-"""The pair table: one row per (firm, candidate policy), in the columns of ``features.columns``.
+"""The pair builder: one row per (firm, candidate policy), in the columns of ``features.columns``.
+
+One module builds pair features for both paths: :func:`pair_table` for an eligibility run of
+any number of firms (firm columns by :func:`firm_columns`, policy columns by
+:func:`policy_columns`, pair columns by :func:`pair_columns`), and the one-firm serving path
+(:mod:`recommender.matching.one_firm`) through :func:`firm_row`, :func:`policy_columns_of`
+and :func:`pair_columns` on the compiled plan's scalars (tests hold the two equal).
 
 Built from an eligibility run (:class:`~recommender.engine.eligibility.Eligibility`) and the benefit
 estimate; it is the only thing :mod:`features` sees of the domain. By default only
@@ -80,16 +86,16 @@ def firm_columns(elig: Eligibility) -> dict[str, np.ndarray]:
     for name in C.FIRM_PROFILE_NUMERIC + C.FIRM_DERIVED_NUMERIC:
         out[name] = frame.num(name)
     certs = np.stack([frame.num(c) for c in CERT_COLUMNS.values()])
-    out["n_certifications"] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
-    out["n_unknown_fields"] = sum((_unknown(frame, f) for f in PROFILE_KINDS if f != "firm_id"),
+    out[C.N_CERTIFICATIONS] = certs[0] * 0 + np.nansum(certs, axis=0)   # NaN when list unknown
+    out[C.N_UNKNOWN_FIELDS] = sum((_unknown(frame, f) for f in PROFILE_KINDS if f != "firm_id"),
                                   np.zeros(frame.n)).astype("float64")
     codes, uniques = frame.factorized("industry_code")     # each distinct code cut once
     section = [str(c)[:1] for c in uniques]
     # GB/T 4754 division (section letter + 2 digits, e.g. C36); unknown for a section-only code
     division = [str(c)[:3] if len(str(c)) >= 3 else None for c in uniques]
-    out["industry_section"] = np.array([*section, None], dtype=object)[codes]
-    out["industry_division"] = np.array([*division, None], dtype=object)[codes]
-    for name in ("size_class", "ownership", "tax_credit_rating"):
+    out[C.INDUSTRY_SECTION] = np.array([*section, None], dtype=object)[codes]
+    out[C.INDUSTRY_DIVISION] = np.array([*division, None], dtype=object)[codes]
+    for name in C.FIRM_PROFILE_CATEGORICAL:
         out[name] = _objects(frame, name)
     out[C.BUSINESS_SCOPE] = _objects(frame, "business_scope")
     return out
@@ -104,12 +110,12 @@ def firm_row(frame: EvalFrame, row: int) -> dict[str, object]:
         v = value(name, row)
         out[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]  # numeric profile cells are numbers when not None
     flags = [value(c, row) for c in CERT_COLUMNS.values()]
-    out["n_certifications"] = np.nan if flags[0] is None else float(sum(1 for f in flags if f == 1.0))
-    out["n_unknown_fields"] = float(sum(1 for f in PROFILE_KINDS if f != "firm_id" and value(f, row) is None))
+    out[C.N_CERTIFICATIONS] = np.nan if flags[0] is None else float(sum(1 for f in flags if f == 1.0))
+    out[C.N_UNKNOWN_FIELDS] = float(sum(1 for f in PROFILE_KINDS if f != "firm_id" and value(f, row) is None))
     code = value("industry_code", row)
-    out["industry_section"] = code[:1] if isinstance(code, str) else None
-    out["industry_division"] = code[:3] if isinstance(code, str) and len(code) >= 3 else None
-    for name in ("size_class", "ownership", "tax_credit_rating"):
+    out[C.INDUSTRY_SECTION] = code[:1] if isinstance(code, str) else None
+    out[C.INDUSTRY_DIVISION] = code[:3] if isinstance(code, str) and len(code) >= 3 else None
+    for name in C.FIRM_PROFILE_CATEGORICAL:
         out[name] = value(name, row)
     out[C.BUSINESS_SCOPE] = value("business_scope", row)
     return out
@@ -135,15 +141,15 @@ def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.
         return np.array(values, dtype=object)
     columns = {
         C.POLICY_ID: obj([p.id for p in policies]),
-        "n_criteria": np.array([float(sum(1 for c in p.leaves if not isinstance(c, Declaration)))
+        C.N_CRITERIA: np.array([float(sum(1 for c in p.leaves if not isinstance(c, Declaration)))
                                 for p in policies]),
-        "days_to_end": np.array([np.nan if h.valid_to is None else float((pd.Timestamp(h.valid_to) - as_of).days)
+        C.DAYS_TO_END: np.array([np.nan if h.valid_to is None else float((pd.Timestamp(h.valid_to) - as_of).days)
                                  for h in heads]),
-        "benefit_years": np.array([float(h.benefit.years) for h in heads]),
-        "policy_regional": np.array([float(bool(h.region_prefixes)) for h in heads]),
+        C.BENEFIT_YEARS: np.array([float(h.benefit.years) for h in heads]),
+        C.POLICY_REGIONAL: np.array([float(bool(h.region_prefixes)) for h in heads]),
         C.POLICY_FAMILY: obj([h.family for h in heads]),
-        "issuer_level": obj([h.issuer.level for h in heads]),
-        "benefit_kind": obj([h.benefit.kind for h in heads]),
+        C.ISSUER_LEVEL: obj([h.issuer.level for h in heads]),
+        C.BENEFIT_KIND: obj([h.benefit.kind for h in heads]),
         C.POLICY_TEXT: obj([f"{h.title_zh} {h.description_zh}".strip() for h in heads]),
     }
     for values in columns.values():
@@ -151,12 +157,17 @@ def _policy_columns(policies: tuple[Policy, ...], day: dt.date) -> dict[str, np.
     return columns
 
 
-PAIR_COLUMNS = (C.VERDICT, C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max",
-                "benefit_low", "benefit_high", C.BENEFIT)
-"""The pair-level columns :func:`pair_table` builds."""
-_PAIR_ORDER = (C.VERDICT, C.SHARE_MET, "unknown_count", "n_criteria", "margin_min", "margin_mean",
-               "margin_max", "benefit_low", "benefit_high", C.BENEFIT, "days_to_end", "benefit_years",
-               "policy_regional", C.POLICY_FAMILY, "issuer_level", "benefit_kind", C.POLICY_TEXT)
+def pair_columns(verdict: np.ndarray, share_met: np.ndarray, unknown_count: np.ndarray,
+                 margins: tuple[np.ndarray, np.ndarray, np.ndarray], low: np.ndarray,
+                 high: np.ndarray) -> dict[str, np.ndarray]:
+    """The pair-level columns (:data:`features.columns.PAIR_BUILT`), one value per pair, from
+    the pairs' verdicts, outcome counts, margin summaries and benefit bounds: the one place
+    both :func:`pair_table` (many firms) and the one-firm path name and derive them."""
+    columns = {C.VERDICT: np.asarray(verdict).astype("float64"), C.SHARE_MET: share_met,
+               C.UNKNOWN_COUNT: unknown_count, C.BENEFIT_LOW: low, C.BENEFIT_HIGH: high,
+               C.BENEFIT: (low + high) / 2.0}
+    columns.update(zip(C.MARGINS, margins, strict=True))
+    return {name: columns[name] for name in C.PAIR_BUILT}
 
 
 def pair_table(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
@@ -182,23 +193,23 @@ def pair_table(elig: Eligibility, low: np.ndarray, high: np.ndarray, *,
     rows, cols = np.nonzero(keep)                      # row-major: by firm, then policy
     # Per-policy arrays are laid out policy-major (one contiguous row per policy), then every
     # column is gathered for the candidate pairs at once: no sort, no scattered writes.
-    names = (C.SHARE_MET, "unknown_count", "margin_min", "margin_mean", "margin_max")
+    names = (C.SHARE_MET, C.UNKNOWN_COUNT, *C.MARGINS)
     by_policy = {name: np.empty((n_pol, n)) for name in names}
     for j, o in enumerate(elig.outcomes.values()):
         if not keep[:, j].any():
             continue                           # no candidate pair reads this policy's row
         by_policy[C.SHARE_MET][j] = o.share_met()
-        by_policy["unknown_count"][j] = o.unknown_count()
-        for name, values in zip(names[2:], margin_summary(o, elig), strict=True):
+        by_policy[C.UNKNOWN_COUNT][j] = o.unknown_count()
+        for name, values in zip(C.MARGINS, margin_summary(o, elig), strict=True):
             by_policy[name][j] = values
     at_policy = cols * n + rows                        # flat positions: 1-d takes are the fastest gather
     at_firm = rows * n_pol + cols
-    pair = {name: np.take(by_policy[name], at_policy) for name in names}
-    lo, hi = np.take(low, at_firm), np.take(high, at_firm)
-    pair.update({C.VERDICT: np.take(verdict, at_firm).astype("float64"), "benefit_low": lo, "benefit_high": hi,
-                 C.BENEFIT: (lo + hi) / 2.0})
+    got = {name: np.take(by_policy[name], at_policy) for name in names}
+    pair = pair_columns(np.take(verdict, at_firm), got[C.SHARE_MET], got[C.UNKNOWN_COUNT],
+                        (got[C.MARGIN_MIN], got[C.MARGIN_MEAN], got[C.MARGIN_MAX]),
+                        np.take(low, at_firm), np.take(high, at_firm))
     firms = firm_columns(elig)
-    order = [*firms, C.ROW, C.COL, C.POLICY_ID, *_PAIR_ORDER]
+    order = [*firms, C.ROW, C.COL, C.POLICY_ID, *C.PAIR_TABLE_ORDER]
     return PairTable(firms=firms, policies=policy_columns(elig), pairs=pair, rows=rows, cols=cols, order=order)
 
 

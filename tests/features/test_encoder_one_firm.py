@@ -1,4 +1,4 @@
-"""FirmPairEncoder (policy blocks prepared once) equals PairEncoder.transform of the same pairs."""
+"""PairEncoder.transform_firm (policy blocks prepared once) equals PairEncoder.transform of the same pairs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.encoder import PairEncoder
-from features.firm_pairs import FirmPairEncoder
 from features.pair_table import PairTable
 
 POLICIES = {
@@ -49,27 +48,39 @@ def test_one_firm_transform_equals_the_pair_table_transform(firm, cols, onehot, 
                              for c, v in firm.items()},
                       policies=POLICIES, pairs=pairs, rows=np.zeros(k, dtype=np.int64), cols=np.array(cols))
     want = ENCODERS[onehot].transform(table)
-    got = FirmPairEncoder(ENCODERS[onehot], POLICIES, firm.keys()).transform(firm, pairs, np.array(cols))
+    enc = ENCODERS[onehot]
+    got = enc.transform_firm(enc.prepare_policies(POLICIES, firm.keys()), firm, pairs, np.array(cols))
     np.testing.assert_array_equal(got, want)
 
 
 def test_the_text_pair_must_be_firm_then_policy() -> None:
     with pytest.raises(ValueError, match=r"text columns \('scope', 'policy_text'\) are not \(firm, policy\) columns"):
-        FirmPairEncoder(ENCODER, {k: v for k, v in POLICIES.items() if k != "policy_text"}, ["scope"])
+        ENCODER.prepare_policies({k: v for k, v in POLICIES.items() if k != "policy_text"}, ["scope"])
 
 
 def test_pair_columns_are_the_rest() -> None:
-    enc = FirmPairEncoder(ENCODER, POLICIES, ["revenue", "employees", "size_class", "scope"])
-    assert enc.pair_columns == ["verdict", "benefit", "pair_kind"]
+    prepared = ENCODER.prepare_policies(POLICIES, ["revenue", "employees", "size_class", "scope"])
+    assert prepared.pair_columns == ["verdict", "benefit", "pair_kind"]
 
 
 def test_category_codes_of_firm_policy_and_pair_columns() -> None:
     firm = {"revenue": 1.0, "employees": 2.0, "size_class": "micro", "scope": "软件开发"}
     pairs = {"verdict": np.array([2.0, 1.0, 2.0]), "benefit": np.array([1.0, 2.0, 3.0]),
              "pair_kind": np.array(["b", None, "zzz"], dtype=object)}
-    X = FirmPairEncoder(ENCODER, POLICIES, firm.keys()).transform(firm, pairs, np.array([0, 2, 3]))
+    X = ENCODER.transform_firm(ENCODER.prepare_policies(POLICIES, firm.keys()), firm, pairs, np.array([0, 2, 3]))
     names = ENCODER.feature_names
     assert names[6:9] == ["size_class", "family", "pair_kind"] and len(names) == 10
     np.testing.assert_array_equal(X[:, 6], [1.0, 1.0, 1.0])             # micro is the second category
     np.testing.assert_array_equal(X[:, 7], [0.0, 0.0, np.nan])          # relief, relief, unknown
     np.testing.assert_array_equal(X[:, 8], [1.0, np.nan, np.nan])       # b; unknown; unseen
+
+
+def test_the_policy_block_is_shared_and_read_only() -> None:
+    prepared = ENCODER.prepare_policies(POLICIES, ["revenue", "employees", "size_class", "scope"])
+    firm = {"revenue": 1.0, "employees": 2.0, "size_class": "micro", "scope": "软件开发"}
+    pairs = {"verdict": np.array([2.0]), "benefit": np.array([1.0]), "pair_kind": np.array(["a"], dtype=object)}
+    before = prepared.block.copy()
+    ENCODER.transform_firm(prepared, firm, pairs, np.array([1]))
+    np.testing.assert_array_equal(prepared.block, before)       # a request writes into its own copy
+    with pytest.raises(ValueError):
+        prepared.block[0, 0] = 1.0
