@@ -22,6 +22,7 @@ from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
+from api.pages import STATIC_DIR
 from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
 from api.security import KeyRing
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
@@ -109,5 +110,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (matches, screening, policies, jobs, outcomes, admin, health, web):
         app.include_router(module.router)
     app.mount("/web", StaticFiles(directory=web.WEB_DIR), name="web")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
     return app
