@@ -193,13 +193,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
             return
         out = _console()
-        if summary:
+        if not any(p.status != "unchanged" for p in result.policies):
+            typer.echo("no policy added, removed or changed")
+        elif summary:
             out.print(_table("catalog diff by policy", ("policy", "名称", "status", "changes", "valid_to"),
                              summary_rows(result)))
         else:
             out.print(_table("catalog diff", ("policy", "名称", "status", "path", "before", "after", "from"),
                              diff_rows(result)))
-        out.print(Text(_summary_line(result)))
+        typer.echo(_summary_line(result))
 
     @catalog_app.command("expiring")
     def expiring(

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
                                               totals)
     from recommender.engine.policy_cases import PolicyCase, case_profile, read_cases
     from recommender.engine.regression import (SNAPSHOT_DATES, Move, compute_snapshot,
-                                               read_snapshot, render_snapshot, snapshot_moves,
-                                               update_snapshot)
+                                               moves_by_entry, read_snapshot, render_snapshot,
+                                               snapshot_moves, update_snapshot)
 
 _EXPORTS: dict[str, str] = {
     "Eligibility": "eligibility",
@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "grantor_of": "relations",
     "held_titles": "relations",
     "match_relations": "relations",
+    "moves_by_entry": "regression",
     "read_cases": "policy_cases",
     "read_snapshot": "regression",
     "relation_view": "relations",
@@ -55,8 +56,8 @@ __all__ = [
     "Eligibility", "MARGIN_CLIP", "Move", "PolicyCase", "PolicyOutcome", "RelationView",
     "SNAPSHOT_DATES", "VERDICTS", "benefit_matrix", "case_profile", "check_catalog",
     "compute_snapshot", "evaluate_catalog", "explain_row", "grantor_of", "held_titles",
-    "match_relations", "read_cases", "read_snapshot", "relation_view", "render", "render_snapshot",
-    "snapshot_moves", "total_breakdown", "totals", "update_snapshot"
+    "match_relations", "moves_by_entry", "read_cases", "read_snapshot", "relation_view", "render",
+    "render_snapshot", "snapshot_moves", "total_breakdown", "totals", "update_snapshot"
 ]
 
 

@@ -146,14 +146,34 @@ def render_snapshot(entries: Entries, dates: Sequence[dt.date] = SNAPSHOT_DATES)
     return head + ",\n".join(f"  {line}" for line in lines) + "\n }\n}\n"
 
 
+def moves_by_entry(moves: list[Move]) -> list[str]:
+    """One line per moved entry: ``key: date before → after; …`` (a new or gone entry says so)."""
+    grouped: dict[str, list[Move]] = {}
+    for m in moves:
+        grouped.setdefault(m.key, []).append(m)
+    lines = []
+    for key, ms in grouped.items():
+        if all(m.before is None for m in ms):
+            lines.append(f"{key} (new): " + "; ".join(f"{m.date} {m.after}" for m in ms))
+        elif all(m.after is None for m in ms):
+            lines.append(f"{key} (gone): " + "; ".join(f"{m.date} {m.before}" for m in ms))
+        else:
+            lines.append(f"{key}: " + "; ".join(f"{m.date} {m.before or '(none)'} → {m.after or '(none)'}"
+                                                  for m in ms))
+    return lines
+
+
 def history_entry(reason: str, day: dt.date, version: str, moves: list[Move], first: bool) -> str:
-    """One markdown section of the history file."""
-    title = f"## {day.isoformat()} · catalog {version} · {len(moves)} cells moved"
-    body = [title, "", f"Reason: {reason.strip()}", ""]
+    """One markdown section of the history file: date, catalog version, reason and the moves
+    (one line per moved entry; the first snapshot only counts its entries)."""
+    entries = moves_by_entry(moves)
+    title = (f"## {day.isoformat()} · catalog {version} · "
+             + ("first snapshot" if first else f"{len(moves)} cells of {len(entries)} entries moved"))
+    body = [title, "", f"Reason: {' '.join(reason.split())}", ""]
     if first:
-        body.append(f"First snapshot ({len({m.key for m in moves})} entries); nothing to compare with.")
+        body.append(f"First snapshot: {len(entries)} entries, nothing to compare with.")
     else:
-        body += [f"- {m}" for m in moves]
+        body += [f"- {line}" for line in entries]
     return "\n".join(body) + "\n\n"
 
 

@@ -223,7 +223,8 @@ def show(value: Any) -> str:
 
 def diff_rows(diff: CatalogDiff) -> list[tuple[str, str, str, str, str, str, str]]:
     """The table of ``catalog diff``: ``(policy, 名称, status, path, before, after, from)`` per
-    change; an added or removed policy is one row with its validity."""
+    change (a changed list of plain values adds ``(+item, −item)`` to ``after``); an added or
+    removed policy is one row with its validity."""
     rows: list[tuple[str, str, str, str, str, str, str]] = []
     for p in diff.policies:
         if p.status == "unchanged":
@@ -234,8 +235,11 @@ def diff_rows(diff: CatalogDiff) -> list[tuple[str, str, str, str, str, str, str
             rows.append((p.policy_id, p.title_zh, p.status, "valid_from .. valid_to", before, after, "—"))
             continue
         for c in p.changes:
-            rows.append((p.policy_id, p.title_zh, p.status, c.path, show(c.before), show(c.after),
-                         c.effective or "—"))
+            after = show(c.after)
+            if c.items_added or c.items_removed:
+                moved = [f"+{show(v)}" for v in c.items_added or ()] + [f"−{show(v)}" for v in c.items_removed or ()]
+                after += f" ({', '.join(moved)})"
+            rows.append((p.policy_id, p.title_zh, p.status, c.path, show(c.before), after, c.effective or "—"))
     return rows
 
 
