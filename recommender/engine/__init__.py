@@ -19,7 +19,7 @@ if TYPE_CHECKING:
                                               match_relations, relation_view, total_breakdown,
                                               totals)
     from recommender.engine.policy_cases import PolicyCase, case_profile, read_cases
-    from recommender.engine.regression import (SNAPSHOT_DATES, Move, compute_snapshot,
+    from recommender.engine.regression import (SNAPSHOT_DATES, Move, cell, compute_snapshot,
                                                moves_by_entry, read_snapshot, render_snapshot,
                                                snapshot_moves, update_snapshot)
 
@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "VERDICTS": "eligibility",
     "benefit_matrix": "eligibility",
     "case_profile": "policy_cases",
+    "cell": "regression",
     "check_catalog": "catalog_check",
     "snapshot_moves": "regression",
     "compute_snapshot": "regression",
@@ -54,7 +55,7 @@ _EXPORTS: dict[str, str] = {
 }
 __all__ = [
     "Eligibility", "MARGIN_CLIP", "Move", "PolicyCase", "PolicyOutcome", "RelationView",
-    "SNAPSHOT_DATES", "VERDICTS", "benefit_matrix", "case_profile", "check_catalog",
+    "SNAPSHOT_DATES", "VERDICTS", "benefit_matrix", "case_profile", "cell", "check_catalog",
     "compute_snapshot", "evaluate_catalog", "explain_row", "grantor_of", "held_titles",
     "match_relations", "moves_by_entry", "read_cases", "read_snapshot", "relation_view", "render",
     "render_snapshot", "snapshot_moves", "total_breakdown", "totals", "update_snapshot"
