@@ -97,7 +97,7 @@ def _catalog_diff(old: str, new: str | None, repo: Path | None, settings: Settin
         subpath = "data/catalog"
     with tempfile.TemporaryDirectory(prefix="catalog-diff-") as tmp:
         before = read_side(old, repo=root, subpath=subpath, workdir=Path(tmp))
-        after = (read_raw_catalog(current, str(current)) if new is None
+        after = (read_raw_catalog(current, subpath if root is not None else str(current)) if new is None
                  else read_side(new, repo=root, subpath=subpath, workdir=Path(tmp)))
     return diff_catalogs(before, after)
 
@@ -293,7 +293,9 @@ def register(app: typer.Typer) -> None:
         settings = Settings()
         try:
             catalog = load_catalog(settings.resolved_catalog_dir(), data_dir=settings.data_dir)
-            block = readme_block(catalog, _catalog_diff(since, None, None, settings), day)
+            command = ("recommender catalog diff --since-2022" if since == CATALOG_2022_REVISION
+                       else f"recommender catalog diff {since} {settings.resolved_catalog_dir()}")
+            block = readme_block(catalog, _catalog_diff(since, None, None, settings), day, command)
             if write is None:
                 typer.echo(block, nl=False)
                 return

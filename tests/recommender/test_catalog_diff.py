@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from recommender.cli.main import app
-from recommender.rules import diff_catalogs, diff_policy, diff_rows, read_raw_catalog, summary_rows
+from recommender.rules import (CATALOG_2022_REVISION, diff_catalogs, diff_policy, diff_rows, git_toplevel,
+                               read_raw_catalog, summary_rows)
+from recommender.settings import PROJECT_ROOT
 
 from tests.recommender.catalog_kit import git, policy, staff_limit, write_catalog
 
@@ -236,3 +239,16 @@ def test_references_windows_relations_and_date_branches_are_matched_item_by_item
          "from": None},
         {"path": "relations.replaces", "change": "added", "before": None, "after": ["cn-test-b"], "from": None},
     ]
+
+
+def test_since_2022_reads_the_2022_catalog_from_this_repository() -> None:
+    root = git_toplevel(PROJECT_ROOT)
+    if root is None or subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{CATALOG_2022_REVISION}^{{commit}}"],
+                                      capture_output=True, check=False).returncode != 0:
+        pytest.skip("not a git clone holding the 2022 catalog commit")
+    res = runner.invoke(app, ["catalog", "diff", "--since-2022", "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["old"] == {"source": CATALOG_2022_REVISION, "version": "53335d2422f3f8d7", "policies": 48}
+    assert got["new"]["source"] == "data/catalog"
+    assert sum(got["summary"].values()) == got["new"]["policies"] + got["summary"]["removed"]
