@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from recommender.rules import (CATALOG_2022_REVISION, FAMILIES, CatalogDiff, Policy, SearchIndex,
+from recommender.rules import (CATALOG_2022_REVISION, FAMILIES, WORDING, CatalogDiff, Policy, SearchIndex,
                                diff_catalogs, diff_rows, expiring as expiring_report, git_toplevel,
                                load_catalog, read_raw_catalog, read_side, readme_block, replace_block,
                                summary_rows, window_status)
@@ -75,8 +75,8 @@ def browse(policies: list[Policy], *, family: str | None = None, region: str | N
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
     """A rich table whose cells are plain text (``[`` in a path is not markup)."""
     table = Table(title=title, show_lines=False)
-    for c in columns:
-        table.add_column(c, overflow="fold")
+    for c in columns:   # ids, statuses, paths and dates stay whole; text columns wrap
+        table.add_column(c, overflow="fold", no_wrap=c in ("policy", "status", "from", "ends on"))
     for r in rows:
         table.add_row(*(Text(x) for x in r))
     return table
@@ -87,7 +87,8 @@ def _console() -> Console:
     return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
-def _catalog_diff(old: str, new: str | None, repo: Path | None, settings: Settings) -> CatalogDiff:
+def _catalog_diff(old: str, new: str | None, repo: Path | None, settings: Settings,
+                  ignore: frozenset[str] = frozenset()) -> CatalogDiff:
     """Read both sides (``new`` ``None``: the configured catalog directory) and diff them."""
     current = settings.resolved_catalog_dir()
     root = repo if repo is not None else git_toplevel(current)
@@ -99,7 +100,7 @@ def _catalog_diff(old: str, new: str | None, repo: Path | None, settings: Settin
         before = read_side(old, repo=root, subpath=subpath, workdir=Path(tmp))
         after = (read_raw_catalog(current, subpath if root is not None else str(current)) if new is None
                  else read_side(new, repo=root, subpath=subpath, workdir=Path(tmp)))
-    return diff_catalogs(before, after)
+    return diff_catalogs(before, after, ignore)
 
 
 def _summary_line(diff: CatalogDiff) -> str:
@@ -172,6 +173,8 @@ def register(app: typer.Typer) -> None:
                                                      "(default: the one holding the catalog)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON (docs/catalog-tools.md)")] = False,
         summary: Annotated[bool, typer.Option("--summary", help="one row per policy instead of one per change")] = False,
+        rules_only: Annotated[bool, typer.Option("--rules-only", help="leave out wording (labels, descriptions, "
+                                                 "uncertain notes)")] = False,
     ) -> None:
         """Policies added, removed and ended between two catalogs, and every criterion, threshold,
         date, benefit, window, relation and reference changed, with before and after values."""
@@ -186,7 +189,7 @@ def register(app: typer.Typer) -> None:
         if repo is not None and git_toplevel(repo) is None:
             fail(f"--repo: {str(repo)!r} is not a git work tree")
         try:
-            result = _catalog_diff(old, new, repo, Settings())
+            result = _catalog_diff(old, new, repo, Settings(), WORDING if rules_only else frozenset())
         except RecommenderError as err:
             fail(str(err))
         if as_json:
@@ -210,7 +213,7 @@ def register(app: typer.Typer) -> None:
         as_of: AsOf = None,
     ) -> None:
         """Policies whose validity or application window ends within N days, and policies already
-        ended that no policy names as its successor (relations.replaces)."""
+        ended with no successor (relations.replaced_by / replaces)."""
         day = parse_as_of(as_of)
         if within < 0:
             fail(f"--within: must be at least 0 days; got {within}")
@@ -228,7 +231,7 @@ def register(app: typer.Typer) -> None:
                          ("policy", "名称", "what", "ends on", "days left", "successors"),
                          [(e.policy_id, e.title_zh, e.what, e.ends_on.isoformat(), str(e.days_left),
                            ", ".join(e.successors) or "—") for e in report.ending]))
-        out.print(_table(f"ended before {day.isoformat()} with no successor in relations.replaces",
+        out.print(_table(f"ended before {day.isoformat()} with no successor (relations.replaced_by)",
                          ("policy", "名称", "valid_to", "days ago"),
                          [(e.policy_id, e.title_zh, e.ends_on.isoformat(), str(-e.days_left))
                           for e in report.ended_without_successor]))

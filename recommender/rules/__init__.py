@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from recommender.rules.scoring import Indicator, Score
     from recommender.rules.search import SearchIndex
     from recommender.rules.windows import window_status, window_table
-    from recommender.rules.catalog_diff import (CatalogDiff, Change, PolicyDiff, diff_catalogs, diff_policy,
-                                                diff_rows, summary_rows)
+    from recommender.rules.catalog_diff import (WORDING, CatalogDiff, Change, PolicyDiff, diff_catalogs,
+                                                diff_policy, diff_rows, summary_rows)
     from recommender.rules.catalog_source import (CATALOG_2022_REVISION, RawCatalog, git_toplevel,
                                                   read_raw_catalog, read_revision, read_side)
     from recommender.rules.catalog_summary import readme_block, replace_block
@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "SearchIndex": "search",
     "Tiered": "criteria",
     "UniqueKeyLoader": "catalog",
+    "WORDING": "catalog_diff",
     "check_relations": "catalog",
     "content_version": "catalog",
     "diff_catalogs": "catalog_diff",
@@ -91,11 +92,11 @@ __all__ = [
     "Compare", "Criterion", "Declaration", "Exclusion", "Expiry", "ExpiryReport", "FAMILIES",
     "Family", "Holds", "Indicator", "LOWER_BOUND_OPS", "Membership", "Not", "OPS", "OneFirm",
     "Policy", "PolicyDiff", "PolicyQuery", "RawCatalog", "Score", "SearchIndex", "Tiered",
-    "UniqueKeyLoader", "check_relations", "content_version", "diff_catalogs", "diff_policy",
-    "diff_rows", "expiring", "format_value", "git_toplevel", "load_catalog", "parse_policy",
-    "policy_detail", "policy_files", "policy_summary", "read_raw_catalog", "read_revision",
-    "read_side", "readme_block", "replace_block", "search_policies", "successors_of",
-    "summary_rows", "window_status", "window_table"
+    "UniqueKeyLoader", "WORDING", "check_relations", "content_version", "diff_catalogs",
+    "diff_policy", "diff_rows", "expiring", "format_value", "git_toplevel", "load_catalog",
+    "parse_policy", "policy_detail", "policy_files", "policy_summary", "read_raw_catalog",
+    "read_revision", "read_side", "readme_block", "replace_block", "search_policies",
+    "successors_of", "summary_rows", "window_status", "window_table"
 ]
 
 

@@ -32,6 +32,11 @@ STATUSES: tuple[Status, ...] = ("added", "removed", "ended", "changed", "unchang
 # List items are matched on the first of these keys that every item of both lists carries once.
 _ITEM_KEYS = ("id", "from", "document", "policy", "opens")
 
+WORDING: frozenset[str] = frozenset({"label_zh", "label_en", "description_zh", "description_en", "uncertain",
+                                     "note_zh", "note_en"})
+"""Keys of wording, not rules: ``catalog diff --rules-only`` leaves out changes ending in them."""
+_LONG = 60   # a list of plain values longer than this (as text) shows only its added/removed items
+
 
 @dataclass(frozen=True)
 class Change:
@@ -77,11 +82,13 @@ class PolicyDiff:
 
 @dataclass(frozen=True)
 class CatalogDiff:
-    """Every policy id of either side, sorted, with its status and changes."""
+    """Every policy id of either side, sorted, with its status and changes (those ending in a
+    key of ``ignored`` left out)."""
 
     old: RawCatalog
     new: RawCatalog
     policies: tuple[PolicyDiff, ...] = field(default=())
+    ignored: frozenset[str] = frozenset()
 
     def counts(self) -> dict[str, int]:
         """Policies per status (every status present, zero included)."""
@@ -96,7 +103,8 @@ class CatalogDiff:
     def as_dict(self) -> dict[str, Any]:
         """The ``catalog diff --json`` document (``docs/catalog-tools.md``); unchanged policies
         are counted, not listed."""
-        return {"old": _side(self.old), "new": _side(self.new), "summary": self.counts(),
+        return {"old": _side(self.old), "new": _side(self.new), "ignored_keys": sorted(self.ignored),
+                "summary": self.counts(),
                 "policies": [p.as_dict() for p in self.policies if p.status != "unchanged"]}
 
 
@@ -174,12 +182,13 @@ def _walk(before: Any, after: Any, path: str, effective: str | None, out: list[C
         out.append(Change(path, "changed", before, after, effective))
 
 
-def diff_policy(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    """Every change from one version of a policy file (plain data) to another, in file order."""
+def diff_policy(before: dict[str, Any], after: dict[str, Any], ignore: frozenset[str] = frozenset()) -> list[Change]:
+    """Every change from one version of a policy file (plain data) to another, in file order;
+    a change whose path ends in a key of ``ignore`` (e.g. :data:`WORDING`) is left out."""
     out: list[Change] = []
     _walk({k: v for k, v in before.items() if k != "id"}, {k: v for k, v in after.items() if k != "id"},
           "", None, out)
-    return out
+    return [c for c in out if c.path.rsplit(".", 1)[-1] not in ignore]
 
 
 def _text(raw: dict[str, Any], key: str) -> str:
@@ -194,8 +203,9 @@ def _status(changes: list[Change], after: dict[str, Any]) -> Status:
     return "ended" if ended else "changed"
 
 
-def diff_catalogs(old: RawCatalog, new: RawCatalog) -> CatalogDiff:
-    """Compare two catalogs read as plain data (see the module docstring)."""
+def diff_catalogs(old: RawCatalog, new: RawCatalog, ignore: frozenset[str] = frozenset()) -> CatalogDiff:
+    """Compare two catalogs read as plain data (see the module docstring); ``ignore`` as for
+    :func:`diff_policy`."""
     out: list[PolicyDiff] = []
     for pid in sorted(set(old.policies) | set(new.policies)):
         before, after = old.policies.get(pid), new.policies.get(pid)
@@ -205,11 +215,11 @@ def diff_catalogs(old: RawCatalog, new: RawCatalog) -> CatalogDiff:
             status: Status = "added" if before is None else "removed"
             changes: list[Change] = []
         else:
-            changes = diff_policy(before, after)
+            changes = diff_policy(before, after, ignore)
             status = _status(changes, after)
         out.append(PolicyDiff(pid, status, _text(raw, "title_zh"), _text(raw, "title_en"), _text(raw, "family"),
                               raw.get("valid_from"), raw.get("valid_to"), tuple(changes)))
-    return CatalogDiff(old, new, tuple(out))
+    return CatalogDiff(old, new, tuple(out), ignore)
 
 
 def show(value: Any) -> str:
@@ -223,8 +233,9 @@ def show(value: Any) -> str:
 
 def diff_rows(diff: CatalogDiff) -> list[tuple[str, str, str, str, str, str, str]]:
     """The table of ``catalog diff``: ``(policy, 名称, status, path, before, after, from)`` per
-    change (a changed list of plain values adds ``(+item, −item)`` to ``after``); an added or
-    removed policy is one row with its validity."""
+    change (a changed list of plain values adds ``(+item, −item)`` to ``after``, or, when longer
+    than 60 characters, shows only the items removed and added); an added or removed policy is
+    one row with its validity."""
     rows: list[tuple[str, str, str, str, str, str, str]] = []
     for p in diff.policies:
         if p.status == "unchanged":
@@ -235,11 +246,15 @@ def diff_rows(diff: CatalogDiff) -> list[tuple[str, str, str, str, str, str, str
             rows.append((p.policy_id, p.title_zh, p.status, "valid_from .. valid_to", before, after, "—"))
             continue
         for c in p.changes:
-            after = show(c.after)
+            before, after = show(c.before), show(c.after)
             if c.items_added or c.items_removed:
-                moved = [f"+{show(v)}" for v in c.items_added or ()] + [f"−{show(v)}" for v in c.items_removed or ()]
-                after += f" ({', '.join(moved)})"
-            rows.append((p.policy_id, p.title_zh, p.status, c.path, show(c.before), after, c.effective or "—"))
+                came = [f"+{show(v)}" for v in c.items_added or ()]
+                gone = [f"−{show(v)}" for v in c.items_removed or ()]
+                if max(len(before), len(after)) > _LONG:    # long notes: only what came and went
+                    before, after = "; ".join(gone) or "—", "; ".join(came) or "—"
+                else:
+                    after += f" ({', '.join(came + gone)})"
+            rows.append((p.policy_id, p.title_zh, p.status, c.path, before, after, c.effective or "—"))
     return rows
 
 

@@ -7,11 +7,12 @@ Two lists, both over the loaded catalog:
   ``as_of`` itself (0 days left) up to ``as_of + N`` (N days left); ``as_of + N + 1`` is not
   listed. A window is listed only when it closes before the policy's validity ends (when it
   closes with or after it, the ``valid_to`` row says so) and not before the policy starts.
-* **ended without a successor** — a policy whose ``valid_to`` is before ``as_of`` and that no
-  policy of the catalog names in ``relations.replaces``: the catalog may be missing what
-  replaced it (or the measure simply ended: then say so in the file and ignore the note).
+* **ended without a successor** — a policy whose ``valid_to`` is before ``as_of`` and that has
+  no successor (``relations.replaced_by`` on it, ``relations.replaces`` on the new version; the
+  loader requires both sides): the catalog may be missing what replaced it (or the measure
+  simply ended without one).
 
-Each row names the successors found (the policies whose ``relations.replaces`` names it).
+Each row names the successors found.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ class ExpiryReport:
 
 
 def successors_of(policies: Iterable[Policy]) -> dict[str, tuple[str, ...]]:
-    """``policy id → ids of the policies whose relations.replaces names it`` (sorted)."""
-    out: dict[str, list[str]] = {}
+    """``policy id → its successors`` (sorted): the ids in its ``relations.replaced_by`` and those
+    of the policies whose ``relations.replaces`` names it (the loader checks both sides agree)."""
+    out: dict[str, set[str]] = {}
     for p in policies:
+        out.setdefault(p.id, set()).update(p.header.relations.replaced_by)
         for old in p.header.relations.replaces:
-            out.setdefault(old, []).append(p.id)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
+            out.setdefault(old, set()).add(p.id)
+    return {k: tuple(sorted(v)) for k, v in out.items() if v}
 
 
 def _ends(policy: Policy) -> list[tuple[Ending, dt.date]]:

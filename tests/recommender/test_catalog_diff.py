@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recommender.cli.main import app
-from recommender.rules import (CATALOG_2022_REVISION, diff_catalogs, diff_policy, diff_rows, git_toplevel,
+from recommender.rules import (CATALOG_2022_REVISION, WORDING, diff_catalogs, diff_policy, diff_rows, git_toplevel,
                                read_raw_catalog, summary_rows)
 from recommender.settings import PROJECT_ROOT
 
@@ -37,7 +37,7 @@ def _new() -> list[dict]:
     return [
         policy("cn-test-a", criteria=[staff_limit(300)],
                benefit={**policy("x")["benefit"], "amount": {"mul": [0.2, {"field": "revenue"}]}}),
-        policy("cn-test-c", valid_to=dt.date(2025, 8, 31)),
+        policy("cn-test-c", valid_to=dt.date(2025, 8, 31), relations={"replaced_by": ["cn-test-e"]}),
         policy("cn-test-d", criteria=[staff_limit({"by_date": [{"from": dt.date(2022, 1, 1), "value": 500},
                                                                {"from": dt.date(2025, 9, 1), "value": 300}]}),
                                       {**INDUSTRY, "in": ["C", "I", "M"]}]),
@@ -56,6 +56,7 @@ EXPECTED_ROWS = [
      '[0.2, {"field": "revenue"}]', "—"),
     ("cn-test-b", "测试政策B", "removed", "valid_from .. valid_to", "2022-01-01 .. open", "—", "—"),
     ("cn-test-c", "测试政策C", "ended", "valid_to", "—", "2025-08-31", "—"),
+    ("cn-test-c", "测试政策C", "ended", "relations", "—", '{"replaced_by": ["cn-test-e"]}', "—"),
     ("cn-test-d", "测试政策D", "changed", "criteria[staff_limit].value.by_date[2025-09-01]", "—",
      '{"from": "2025-09-01", "value": 300}', "2025-09-01"),
     ("cn-test-d", "测试政策D", "changed", "criteria[industry].in", '["C", "I"]', '["C", "I", "M"] (+M)', "—"),
@@ -76,13 +77,16 @@ def _expected_json(old: str, new: str, old_version: str, new_version: str) -> di
     return {
         "old": {"source": old, "version": old_version, "policies": 4},
         "new": {"source": new, "version": new_version, "policies": 4},
+        "ignored_keys": [],
         "summary": {"added": 1, "removed": 1, "ended": 1, "changed": 2, "unchanged": 0},
         "policies": [
             entry("cn-test-a", "changed", [change("criteria[staff_limit].value", "changed", 500, 300),
                                            change("benefit.amount.mul", "changed", [0.1, {"field": "revenue"}],
                                                   [0.2, {"field": "revenue"}])]),
             entry("cn-test-b", "removed", []),
-            entry("cn-test-c", "ended", [change("valid_to", "added", None, "2025-08-31")], valid_to="2025-08-31"),
+            entry("cn-test-c", "ended", [change("valid_to", "added", None, "2025-08-31"),
+                                         change("relations", "added", None, {"replaced_by": ["cn-test-e"]})],
+                  valid_to="2025-08-31"),
             entry("cn-test-d", "changed", [
                 change("criteria[staff_limit].value.by_date[2025-09-01]", "added", None,
                        {"from": "2025-09-01", "value": 300}, "2025-09-01"),
@@ -99,7 +103,7 @@ def test_diff_rows_of_two_directories(sides: tuple[Path, Path]) -> None:
     assert diff_rows(diff) == EXPECTED_ROWS
     assert summary_rows(diff) == [("cn-test-a", "测试政策A", "changed", "2", "open"),
                                   ("cn-test-b", "测试政策B", "removed", "0", "open"),
-                                  ("cn-test-c", "测试政策C", "ended", "1", "2025-08-31"),
+                                  ("cn-test-c", "测试政策C", "ended", "2", "2025-08-31"),
                                   ("cn-test-d", "测试政策D", "changed", "2", "open"),
                                   ("cn-test-e", "测试政策E", "added", "0", "open")]
 
@@ -252,3 +256,28 @@ def test_since_2022_reads_the_2022_catalog_from_this_repository() -> None:
     assert got["old"] == {"source": CATALOG_2022_REVISION, "version": "53335d2422f3f8d7", "policies": 48}
     assert got["new"]["source"] == "data/catalog"
     assert sum(got["summary"].values()) == got["new"]["policies"] + got["summary"]["removed"]
+
+
+def test_long_notes_show_what_came_and_went_and_rules_only_drops_wording(tmp_path: Path) -> None:
+    note = "The 2022 guideline's document number and whether it changed any detail (M)."
+    later = "From 2023 the evaluation is run by MIIT (policy-updates §2.4, M-H)."
+    a = write_catalog(tmp_path / "a", [policy("cn-test-a", uncertain=[note]), policy("cn-test-b")])
+    b = write_catalog(tmp_path / "b", [
+        policy("cn-test-a", uncertain=[note, later], criteria=[{**staff_limit(300), "label_zh": "职工不超过300人"}]),
+        policy("cn-test-b", description_en="Reworded")])
+    old, new = read_raw_catalog(a, "a"), read_raw_catalog(b, "b")
+    assert diff_rows(diff_catalogs(old, new)) == [   # in file order: the kit writes uncertain last
+        ("cn-test-a", "测试政策A", "changed", "criteria[staff_limit].label_zh", "职工不超过限额", "职工不超过300人", "—"),
+        ("cn-test-a", "测试政策A", "changed", "criteria[staff_limit].value", "500", "300", "—"),
+        ("cn-test-a", "测试政策A", "changed", "uncertain", "—", f"+{later}", "—"),
+        ("cn-test-b", "测试政策B", "changed", "description_en", "—", "Reworded", "—"),
+    ]
+    rules = diff_catalogs(old, new, WORDING)
+    assert diff_rows(rules) == [("cn-test-a", "测试政策A", "changed", "criteria[staff_limit].value", "500", "300", "—")]
+    assert rules.counts()["unchanged"] == 1
+    res = runner.invoke(app, ["catalog", "diff", str(a), str(b), "--rules-only", "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["ignored_keys"] == sorted(WORDING)
+    assert [(p["policy_id"], [c["path"] for c in p["changes"]]) for p in got["policies"]] == [
+        ("cn-test-a", ["criteria[staff_limit].value"])]

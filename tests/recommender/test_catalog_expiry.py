@@ -28,7 +28,8 @@ def _policies() -> list[dict]:
         policy("cn-test-b", valid_to=D(2027, 3, 7)),                      # as_of + 91
         policy("cn-test-c", valid_to=D(2026, 12, 6)),                     # as_of itself
         policy("cn-test-d", valid_to=D(2026, 12, 5)),                     # ended yesterday, no successor
-        policy("cn-test-e", valid_to=D(2025, 8, 31)),                     # ended, succeeded by f
+        policy("cn-test-e", valid_to=D(2025, 8, 31),                      # ended, succeeded by f
+               relations={"replaced_by": ["cn-test-f"]}),
         policy("cn-test-f", valid_from=D(2025, 9, 1), relations={"replaces": ["cn-test-e"]},
                windows=[{"opens": D(2026, 11, 1), "closes": D(2027, 3, 6)},     # closes at +90
                         {"opens": D(2027, 3, 1), "closes": D(2027, 3, 7)}]),    # closes at +91
@@ -73,19 +74,24 @@ def test_expiring_edges(catalog_dir: Path) -> None:
 
 
 def test_successor_is_listed_beside_an_ending_policy(tmp_path: Path) -> None:
-    root = write_catalog(tmp_path / "c", [policy("cn-test-a", valid_to=D(2026, 12, 31)),
+    root = write_catalog(tmp_path / "c", [policy("cn-test-a", valid_to=D(2026, 12, 31),
+                                                 relations={"replaced_by": ["cn-test-b", "cn-test-c"]}),
                                           policy("cn-test-b", relations={"replaces": ["cn-test-a"]}),
                                           policy("cn-test-c", relations={"replaces": ["cn-test-a"]})])
     report = expiring(load_catalog(root, data_dir=DEFAULT_DATA_DIR), AS_OF, 90)
     assert [(e.policy_id, e.successors) for e in report.ending] == [("cn-test-a", ("cn-test-b", "cn-test-c"))]
 
 
-def test_replaces_must_name_a_known_other_policy(tmp_path: Path) -> None:
+def test_succession_is_checked_on_both_sides(tmp_path: Path) -> None:
     root = write_catalog(tmp_path / "c", [policy("cn-test-a", relations={"replaces": ["cn-test-z"]})])
     with pytest.raises(CatalogError, match=r"policy cn-test-a, at relations.replaces: unknown policy 'cn-test-z'"):
         load_catalog(root, data_dir=DEFAULT_DATA_DIR)
     root = write_catalog(tmp_path / "c", [policy("cn-test-a", relations={"replaces": ["cn-test-a"]})])
     with pytest.raises(CatalogError, match="a policy cannot relate to itself"):
+        load_catalog(root, data_dir=DEFAULT_DATA_DIR)
+    root = write_catalog(tmp_path / "c", [policy("cn-test-a", valid_to=D(2025, 8, 31)),
+                                          policy("cn-test-b", relations={"replaces": ["cn-test-a"]})])
+    with pytest.raises(CatalogError, match="'cn-test-a' does not list 'cn-test-b' under relations.replaced_by"):
         load_catalog(root, data_dir=DEFAULT_DATA_DIR)
 
 
