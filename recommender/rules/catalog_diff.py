@@ -172,6 +172,10 @@ def _walk(before: Any, after: Any, path: str, effective: str | None, out: list[C
             came = tuple(v for v in after if v not in before)
             out.append(Change(path, "changed", before, after, effective, items_added=came, items_removed=gone))
             return
+        if len(before) == len(after):       # formula arguments, windows without opens: by position
+            for i, (a, b) in enumerate(zip(before, after)):
+                _walk(a, b, f"{path}[{i}]", effective, out)
+            return
         out.append(Change(path, "changed", before, after, effective))
         return
     if isinstance(before, (dict, list)) or isinstance(after, (dict, list)):

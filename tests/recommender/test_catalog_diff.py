@@ -52,8 +52,7 @@ def sides(tmp_path: Path) -> tuple[Path, Path]:
 
 EXPECTED_ROWS = [
     ("cn-test-a", "测试政策A", "changed", "criteria[staff_limit].value", "500", "300", "—"),
-    ("cn-test-a", "测试政策A", "changed", "benefit.amount.mul", '[0.1, {"field": "revenue"}]',
-     '[0.2, {"field": "revenue"}]', "—"),
+    ("cn-test-a", "测试政策A", "changed", "benefit.amount.mul[0]", "0.1", "0.2", "—"),
     ("cn-test-b", "测试政策B", "removed", "valid_from .. valid_to", "2022-01-01 .. open", "—", "—"),
     ("cn-test-c", "测试政策C", "ended", "valid_to", "—", "2025-08-31", "—"),
     ("cn-test-c", "测试政策C", "ended", "relations", "—", '{"replaced_by": ["cn-test-e"]}', "—"),
@@ -81,8 +80,7 @@ def _expected_json(old: str, new: str, old_version: str, new_version: str) -> di
         "summary": {"added": 1, "removed": 1, "ended": 1, "changed": 2, "unchanged": 0},
         "policies": [
             entry("cn-test-a", "changed", [change("criteria[staff_limit].value", "changed", 500, 300),
-                                           change("benefit.amount.mul", "changed", [0.1, {"field": "revenue"}],
-                                                  [0.2, {"field": "revenue"}])]),
+                                           change("benefit.amount.mul[0]", "changed", 0.1, 0.2)]),
             entry("cn-test-b", "removed", []),
             entry("cn-test-c", "ended", [change("valid_to", "added", None, "2025-08-31"),
                                          change("relations", "added", None, {"replaced_by": ["cn-test-e"]})],
@@ -281,3 +279,28 @@ def test_long_notes_show_what_came_and_went_and_rules_only_drops_wording(tmp_pat
     assert got["ignored_keys"] == sorted(WORDING)
     assert [(p["policy_id"], [c["path"] for c in p["changes"]]) for p in got["policies"]] == [
         ("cn-test-a", ["criteria[staff_limit].value"])]
+
+
+def test_lists_without_keys_by_position_or_whole() -> None:
+    rate = {"where": {"field": "size_class", "in": ["small", "micro"]}, "then": {"mul": [{"field": "ui_premium_paid"}, 0.9]},
+            "else": 0}
+    dated = {"by_date": [{"from": "2022-01-01", "value": 0.9}, {"from": "2023-01-01", "value": 0.6}]}
+    before = policy("cn-test-a", benefit={**policy("x")["benefit"], "amount": rate},
+                    windows=[{"closes": "2022-12-31"}])
+    after = policy("cn-test-a", benefit={**policy("x")["benefit"],
+                                         "amount": {**rate, "then": {"mul": [{"field": "ui_premium_paid"}, dated]}}},
+                   windows=[{"closes": "2022-12-31"}, {"opens": "2023-01-01", "closes": "2023-12-31"}])
+    assert [c.as_dict() for c in diff_policy(before, after)] == [
+        {"path": "benefit.amount.then.mul[1]", "change": "changed", "before": 0.9, "after": dated, "from": None},
+        {"path": "windows", "change": "changed", "before": [{"closes": "2022-12-31"}], "from": None,
+         "after": [{"closes": "2022-12-31"}, {"opens": "2023-01-01", "closes": "2023-12-31"}]},
+    ]
+
+
+def test_a_moved_figure_inside_a_date_branch_carries_the_branch_date() -> None:
+    def dated(later: int) -> dict:
+        return policy("cn-test-a", criteria=[staff_limit({"by_date": [{"from": "2022-01-01", "value": 500},
+                                                                      {"from": "2025-09-01", "value": later}]})])
+    assert [c.as_dict() for c in diff_policy(dated(300), dated(250))] == [
+        {"path": "criteria[staff_limit].value.by_date[2025-09-01].value", "change": "changed", "before": 300,
+         "after": 250, "from": "2025-09-01"}]
