@@ -63,7 +63,7 @@ def test_write_replaces_the_block_and_refuses_a_file_without_one(tmp_path: Path)
     assert res.exit_code == 2 and "the file has no block between" in res.output
     assert plain.read_text(encoding="utf-8") == "# no block\n"
     missing = runner.invoke(app, ["catalog", "readme", "--since", str(tmp_path / "nope")])
-    assert missing.exit_code == 2 and "is neither a catalog directory nor a git revision" in missing.output
+    assert missing.exit_code == 2 and f"error: '{tmp_path / 'nope'}' is" in missing.output
 
 
 def test_the_project_readme_holds_the_block() -> None:
