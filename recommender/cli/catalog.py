@@ -21,7 +21,7 @@ from rich.text import Text
 
 from recommender.rules import (CATALOG_2022_REVISION, FAMILIES, WORDING, CatalogDiff, Policy, SearchIndex,
                                diff_catalogs, diff_rows, expiring as expiring_report, git_toplevel,
-                               load_catalog, read_raw_catalog, read_side, readme_block, replace_block,
+                               load_catalog, locate, read_raw_catalog, read_side, readme_block, replace_block,
                                summary_rows, window_status)
 from recommender.engine import (SNAPSHOT_DATES, check_catalog, compute_snapshot, read_snapshot, render,
                                 snapshot_moves, update_snapshot)
@@ -91,14 +91,10 @@ def _catalog_diff(old: str, new: str | None, repo: Path | None, settings: Settin
                   ignore: frozenset[str] = frozenset()) -> CatalogDiff:
     """Read both sides (``new`` ``None``: the configured catalog directory) and diff them."""
     current = settings.resolved_catalog_dir()
-    root = repo if repo is not None else git_toplevel(current)
-    try:
-        subpath = str(current.resolve().relative_to(root.resolve())) if root is not None else "data/catalog"
-    except ValueError:
-        subpath = "data/catalog"
+    root, subpath, label = locate(current, repo)
     with tempfile.TemporaryDirectory(prefix="catalog-diff-") as tmp:
         before = read_side(old, repo=root, subpath=subpath, workdir=Path(tmp))
-        after = (read_raw_catalog(current, subpath if root is not None else str(current)) if new is None
+        after = (read_raw_catalog(current, label) if new is None
                  else read_side(new, repo=root, subpath=subpath, workdir=Path(tmp)))
     return diff_catalogs(before, after, ignore)
 

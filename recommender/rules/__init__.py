@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from recommender.rules.windows import window_status, window_table
     from recommender.rules.catalog_diff import (WORDING, CatalogDiff, Change, PolicyDiff, diff_catalogs,
                                                 diff_policy, diff_rows, summary_rows)
-    from recommender.rules.catalog_source import (CATALOG_2022_REVISION, RawCatalog, git_toplevel,
+    from recommender.rules.catalog_source import (CATALOG_2022_REVISION, RawCatalog, git_toplevel, locate,
                                                   read_raw_catalog, read_revision, read_side)
     from recommender.rules.catalog_summary import readme_block, replace_block
     from recommender.rules.expiry import Expiry, ExpiryReport, expiring, successors_of
@@ -72,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "format_value": "operators",
     "git_toplevel": "catalog_source",
     "load_catalog": "catalog",
+    "locate": "catalog_source",
     "parse_policy": "catalog",
     "policy_detail": "policy_view",
     "policy_files": "catalog",
@@ -94,7 +95,7 @@ __all__ = [
     "Policy", "PolicyDiff", "PolicyQuery", "RawCatalog", "Score", "SearchIndex", "Tiered",
     "UniqueKeyLoader", "WORDING", "check_relations", "content_version", "diff_catalogs",
     "diff_policy", "diff_rows", "expiring", "format_value", "git_toplevel", "load_catalog",
-    "parse_policy", "policy_detail", "policy_files", "policy_summary", "read_raw_catalog",
+    "locate", "parse_policy", "policy_detail", "policy_files", "policy_summary", "read_raw_catalog",
     "read_revision", "read_side", "readme_block", "replace_block", "search_policies",
     "successors_of", "summary_rows", "window_status", "window_table"
 ]

@@ -103,6 +103,23 @@ def git_toplevel(path: Path) -> Path | None:
     return Path(done.stdout.decode().strip()) if done.returncode == 0 else None
 
 
+def locate(catalog_dir: Path, repo: Path | None = None) -> tuple[Path | None, str, str]:
+    """Where revisions are read: ``(work tree, catalog path inside it, label of catalog_dir)``.
+
+    The work tree is ``repo``, else the one holding ``catalog_dir`` (``None`` outside git). The
+    catalog path is ``catalog_dir`` relative to it, or ``data/catalog`` when ``catalog_dir`` lies
+    elsewhere; the label names ``catalog_dir`` the same way (relative inside the work tree).
+    """
+    root = repo if repo is not None else git_toplevel(catalog_dir)
+    if root is not None:
+        try:
+            inside = str(Path(catalog_dir).resolve().relative_to(Path(root).resolve()))
+            return root, inside, inside
+        except ValueError:
+            pass
+    return root, "data/catalog", str(catalog_dir)
+
+
 def _commit_of(repo: Path, revision: str) -> str | None:
     """The commit ``revision`` names in ``repo``, or ``None`` when it names none."""
     if not revision or revision.startswith("-") or any(c.isspace() for c in revision):

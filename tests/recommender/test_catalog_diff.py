@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recommender.cli.main import app
-from recommender.rules import (CATALOG_2022_REVISION, WORDING, diff_catalogs, diff_policy, diff_rows, git_toplevel,
+from recommender.rules import (CATALOG_2022_REVISION, WORDING, diff_catalogs, diff_policy, diff_rows, git_toplevel, locate,
                                read_raw_catalog, summary_rows)
 from recommender.settings import PROJECT_ROOT
 
@@ -304,3 +304,14 @@ def test_a_moved_figure_inside_a_date_branch_carries_the_branch_date() -> None:
     assert [c.as_dict() for c in diff_policy(dated(300), dated(250))] == [
         {"path": "criteria[staff_limit].value.by_date[2025-09-01].value", "change": "changed", "before": 300,
          "after": 250, "from": "2025-09-01"}]
+
+
+def test_locate_names_the_catalog_inside_its_work_tree(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "catalogs" / "cq").mkdir(parents=True)
+    git(repo, "init", "-q")
+    assert locate(repo / "catalogs" / "cq") == (repo.resolve(), "catalogs/cq", "catalogs/cq")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    assert locate(outside, repo) == (repo, "data/catalog", str(outside))
+    assert locate(outside) == (None, "data/catalog", str(outside))
