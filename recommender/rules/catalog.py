@@ -93,8 +93,8 @@ class Relations(BaseModel):
     requires: tuple[str, ...] = Field((), description="policies whose title must be held first")
     next_rung_of: str | None = Field(None, description="the ladder rung below this one")
     excludes: tuple[Exclusion, ...] = ()
-    replaces: tuple[str, ...] = Field((), description="earlier versions this policy supersedes")
-    replaced_by: tuple[str, ...] = Field((), description="later versions that supersede this one")
+    replaces: tuple[str, ...] = Field((), description="earlier versions this policy succeeds (a new document)")
+    replaced_by: tuple[str, ...] = Field((), description="later versions that succeed this one")
 
 
 class _Header(BaseModel):
@@ -286,10 +286,12 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
     return Catalog(tuple(policies[k] for k in sorted(policies)), digest.hexdigest()[:16])
 
 
+_MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
+
+
 def check_relations(policies: dict[str, Policy]) -> None:
-    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title; a
-    replacement is recorded on both sides (``replaces`` on the new version, ``replaced_by`` on
-    the old one)."""
+    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title;
+    succession is stated on both sides (``A.replaced_by: [B]`` ⇔ ``B.replaces: [A]``)."""
     for policy in policies.values():
         rel = policy.header.relations
         named = [("requires", p) for p in rel.requires] + [("excludes", e.policy) for e in rel.excludes]
@@ -303,11 +305,11 @@ def check_relations(policies: dict[str, Policy]) -> None:
             if target == policy.id:
                 raise CatalogError("a policy cannot relate to itself", file=policy.file,
                                    policy_id=policy.id, path=f"relations.{key}")
-            if key in ("replaces", "replaced_by"):
-                back = "replaced_by" if key == "replaces" else "replaces"
-                if policy.id not in getattr(policies[target].header.relations, back):
-                    raise CatalogError(f"{target!r} does not name {policy.id!r} in relations.{back}; a "
-                                       f"replacement is recorded on both sides", file=policy.file,
+            if key in _MIRROR:
+                mirror = _MIRROR[key]
+                if policy.id not in getattr(policies[target].header.relations, mirror):
+                    raise CatalogError(f"{target!r} does not list {policy.id!r} under relations.{mirror}; "
+                                       "succession is stated on both sides", file=policy.file,
                                        policy_id=policy.id, path=f"relations.{key}")
                 continue
             if key != "excludes" and policies[target].header.relations.grants is None:

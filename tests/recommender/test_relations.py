@@ -166,27 +166,3 @@ def test_unknown_related_policy_is_a_catalog_error(catalog) -> None:
     bad = _with_relations(catalog, {"cn-little-giant": Relations(requires=("cn-nope",))})
     with pytest.raises(CatalogError, match=r"policy cn-little-giant.*relations.requires.*unknown policy 'cn-nope'"):
         check_relations({p.id: p for p in bad})
-
-
-def test_replacement_must_be_recorded_on_both_sides(catalog) -> None:
-    old, new = "cn-vat-credit-refund-2022", "cn-vat-credit-refund-2025"
-    one_sided = _with_relations(catalog, {new: Relations(replaces=(old,)), old: Relations()})
-    with pytest.raises(CatalogError, match=rf"policy {new}.*relations.replaces.*'{old}' does not name '{new}' "
-                                           r"in relations.replaced_by"):
-        check_relations({p.id: p for p in one_sided})
-    other_side = _with_relations(catalog, {old: Relations(replaced_by=(new,)), new: Relations()})
-    with pytest.raises(CatalogError, match=rf"policy {old}.*relations.replaced_by.*'{new}' does not name "
-                                           rf"'{old}' in relations.replaces"):
-        check_relations({p.id: p for p in other_side})
-    unknown = _with_relations(catalog, {old: Relations(replaced_by=("cn-nope",))})
-    with pytest.raises(CatalogError, match=r"relations.replaced_by.*unknown policy 'cn-nope'"):
-        check_relations({p.id: p for p in unknown})
-
-
-def test_the_catalog_records_its_replacements_both_ways(catalog) -> None:
-    by_id = {p.id: p.header.relations for p in catalog}
-    assert by_id["cn-vat-credit-refund-2022"].replaced_by == ("cn-vat-credit-refund-2025",)
-    assert by_id["cn-vat-credit-refund-2025"].replaces == ("cn-vat-credit-refund-2022",)
-    for pid, rel in by_id.items():
-        for newer in rel.replaced_by:
-            assert pid in by_id[newer].replaces
