@@ -300,6 +300,9 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
 _MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
 
 
+_MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
+
+
 def check_relations(policies: dict[str, Policy]) -> None:
     """Every policy named in ``relations`` exists; prerequisites and rungs grant a title;
     succession is stated on both sides (``A.replaced_by: [B]`` ⇔ ``B.replaces: [A]``)."""
