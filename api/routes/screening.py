@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from api.bodies import media_type, profiles_body, read_applicants, too_many
@@ -17,8 +16,8 @@ from api.errors import ApiError
 from api.openapi import EXAMPLE_PROFILE, errors, json_body
 from api.routes.params import AsOfQuery, OutputFormat, PolicyQueryDep, as_of_or_today
 from api.schemas import ScreeningResponse
-from api.tables import XLSX_TYPE, to_csv, to_xlsx
-from recommender import profiles_to_frame
+from api.tables import XLSX_TYPE, handoff_response
+from recommender import Cover, profiles_to_frame
 
 router = APIRouter(prefix="/v1/screen", tags=["screening"],
                    responses=errors(401, 403, 404, 413, 415, 422, 503))
@@ -80,12 +79,9 @@ def screen(caller: CaseworkerDep, policy: PolicyQueryDep, applicants: Applicants
     store.audit(key_id=caller.key_id, role=str(caller.role), action="screen", policy_id=policy.id,
                 n_firms=len(rows) + len(applicants.rejects), catalog_version=matcher.catalog_version,
                 model_version=matcher.model_version)
-    if fmt == "csv":
-        return Response(to_csv(rows, applicants.rejects, policy.id), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="screening-{policy.id}.csv"'})
-    if fmt == "xlsx":
-        return Response(to_xlsx(rows, applicants.rejects, policy.id), media_type=XLSX_TYPE,
-                        headers={"Content-Disposition": f'attachment; filename="screening-{policy.id}.xlsx"'})
+    if fmt != "json":
+        cover = Cover("screen", policy, day, matcher.catalog_version, matcher.model_version)
+        return handoff_response(fmt, rows, applicants.rejects, cover)
     counts = {v: 0 for v in ("eligible", "undetermined", "ineligible")}
     for r in rows:
         counts[r["verdict"]] += 1

@@ -13,7 +13,8 @@ from recommender.lazy import surface
 if TYPE_CHECKING:
     from recommender.engine.catalog_check import check_catalog, render
     from recommender.engine.eligibility import (Eligibility, MARGIN_CLIP, PolicyOutcome, VERDICTS,
-                                                benefit_matrix, evaluate_catalog, explain_row)
+                                                benefit_matrix, evaluate_catalog, explain_row,
+                                                support_masks)
     from recommender.engine.relations import (RelationView, grantor_of, held_titles,
                                               match_relations, relation_view, total_breakdown,
                                               totals)
@@ -33,13 +34,14 @@ _EXPORTS: dict[str, str] = {
     "match_relations": "relations",
     "relation_view": "relations",
     "render": "catalog_check",
+    "support_masks": "eligibility",
     "total_breakdown": "relations",
     "totals": "relations",
 }
 __all__ = [
     "Eligibility", "MARGIN_CLIP", "PolicyOutcome", "RelationView", "VERDICTS", "benefit_matrix",
     "check_catalog", "evaluate_catalog", "explain_row", "grantor_of", "held_titles", "match_relations",
-    "relation_view", "render", "total_breakdown", "totals"
+    "relation_view", "render", "support_masks", "total_breakdown", "totals"
 ]
 
 
