@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.advice import field_words
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
     from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "UnknownPolicyError": "recommender.errors",
     "database_down": "recommender.store",
     "evaluate_catalog": "recommender.engine",
+    "field_words": "recommender.advice",
     "handoff_csv": "recommender.matching",
     "handoff_xlsx": "recommender.matching",
     "explain_row": "recommender.engine",
@@ -81,7 +83,7 @@ __all__ = [
     "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError", "OutcomeRecord", "Policy",
     "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError", "ReferenceTables", "Role",
     "Settings", "Store", "StoreUnavailable", "UnknownPolicyError", "database_down", "evaluate_catalog",
-    "explain_row", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
+    "explain_row", "field_words", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
     "neutralise", "open_store", "parse_profile", "policy_detail", "policy_summary", "profile_issues",
     "profiles_to_frame", "read_registry", "run_registry", "search_policies"
 ]
