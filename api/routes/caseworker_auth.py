@@ -8,6 +8,8 @@ token (:func:`form_with_csrf`); a wrong or missing token is 403. See :mod:`api.s
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -39,11 +41,13 @@ def page(request: Request, template: str, session: Session | None, status_code: 
                   csrf=session.csrf if session else "", **context)
 
 
-async def form_with_csrf(request: Request, session: Session) -> FormData:
-    """The posted form, once its CSRF token has been checked (:class:`CsrfRefused` if wrong)."""
-    form = await request.form(max_files=1, max_fields=20)
-    session.check_csrf(form.get("csrf"))
-    return form
+@asynccontextmanager
+async def form_with_csrf(request: Request, session: Session) -> AsyncIterator[FormData]:
+    """``async with form_with_csrf(request, session) as form``: the posted form, once its CSRF
+    token has been checked (:class:`CsrfRefused` if wrong); uploaded files are closed after."""
+    async with request.form(max_files=1, max_fields=20) as form:
+        session.check_csrf(form.get("csrf"))
+        yield form
 
 
 def _safe_next(target: str | None) -> str:
@@ -93,19 +97,21 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, state: StateDep) -> Response:
-    form = await request.form(max_files=0, max_fields=5)
-    target = _safe_next(str(form.get("next") or ""))
-    key = str(form.get("key") or "").strip()
+    async with request.form(max_files=0, max_fields=5) as form:
+        target = _safe_next(str(form.get("next") or ""))
+        key = str(form.get("key") or "").strip()
+        sent_token = form.get("login_token")
+    principal = state.keys.identify(key) if key and len(key) <= MAX_KEY_LENGTH else None
     error = None
-    if not login_token_ok(request, form.get("login_token")):
+    if not login_token_ok(request, sent_token):
         error = "登录表单已过期，请重新输入密钥。 The sign-in form has expired: enter the key again."
     elif not key:
         error = "请输入窗口密钥。 Enter your caseworker key."
-    elif len(key) > MAX_KEY_LENGTH or (principal := state.keys.identify(key)) is None:
+    elif principal is None:
         error = "密钥无效，请检查后重试。 This key is not valid."
     elif not principal.may("caseworker"):
         error = "该密钥没有窗口工作台权限。 This key does not open the caseworker workspace."
-    if error is not None:
+    if error is not None or principal is None:
         token = login_token(request)
         response: Response = page(request, "caseworker/login.html", None, status_code=401, next=target,
                                   login_token=token, error=error)
@@ -119,8 +125,8 @@ async def login(request: Request, state: StateDep) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, session: SessionDep) -> Response:
-    await form_with_csrf(request, session)
-    response = RedirectResponse("/caseworker/login?out=1", status_code=303)
+    async with form_with_csrf(request, session):
+        response = RedirectResponse("/caseworker/login?out=1", status_code=303)
     clear_session_cookie(response, request)
     return response
 

@@ -134,15 +134,15 @@ def find_form(request: Request, session: SessionDep, matcher: MatcherDep, policy
 @router.post("/screen", response_class=HTMLResponse)
 async def screen_post(request: Request, session: SessionDep, matcher: MatcherDep, store: StoreDep,
                       settings: SettingsDep) -> HTMLResponse:
-    form = await form_with_csrf(request, session)
-    return await _make_list(request, session, form, matcher, store, settings, "screen")
+    async with form_with_csrf(request, session) as form:
+        return await _make_list(request, session, form, matcher, store, settings, "screen")
 
 
 @router.post("/find-firms", response_class=HTMLResponse)
 async def find_post(request: Request, session: SessionDep, matcher: MatcherDep, store: StoreDep,
                     settings: SettingsDep) -> HTMLResponse:
-    form = await form_with_csrf(request, session)
-    return await _make_list(request, session, form, matcher, store, settings, "find-firms")
+    async with form_with_csrf(request, session) as form:
+        return await _make_list(request, session, form, matcher, store, settings, "find-firms")
 
 
 async def _make_list(request: Request, session: Session, form: FormData, matcher: Matcher, store: Any,

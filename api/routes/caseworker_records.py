@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from api.deps import JobsDep, MatcherDep, StoreDep
 from api.errors import ApiError
@@ -19,6 +19,7 @@ from api.routes.caseworker_auth import SessionDep, form_with_csrf, page
 from api.routes.caseworker_lists import read_form_date
 from api.routes.jobs import JobId, audit_download, finished_job, submit_job, visible_job
 from api.routes.outcomes import record
+from api.jobs import JobRunner
 from api.session import Session
 from recommender import JobRecord, Matcher, OutcomeRecord, Store
 
@@ -51,7 +52,12 @@ def jobs_page(request: Request, session: SessionDep, store: StoreDep, fragment: 
 @router.post("/jobs", response_class=HTMLResponse)
 async def jobs_post(request: Request, session: SessionDep, matcher: MatcherDep, store: StoreDep,
                     jobs: JobsDep) -> Response:
-    form = await form_with_csrf(request, session)
+    async with form_with_csrf(request, session) as form:
+        return await _start_job(request, session, form, matcher, store, jobs)
+
+
+async def _start_job(request: Request, session: Session, form: FormData, matcher: Matcher, store: Store,
+                     jobs: JobRunner) -> Response:
     errors: dict[str, str] = {}
     day = read_form_date(form, "as_of", errors)
     raw_top = str(form.get("top_k") or "10")
@@ -114,11 +120,11 @@ _FIELD_HINTS = {"firm_id": "请填写企业编号（1–64 个字符）。 Enter
 
 @router.post("/outcomes", response_class=HTMLResponse)
 async def outcomes_post(request: Request, session: SessionDep, store: StoreDep, matcher: MatcherDep) -> Response:
-    form = await form_with_csrf(request, session)
-    values = {k: str(form.get(k) or "").strip() for k in _FIELD_NAMES}
+    async with form_with_csrf(request, session) as form:
+        values = {k: str(form.get(k) or "").strip() for k in _FIELD_NAMES}
     errors: dict[str, str] = {}
     try:
-        rec = OutcomeRecord(**values)  # type: ignore[arg-type]  # strings, validated by the model
+        rec = OutcomeRecord.model_validate(values)
     except ValidationError as err:
         for e in err.errors():
             name = str(e["loc"][0]) if e["loc"] else "firm_id"

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.datastructures import UploadFile as Upload
 
 from api.bodies import save_upload, upload_suffix
 from api.deps import CaseworkerDep, JobsDep, MatcherDep, StoreDep
@@ -31,7 +32,7 @@ REGISTRY_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parque
 JobId = Annotated[str, Path(max_length=36, description="the id returned by POST /v1/jobs")]
 
 
-def jobjob_view(job: JobRecord) -> dict[str, Any]:
+def job_view(job: JobRecord) -> dict[str, Any]:
     return {
         "id": job.id, "state": job.state, "created_at": job.created_at, "started_at": job.started_at,
         "finished_at": job.finished_at, "input_name": job.input_name, "as_of": job.as_of,
@@ -63,7 +64,7 @@ def finished_job(store: Store, job_id: str, caller: Principal) -> JobRecord:
     return job
 
 
-def submit_job(caller: Principal, matcher: Matcher, store: Store, jobs: JobRunner, file: UploadFile,
+def submit_job(caller: Principal, matcher: Matcher, store: Store, jobs: JobRunner, file: Upload,
                as_of: dt.date, top_k: int) -> JobRecord:
     """Store an uploaded registry under a new job, queue the job and audit it (415 for a file
     type other than CSV, Parquet or XLSX; 422 for an empty file)."""
@@ -114,7 +115,7 @@ def list_jobs(caller: CaseworkerDep, store: StoreDep,
 
 @router.get("/{job_id}", response_model=JobView, responses=errors(404), summary="A job's state and counts")
 def get_job(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> Any:
-    return job_view(_job(store, job_id, caller))
+    return job_view(visible_job(store, job_id, caller))
 
 
 def audit_download(store: Store, caller: Principal, job: JobRecord, action: str) -> None:
