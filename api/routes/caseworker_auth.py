@@ -24,6 +24,10 @@ from api.session import (COOKIE, CsrfRefused, LoginRequired, Session, clear_sess
 
 router = APIRouter(prefix="/caseworker", tags=["web"], include_in_schema=False)
 MAX_KEY_LENGTH = 200
+FORM_ERROR_STATUS = 200
+"""Status of a form shown again with its errors: the page itself loaded fine (a browser logs a
+4xx page as a failed load); the errors are in the page, each field marked ``aria-invalid``.
+Requests without a session (401/redirect) and forms without their token (403) keep theirs."""
 
 
 async def current_session(request: Request, state: StateDep) -> Session:
@@ -113,7 +117,7 @@ async def login(request: Request, state: StateDep) -> Response:
         error = "该密钥没有窗口工作台权限。 This key does not open the caseworker workspace."
     if error is not None or principal is None:
         token = login_token(request)
-        response: Response = page(request, "caseworker/login.html", None, status_code=401, next=target,
+        response: Response = page(request, "caseworker/login.html", None, status_code=FORM_ERROR_STATUS, next=target,
                                   login_token=token, error=error)
         set_login_cookie(response, request, token)
         return response

@@ -24,7 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import MatcherDep, SettingsDep, StoreDep
 from api.errors import ApiError
-from api.routes.caseworker_auth import SessionDep, form_with_csrf, page
+from api.routes.caseworker_auth import FORM_ERROR_STATUS, SessionDep, form_with_csrf, page
 from api.routes.params import EARLIEST, LATEST
 from api.routes.screening import Applicants, applicants_from_upload, screen_applicants
 from api.session import Session
@@ -157,7 +157,7 @@ async def _make_list(request: Request, session: Session, form: FormData, matcher
     if not isinstance(upload, UploadFile) or not upload.filename:
         errors["file"] = "请选择要上传的 CSV 或 XLSX 文件。 Choose a CSV or XLSX file."
     if errors or not isinstance(upload, UploadFile):
-        return _form_page(request, session, matcher, kind, status_code=422, errors=errors, values=values)
+        return _form_page(request, session, matcher, kind, status_code=FORM_ERROR_STATUS, errors=errors, values=values)
     limit = settings.max_screen_applicants if kind == "screen" else OUTREACH_MAX_ROWS
     try:
         policy = matcher.policy(policy_id)
@@ -166,7 +166,7 @@ async def _make_list(request: Request, session: Session, form: FormData, matcher
         reasons = "; ".join(r for _, r in getattr(err, "issues", ())) if isinstance(err, ApiError) else ""
         detail = err.detail if isinstance(err, ApiError) else str(err)
         errors["file"] = f"文件无法读取 The file cannot be read: {detail}" + (f" ({reasons})" if reasons else "")
-        return _form_page(request, session, matcher, kind, status_code=422, errors=errors, values=values)
+        return _form_page(request, session, matcher, kind, status_code=FORM_ERROR_STATUS, errors=errors, values=values)
     rows = await run_in_threadpool(screen_applicants, session.principal, policy, applicants, matcher, store, day,
                                    outreach=kind == "find-firms")
     record = {"owner": session.principal.key_id, "kind": kind, "policy_id": policy.id, "as_of": day.isoformat(),

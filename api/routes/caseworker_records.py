@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import JobsDep, MatcherDep, StoreDep
 from api.errors import ApiError
-from api.routes.caseworker_auth import SessionDep, form_with_csrf, page
+from api.routes.caseworker_auth import FORM_ERROR_STATUS, SessionDep, form_with_csrf, page
 from api.routes.caseworker_lists import read_form_date
 from api.routes.jobs import JobId, audit_download, finished_job, submit_job, visible_job
 from api.routes.outcomes import record
@@ -74,7 +74,7 @@ async def _start_job(request: Request, session: Session, form: FormData, matcher
             errors["file"] = f"无法受理该文件 The file was not accepted: {err.detail}"
         else:
             return RedirectResponse(f"/caseworker/jobs?new={job.id}", status_code=303)
-    return _jobs_page(request, session, store, status_code=422, errors=errors)
+    return _jobs_page(request, session, store, status_code=FORM_ERROR_STATUS, errors=errors)
 
 
 @router.get("/jobs/{job_id}/{part}.csv")
@@ -133,6 +133,6 @@ async def outcomes_post(request: Request, session: SessionDep, store: StoreDep, 
         if rec.policy_id not in set(matcher.catalog.ids):
             errors["policy_id"] = _FIELD_HINTS["policy_id"]
     if errors:
-        return _outcomes_page(request, session, store, matcher, status_code=422, errors=errors, values=values)
+        return _outcomes_page(request, session, store, matcher, status_code=FORM_ERROR_STATUS, errors=errors, values=values)
     recorded, _ = await run_in_threadpool(record, session.principal, [rec], store, matcher)
     return RedirectResponse(f"/caseworker/outcomes?done={'new' if recorded else 'duplicate'}", status_code=303)
