@@ -85,13 +85,27 @@ def _load(settings: Settings, list_id: str, session: Session) -> dict[str, Any]:
 def _wan(yuan: float | None) -> str:
     if yuan is None:
         return "未知"
+    if yuan == 0:
+        return "无直接金额"          # a recognition or service: no money of its own
     return f"{yuan / 10_000:,.1f} 万元" if yuan >= 10_000 else f"{yuan:,.0f} 元"
 
 
-def shown_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A screening row as the page's table shows it (Chinese verdict, money in 万元, field labels)."""
+def common_checks(rows: list[dict[str, Any]]) -> list[str]:
+    """The conditions to verify that every firm still in the running shares: the page lists
+    them once above the table rather than on every row."""
+    running = [r["verify_yourself"] for r in rows if r["verdict"] != "ineligible"]
+    if not running:
+        return []
+    return [v for v in running[0] if all(v in other for other in running[1:])]
+
+
+def shown_row(row: dict[str, Any], common: list[str]) -> dict[str, Any]:
+    """A screening row as the page's table shows it (Chinese verdict, money in 万元, field
+    labels, the conditions to verify beyond the ``common`` ones)."""
     return {**row, "verdict_zh": VERDICT_ZH[row["verdict"]], "benefit_text": _wan(row["estimated_benefit"]),
-            "missing_text": [field_words(f) for f in row["missing_fields"]]}
+            "missing_text": [field_words(f) for f in row["missing_fields"]],
+            "verify_common": bool(common) and any(v in common for v in row["verify_yourself"]),
+            "verify_extra": [v for v in row["verify_yourself"] if v not in common]}
 
 
 def _policies(matcher: Matcher) -> list[tuple[str, str]]:
@@ -174,7 +188,9 @@ async def _make_list(request: Request, session: Session, form: FormData, matcher
               "rows": rows, "rejects": applicants.rejects}
     list_id = await run_in_threadpool(_save, settings, record)
     counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in VERDICT_ZH}
-    result = {"id": list_id, "policy": policy, "as_of": day.isoformat(), "rows": [shown_row(r) for r in rows[:SHOWN_ROWS]],
+    common = common_checks(rows)
+    result = {"id": list_id, "policy": policy, "as_of": day.isoformat(), "common_checks": common,
+              "rows": [shown_row(r, common) for r in rows[:SHOWN_ROWS]],
               "total": len(rows), "counts": counts, "rejects": applicants.rejects,
               "catalog_version": matcher.catalog_version, "read": len(applicants.frame)}
     return _form_page(request, session, matcher, kind, values=values, result=result)

@@ -195,6 +195,7 @@ def test_screening_an_upload_sorts_filters_and_downloads(live: LiveServer, brows
     driver.find_element(By.ID, "filter-text").send_keys("渝北区")
     yubei = [p for p in profiles if p["region_code"] == "500112"]
     assert len(_visible_rows(driver)) == len(yubei) + 1                             # the hostile row is CQ-001's copy
+    driver.execute_script("document.getElementById('filter-verdict').scrollIntoView()")
     screenshot(driver, f"caseworker-screen-filtered-{size}")
     driver.find_element(By.ID, "filter-text").clear()
     driver.execute_script("document.getElementById('filter-text').dispatchEvent(new Event('input'))")
