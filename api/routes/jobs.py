@@ -125,8 +125,8 @@ def audit_download(store: Store, caller: Principal, job: JobRecord, action: str)
 
 
 @router.get("/{job_id}/result", responses={**errors(404, 409), 200: {"content": {"text/csv": {}},
-            "description": "CSV: firm_id, rank, policy_id, verdict, score, approval_probability, "
-                           "estimated_benefit, expected_value"}},
+            "description": "CSV: firm_id, name, credit_code, district, rank, policy_id, verdict, score, "
+                           "approval_probability, estimated_benefit, expected_value"}},
             response_class=FileResponse, summary="The job's matches (CSV)")
 def job_result(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileResponse:
     job = finished_job(store, job_id, caller)

@@ -134,12 +134,16 @@ def register(app: typer.Typer) -> None:
                                              "chunks in parallel (each holds a chunk in memory)")] = 1,
         threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="local engine, one process: "
                                                        "chunks matched at a time (default 2 on 2+ cores)")] = None,
+        firm_details: Annotated[bool, typer.Option("--firm-details", help="add each firm's name, credit code and "
+                                                   "district after firm_id (local engine)")] = False,
         stop_after_chunks: Annotated[Optional[int], typer.Option("--stop-after-chunks", hidden=True)] = None,
     ) -> None:
         """Match a whole registry; every row ends in the output or the rejects file."""
         day = parse_as_of(as_of)
         if engine not in ("local", "dask"):
             fail(f"--engine: must be 'local' or 'dask', got {engine!r}")
+        if firm_details and engine == "dask":
+            fail("--firm-details: only with --engine local for now")
         settings = Settings()
         try:
             ref, catalog = load_domain(settings)
@@ -159,7 +163,7 @@ def register(app: typer.Typer) -> None:
                                            rejects=rejects, top_k=top_k, resume=resume, **sizing,
                                            allow_unknown_columns=allow_unknown_columns, progress=progress,
                                            stop_after_chunks=stop_after_chunks, workers=workers,
-                                           threads=threads)
+                                           threads=threads, firm_details=firm_details)
         except InterruptedError as err:
             typer.echo(f"interrupted: {err}", err=True)
             raise typer.Exit(code=3) from None
