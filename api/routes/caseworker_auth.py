@@ -62,6 +62,10 @@ def _safe_next(target: str | None) -> str:
     return "/caseworker"
 
 
+def _hours(seconds: int) -> str:
+    return f"{seconds / 3600:g}"
+
+
 def _wants_page(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
@@ -92,9 +96,10 @@ def install(app: FastAPI) -> None:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+def login_form(request: Request, state: StateDep, next: str | None = None) -> HTMLResponse:
     token = login_token(request)
-    response = page(request, "caseworker/login.html", None, next=_safe_next(next), login_token=token, error=None)
+    response = page(request, "caseworker/login.html", None, next=_safe_next(next), login_token=token, error=None,
+                    hours=_hours(state.sessions.lifetime))
     set_login_cookie(response, request, token)
     return response
 
@@ -118,7 +123,7 @@ async def login(request: Request, state: StateDep) -> Response:
     if error is not None or principal is None:
         token = login_token(request)
         response: Response = page(request, "caseworker/login.html", None, status_code=FORM_ERROR_STATUS, next=target,
-                                  login_token=token, error=error)
+                                  login_token=token, error=error, hours=_hours(state.sessions.lifetime))
         set_login_cookie(response, request, token)
         return response
     cookie, _ = state.sessions.issue(principal)
