@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.advice import field_words
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
     from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
                                     ProfileError, RecommenderError, UnknownPolicyError)
-    from recommender.matching import MatchOptions, Matcher, RankBy, load_matcher, match_frame
+    from recommender.matching import (Cover, MatchOptions, Matcher, RankBy, handoff_csv, handoff_xlsx,
+                                      load_matcher, match_frame)
     from recommender.profile import (FirmProfile, ReferenceTables, load_json, load_reference, parse_profile,
                                      profile_issues, profiles_to_frame, read_registry)
     from recommender.rules import (Catalog, Family, Policy, PolicyQuery, load_catalog, policy_detail,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 _EXPORTS: dict[str, str] = {
     "Catalog": "recommender.rules",
+    "Cover": "recommender.matching",
     "CatalogError": "recommender.errors",
     "Eligibility": "recommender.engine",
     "Family": "recommender.rules",
@@ -55,6 +58,9 @@ _EXPORTS: dict[str, str] = {
     "UnknownPolicyError": "recommender.errors",
     "database_down": "recommender.store",
     "evaluate_catalog": "recommender.engine",
+    "field_words": "recommender.advice",
+    "handoff_csv": "recommender.matching",
+    "handoff_xlsx": "recommender.matching",
     "explain_row": "recommender.engine",
     "load_catalog": "recommender.rules",
     "load_json": "recommender.profile",
@@ -73,11 +79,11 @@ _EXPORTS: dict[str, str] = {
     "search_policies": "recommender.rules",
 }
 __all__ = [
-    "Catalog", "CatalogError", "Eligibility", "Family", "FirmProfile", "InputFileError", "JobRecord",
+    "Catalog", "CatalogError", "Cover", "Eligibility", "Family", "FirmProfile", "InputFileError", "JobRecord",
     "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError", "OutcomeRecord", "Policy",
     "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError", "ReferenceTables", "Role",
     "Settings", "Store", "StoreUnavailable", "UnknownPolicyError", "database_down", "evaluate_catalog",
-    "explain_row", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
+    "explain_row", "field_words", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
     "neutralise", "open_store", "parse_profile", "policy_detail", "policy_summary", "profile_issues",
     "profiles_to_frame", "read_registry", "run_registry", "search_policies"
 ]

@@ -14,7 +14,8 @@ from recommender.lazy import surface
 if TYPE_CHECKING:
     from recommender.engine.catalog_check import check_catalog, render
     from recommender.engine.eligibility import (Eligibility, MARGIN_CLIP, PolicyOutcome, VERDICTS,
-                                                benefit_matrix, evaluate_catalog, explain_row)
+                                                benefit_matrix, evaluate_catalog, explain_row,
+                                                support_masks)
     from recommender.engine.relations import (RelationView, grantor_of, held_titles,
                                               match_relations, relation_view, total_breakdown,
                                               totals)
@@ -49,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "relation_view": "relations",
     "render": "catalog_check",
     "render_snapshot": "regression",
+    "support_masks": "eligibility",
     "total_breakdown": "relations",
     "totals": "relations",
     "update_snapshot": "regression",
@@ -58,7 +60,7 @@ __all__ = [
     "SNAPSHOT_DATES", "VERDICTS", "benefit_matrix", "case_profile", "cell", "check_catalog",
     "compute_snapshot", "evaluate_catalog", "explain_row", "grantor_of", "held_titles",
     "match_relations", "moves_by_entry", "read_cases", "read_snapshot", "relation_view", "render",
-    "render_snapshot", "snapshot_moves", "total_breakdown", "totals", "update_snapshot"
+    "render_snapshot", "snapshot_moves", "support_masks", "total_breakdown", "totals", "update_snapshot"
 ]
 
 
