@@ -93,6 +93,8 @@ class Relations(BaseModel):
     requires: tuple[str, ...] = Field((), description="policies whose title must be held first")
     next_rung_of: str | None = Field(None, description="the ladder rung below this one")
     excludes: tuple[Exclusion, ...] = ()
+    replaces: tuple[str, ...] = Field((), description="earlier versions this policy succeeds (a new document)")
+    replaced_by: tuple[str, ...] = Field((), description="later versions that succeed this one")
 
 
 class _Header(BaseModel):
@@ -284,11 +286,16 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
     return Catalog(tuple(policies[k] for k in sorted(policies)), digest.hexdigest()[:16])
 
 
+_MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
+
+
 def check_relations(policies: dict[str, Policy]) -> None:
-    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title."""
+    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title;
+    succession is stated on both sides (``A.replaced_by: [B]`` ⇔ ``B.replaces: [A]``)."""
     for policy in policies.values():
         rel = policy.header.relations
         named = [("requires", p) for p in rel.requires] + [("excludes", e.policy) for e in rel.excludes]
+        named += [("replaces", p) for p in rel.replaces] + [("replaced_by", p) for p in rel.replaced_by]
         if rel.next_rung_of is not None:
             named.append(("next_rung_of", rel.next_rung_of))
         for key, target in named:
@@ -298,6 +305,13 @@ def check_relations(policies: dict[str, Policy]) -> None:
             if target == policy.id:
                 raise CatalogError("a policy cannot relate to itself", file=policy.file,
                                    policy_id=policy.id, path=f"relations.{key}")
+            if key in _MIRROR:
+                mirror = _MIRROR[key]
+                if policy.id not in getattr(policies[target].header.relations, mirror):
+                    raise CatalogError(f"{target!r} does not list {policy.id!r} under relations.{mirror}; "
+                                       "succession is stated on both sides", file=policy.file,
+                                       policy_id=policy.id, path=f"relations.{key}")
+                continue
             if key != "excludes" and policies[target].header.relations.grants is None:
                 raise CatalogError(f"{target!r} grants no title (relations.grants), so it cannot be a "
                                    f"prerequisite or a rung", file=policy.file, policy_id=policy.id,
