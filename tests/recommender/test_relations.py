@@ -14,7 +14,7 @@ from recommender.errors import CatalogError
 from recommender.profile.frame import profiles_to_frame
 from recommender.matching.results import MatchOptions, match_frame
 from recommender.profile.model import parse_profile
-from recommender.engine.relations import relation_view, totals
+from recommender.engine.relations import grantor_of, relation_view, totals
 
 AS_OF = dt.date(2022, 6, 30)
 SMALL: dict[str, Any] = {
@@ -203,3 +203,12 @@ def test_held_title_is_listed_once_under_the_version_in_force(catalog, ref, as_o
     (held,) = [h for h in res["held_titles"] if h["title"] == "srdi_sme"]
     assert held["policy_id"] == policy_id
     assert [r["policy_id"] for r in held["next_rungs"]] == rungs
+
+
+def test_a_title_is_obtained_through_the_version_in_force(catalog) -> None:
+    policies = list(catalog)
+    assert grantor_of(policies, dt.date(2026, 3, 31))["srdi_sme"] == "cn-srdi-sme"
+    assert grantor_of(policies, dt.date(2026, 4, 1))["srdi_sme"] == "cn-srdi-sme-2026"
+    assert grantor_of(policies, dt.date(2026, 4, 1))["innovative_sme"] == "cn-tech-innovative-sme-2026"
+    assert grantor_of(policies, dt.date(2025, 1, 1))["enterprise_tech_center"] == "cq-enterprise-tech-center-2025"
+    assert grantor_of(policies)["srdi_sme"] == "cn-srdi-sme"      # no date: the first in catalog order
