@@ -51,7 +51,7 @@ def explain_firm(elig: Eligibility, profiles: pd.DataFrame, row: int, matches: l
     policies = [o.policy for o in elig.outcomes.values()]
     outcomes = list(elig.outcomes.values())
     verdicts = elig.verdict_matrix()[row]
-    grantors = grantor_of(policies)
+    grantors = grantor_of(policies, as_of)
     high = np.stack([o.policy.estimate(frame)[1] for o in outcomes], axis=1)[row] if outcomes else np.zeros(0)
     profile = profile_row(profiles, row)
     original = {f: float(v) for f, v in profile.items()

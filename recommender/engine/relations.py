@@ -20,6 +20,7 @@ Everything is computed on ``(n_firms, n_policies)`` arrays, so it costs nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ class RelationView:
     kept_instead: np.ndarray  # int: column of the policy kept in its place (−1: not excluded)
     counted: np.ndarray       # bool: eligible, not held, not excluded → part of the total
     pairs: dict[tuple[int, int], Exclusion]
+    live: np.ndarray          # bool per policy: in force on the frame's as_of
 
     def column(self, policy_id: str) -> int | None:
         return next((i for i, p in enumerate(self.policies) if p.id == policy_id), None)
@@ -114,7 +116,8 @@ def relation_view(policies: list[Policy], frame: EvalFrame, verdicts: np.ndarray
                 else:
                     kept[r, c] = winner
     counted = active & (kept < 0)
-    return RelationView(policies, held, kept, counted, pairs)
+    live = np.array([p.in_force(frame.as_of) for p in policies], dtype=bool)
+    return RelationView(policies, held, kept, counted, pairs, live)
 
 
 def totals(view: RelationView, benefit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,9 +199,12 @@ def _prerequisite(view: RelationView, row: int, policy_id: str) -> dict[str, Any
 
 
 def held_titles(view: RelationView, verdicts: np.ndarray, row: int) -> list[dict[str, Any]]:
-    """Titles the firm holds, each with its renewal reminder and the next rung(s) up."""
+    """Titles the firm holds, each with its renewal reminder and the next rung(s) up.
+
+    A title granted by several versions of a measure (专精特新 under 63号 and under the 2026
+    办法) is listed once, under the version in force on the frame's date (else the first)."""
     out = []
-    for col in np.flatnonzero(view.held[row]):
+    for col in _title_grantors(view, np.flatnonzero(view.held[row])):
         policy = view.policies[col]
         rungs = [{"policy_id": p.id, "verdict": VERDICTS[int(verdicts[row, j])],
                   "title_held": bool(view.held[row, j])}
@@ -208,11 +214,31 @@ def held_titles(view: RelationView, verdicts: np.ndarray, row: int) -> list[dict
     return out
 
 
-def grantor_of(policies: list[Policy]) -> dict[str, str]:
-    """``certification → policy id`` granting it (for "obtain title X via policy Y")."""
+def _title_grantors(view: RelationView, cols: np.ndarray) -> list[int]:
+    """One column per title among ``cols``: the first in force, else the first."""
+    best: dict[str, int] = {}
+    for col in (int(c) for c in cols):
+        cert = view.policies[col].header.relations.grants
+        if cert is None:
+            continue
+        if cert not in best or (view.live[col] and not view.live[best[cert]]):
+            best[cert] = col
+    return sorted(best.values())
+
+
+def grantor_of(policies: list[Policy], as_of: dt.date | None = None) -> dict[str, str]:
+    """``certification → policy id`` granting it (for "obtain title X via policy Y"): the
+    first policy in force on ``as_of`` when one is, else the first in catalog order."""
     out: dict[str, str] = {}
     for p in policies:
         cert = p.header.relations.grants
-        if cert is not None:
-            out.setdefault(cert, p.id)
+        if cert is None:
+            continue
+        if cert not in out or (as_of is not None and p.in_force(as_of)
+                               and not _in_force(policies, out[cert], as_of)):
+            out[cert] = p.id
     return out
+
+
+def _in_force(policies: list[Policy], policy_id: str, as_of: dt.date) -> bool:
+    return next(p for p in policies if p.id == policy_id).in_force(as_of)

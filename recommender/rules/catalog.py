@@ -303,6 +303,9 @@ _MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
 _MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
 
 
+_MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
+
+
 def check_relations(policies: dict[str, Policy]) -> None:
     """Every policy named in ``relations`` exists; prerequisites and rungs grant a title;
     succession is stated on both sides (``A.replaced_by: [B]`` ⇔ ``B.replaces: [A]``)."""

@@ -14,7 +14,7 @@ from recommender.errors import CatalogError
 from recommender.profile.frame import profiles_to_frame
 from recommender.matching.results import MatchOptions, match_frame
 from recommender.profile.model import parse_profile
-from recommender.engine.relations import relation_view, totals
+from recommender.engine.relations import grantor_of, relation_view, totals
 
 AS_OF = dt.date(2022, 6, 30)
 SMALL: dict[str, Any] = {
@@ -163,6 +163,52 @@ def test_held_title_is_left_out_of_the_total(catalog, ref) -> None:
 
 
 def test_unknown_related_policy_is_a_catalog_error(catalog) -> None:
-    bad = _with_relations(catalog, {"cn-little-giant": Relations(requires=("cn-nope",))})
+    giant = catalog.get("cn-little-giant").header.relations
+    bad = _with_relations(catalog, {"cn-little-giant": giant.model_copy(update={"requires": ("cn-nope",)})})
     with pytest.raises(CatalogError, match=r"policy cn-little-giant.*relations.requires.*unknown policy 'cn-nope'"):
         check_relations({p.id: p for p in bad})
+
+
+def test_succession_must_be_stated_on_both_sides(catalog) -> None:
+    srdi = catalog.get("cn-srdi-sme").header.relations
+    one_sided = _with_relations(catalog, {"cn-srdi-sme": srdi.model_copy(update={"replaced_by": ("cn-little-giant",)})})
+    with pytest.raises(CatalogError, match=r"policy cn-srdi-sme.*relations.replaced_by.*'cn-little-giant' does not list "
+                                           r"'cn-srdi-sme' under relations.replaces"):
+        check_relations({p.id: p for p in one_sided})
+    unknown = _with_relations(catalog, {"cn-srdi-sme": srdi.model_copy(update={"replaces": ("cn-nope",)})})
+    with pytest.raises(CatalogError, match=r"relations.replaces.*unknown policy 'cn-nope'"):
+        check_relations({p.id: p for p in unknown})
+
+
+def test_catalog_successions_are_mutual(catalog) -> None:
+    rel = {p.id: p.header.relations for p in catalog}
+    assert rel["cn-srdi-sme"].replaced_by == ("cn-srdi-sme-2026",)
+    assert rel["cn-srdi-sme-2026"].replaces == ("cn-srdi-sme",)
+    assert rel["cn-little-giant-2026"].next_rung_of == "cn-srdi-sme-2026"
+    assert rel["cn-srdi-sme-2026"].next_rung_of == "cn-tech-innovative-sme-2026"
+    for pid, r in rel.items():
+        for later in r.replaced_by:
+            assert pid in rel[later].replaces
+
+
+@pytest.mark.parametrize(("as_of", "policy_id", "rungs"), [
+    (dt.date(2026, 3, 31), "cn-srdi-sme", ["cn-little-giant"]),         # last day of the 63号 ladder
+    (dt.date(2026, 4, 1), "cn-srdi-sme-2026", ["cn-little-giant-2026"]),  # 工信部企业〔2026〕2号 in force
+])
+def test_held_title_is_listed_once_under_the_version_in_force(catalog, ref, as_of: dt.date, policy_id: str,
+                                                              rungs: list[str]) -> None:
+    firm = {**SMALL, "certifications": ["srdi_sme"]}
+    options = MatchOptions(top_k=None, include_all=False)
+    res = match_frame(profiles_to_frame([parse_profile(firm, ref=ref)]), catalog, as_of, ref, options)[0]
+    (held,) = [h for h in res["held_titles"] if h["title"] == "srdi_sme"]
+    assert held["policy_id"] == policy_id
+    assert [r["policy_id"] for r in held["next_rungs"]] == rungs
+
+
+def test_a_title_is_obtained_through_the_version_in_force(catalog) -> None:
+    policies = list(catalog)
+    assert grantor_of(policies, dt.date(2026, 3, 31))["srdi_sme"] == "cn-srdi-sme"
+    assert grantor_of(policies, dt.date(2026, 4, 1))["srdi_sme"] == "cn-srdi-sme-2026"
+    assert grantor_of(policies, dt.date(2026, 4, 1))["innovative_sme"] == "cn-tech-innovative-sme-2026"
+    assert grantor_of(policies, dt.date(2025, 1, 1))["enterprise_tech_center"] == "cq-enterprise-tech-center-2025"
+    assert grantor_of(policies)["srdi_sme"] == "cn-srdi-sme"      # no date: the first in catalog order
