@@ -23,7 +23,7 @@ from api.jobs import JobRunner
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.pages import STATIC_DIR
-from api.routes import admin, health, jobs, matches, outcomes, policies, screening, web
+from api.routes import admin, health, jobs, matches, outcomes, policies, reference, screening, web
 from api.security import KeyRing
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
 from recommender import Settings, load_matcher, open_store
@@ -50,6 +50,7 @@ TAGS = [
     {"name": "screening", "description": "Caseworkers: many applicants against one policy."},
     {"name": "policies", "description": "Browse and search the catalog."},
     {"name": "jobs", "description": "Bulk registry runs in the background; they survive restarts."},
+    {"name": "reference", "description": "Region and industry codes from names, pinyin or code prefixes (SPEC §8)."},
     {"name": "outcomes", "description": "Application outcomes: feedback for training."},
     {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
     {"name": "health", "description": "Liveness and readiness."},
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
                        max_upload_bytes=cfg.max_upload_bytes)
-    for module in (matches, screening, policies, jobs, outcomes, admin, health, web):
+    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, web):
         app.include_router(module.router)
     app.mount("/web", StaticFiles(directory=web.WEB_DIR), name="web")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
