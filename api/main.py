@@ -23,7 +23,7 @@ from api.jobs import JobRunner
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.pages import STATIC_DIR
-from api.routes import admin, health, jobs, matches, outcomes, policies, reference, screening, web
+from api.routes import admin, apidocs, health, jobs, matches, outcomes, policies, reference, screening, web
 from api.security import KeyRing
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
 from recommender import Settings, load_matcher, open_store
@@ -104,13 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(title="Enterprise policy recommender", version="1.0.0", description=DESCRIPTION,
-                  openapi_tags=TAGS, lifespan=lifespan)
+                  openapi_tags=TAGS, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
                        max_upload_bytes=cfg.max_upload_bytes)
-    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, web):
+    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, web):
         app.include_router(module.router)
     app.mount("/web", StaticFiles(directory=web.WEB_DIR), name="web")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")
     install_openapi(app)
     return app
