@@ -23,7 +23,7 @@ from api.jobs import JobRunner
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.pages import STATIC_DIR
-from api.routes import admin, apidocs, health, jobs, matches, outcomes, policies, reference, screening, web
+from api.routes import admin, apidocs, health, jobs, matches, outcomes, policies, reference, screening, sme
 from api.security import KeyRing
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
 from recommender import Settings, load_matcher, open_store
@@ -54,7 +54,6 @@ TAGS = [
     {"name": "outcomes", "description": "Application outcomes: feedback for training."},
     {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
     {"name": "health", "description": "Liveness and readiness."},
-    {"name": "web", "description": "The SME web page."},
 ]
 
 
@@ -108,9 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
                        max_upload_bytes=cfg.max_upload_bytes)
-    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, web):
+    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, sme):
         app.include_router(module.router)
-    app.mount("/web", StaticFiles(directory=web.WEB_DIR), name="web")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")
     install_openapi(app)

@@ -76,10 +76,10 @@ def _sentence(step: Step) -> tuple[str, str]:
     if step.kind == "wait":
         return (f"Eligible from {step.via} ({step.reason_en})", f"自{step.via}起满足（{step.reason_zh}）")
     if step.kind == "obtain":
-        via = f" (apply under {step.via})" if step.via else ""
-        via_zh = f"（通过 {step.via} 申请）" if step.via else ""
+        # The policy that grants the title is the step's ``via`` (an id, for programs); the
+        # sentence is for people and names the title only.
         title_en, title_zh = CERTIFICATION_LABELS.get(str(step.target), (str(step.target), str(step.target)))
-        return (f"Obtain the title {title_en}{via}: {step.reason_en}", f"取得{title_zh}称号{via_zh}：{step.reason_zh}")
+        return (f"Obtain the title {title_en}: {step.reason_en}", f"取得{title_zh}称号：{step.reason_zh}")
     if step.kind == "supply":
         return (f"Tell us your {name_en}: needed for '{step.reason_en}'",
                 f"请提供{name_zh}：用于判断“{step.reason_zh}”")

@@ -19,7 +19,7 @@ FIELD_LABELS: dict[str, tuple[str, str, Unit]] = {
     "firm_id": ("企业编号", "firm id", "text"),
     "name": ("企业名称", "registered name", "text"),
     "credit_code": ("统一社会信用代码", "unified social credit code", "text"),
-    "region_code": ("注册地（区县）", "district of registration", "code"),
+    "region_code": ("所在区县", "district of registration", "code"),
     "industry_code": ("所属行业", "industry", "code"),
     "established_on": ("注册成立日期", "registration date", "date"),
     "ownership": ("企业性质", "ownership", "choice"),
