@@ -60,14 +60,16 @@ def wait_for(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: 
     return WebDriverWait(driver, timeout).until(condition)
 
 
-def screenshot(driver: WebDriver, name: str) -> Path:
-    """Save the whole page (not only the viewport) as ``var/screenshots/<name>.png``.
+def screenshot(driver: WebDriver, name: str, whole: bool = True) -> Path:
+    """Save the whole page (``whole=False``: the viewport) as ``var/screenshots/<name>.png``.
 
     Taken through the DevTools protocol beyond the viewport, so the phone size (whose window
     is fixed by its device emulation) is captured whole too, at its device-pixel ratio."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics["cssContentSize"] if whole else metrics["cssLayoutViewport"]
+    size = {"width": size.get("width", size.get("clientWidth")), "height": size.get("height", size.get("clientHeight"))}
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
         "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
