@@ -311,8 +311,22 @@ function collect(widgets, summaryId) {
   return bad.length ? null : values;
 }
 
+function showBasics(open) {
+  $("basics-body").hidden = !open;
+  $("edit-bar").hidden = open || !state.result;
+  $("edit-basics").setAttribute("aria-expanded", String(open));
+}
+
+function basicsSummary() {
+  const a = state.answers;
+  const parts = [META.districts[a.region_code], state.industryName || a.industry_code,
+                 a.employees !== undefined ? `${a.employees} 人` : "", a.revenue !== undefined ? `营业收入 ${wanText(a.revenue)}` : ""];
+  return parts.filter(Boolean).join(" · ");
+}
+
 function showSummary(summaryId, bad) {
   const box = $(summaryId);
+  if (bad.some((w) => $("basics-body").contains(w.focusEl()))) showBasics(true);
   bad.sort((a, b) => (a.focusEl().compareDocumentPosition(b.focusEl()) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
   if (!bad.length) { box.hidden = true; box.innerHTML = ""; return; }
   box.innerHTML = `<p>请修改以下 ${bad.length} 项 <small>Please correct:</small></p><ul>${bad.map((w) =>
@@ -590,6 +604,8 @@ function render() {
     + group("g-near", "差一点就能申请 <small>What it takes</small>", "做到下面几步，就能满足这些政策的条件。",
             (r.near_misses || []).map(nearCard));
   renderQuestions();
+  $("basics-summary").textContent = basicsSummary();
+  showBasics(false);                                  // the form folds away once there is a result
   $("results").hidden = false;
   $("results-heading").focus();
 }
@@ -604,6 +620,7 @@ $("skip-all").addEventListener("click", () => {
   $("results-heading").focus();
 });
 $("print").addEventListener("click", () => window.print());
+$("edit-basics").addEventListener("click", () => { showBasics(true); $("f-credit_code").focus(); });
 $("share").addEventListener("click", async () => {
   saveToLink();
   const link = location.href;

@@ -75,3 +75,10 @@ def test_the_auto_parts_maker_finishes_the_check(live: LiveServer, browser: tupl
     assert external_requests(driver, live.url) == []
     assert console_errors(driver) == []
     wait_for(driver, lambda d: d.execute_script("return document.activeElement.id") == "results-heading")
+
+    # The first form folded away into one line once there was a result; it opens again to edit.
+    assert not by_id(driver, "basics-body").is_displayed()
+    assert by_id(driver, "basics-summary").text == "渝北区 · 汽车零部件及配件制造 · 180 人 · 营业收入 4,800 万元"
+    by_id(driver, "edit-basics").click()
+    assert by_id(driver, "basics-body").is_displayed()
+    assert driver.execute_script("return document.activeElement.id") == "f-credit_code"
