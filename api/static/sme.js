@@ -605,6 +605,7 @@ function render() {
             (r.near_misses || []).map(nearCard));
   renderQuestions();
   $("basics-summary").textContent = basicsSummary();
+  $("print-firm").textContent = `企业情况：${basicsSummary()}`;
   showBasics(false);                                  // the form folds away once there is a result
   $("results").hidden = false;
   $("results-heading").focus();
