@@ -12,11 +12,13 @@ const QUESTIONS_AT_ONCE = 3;
 const SHOWN_PENDING = 5;      // undetermined policies listed before "show the rest"
 const $ = (id) => document.getElementById(id);
 
-const state = {answers: {}, skipped: new Set(), result: null, details: {}, shown: [], industryName: ""};
+const state = {answers: {}, skipped: new Set(), result: null, details: {}, shown: [], industryName: "",
+               asOf: validDate(new URLSearchParams(location.search).get("as_of"))};   // default: today
 const basics = {};      // field -> widget on the first form
 let followups = {};     // field -> widget among the questions shown
 
 // ------------------------------------------------------------------ text helpers
+function validDate(text) { return /^\d{4}-\d{2}-\d{2}$/.test(text || "") ? text : ""; }
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 }
@@ -361,7 +363,8 @@ async function run() {
   button.disabled = true;
   $("results").setAttribute("aria-busy", "true");
   try {
-    const resp = await fetch("/v1/match?explain=true&top_k=100", {method: "POST",
+    const asOf = state.asOf ? `&as_of=${state.asOf}` : "";
+    const resp = await fetch(`/v1/match?explain=true&top_k=100${asOf}`, {method: "POST",
       headers: {"Content-Type": "application/json"}, body: JSON.stringify(profile())});
     const body = await resp.json();
     if (!resp.ok) { serverErrors(body); return; }
@@ -402,7 +405,7 @@ async function fetchDetails(ids) {
 
 // ------------------------------------------------------------------ the shareable link (#a=…)
 function encodeState() {
-  const json = JSON.stringify({a: state.answers, s: [...state.skipped], n: state.industryName});
+  const json = JSON.stringify({a: state.answers, s: [...state.skipped], n: state.industryName, d: state.asOf});
   const bytes = new TextEncoder().encode(json);
   let bin = "";
   bytes.forEach((b) => { bin += String.fromCharCode(b); });
@@ -420,6 +423,7 @@ async function loadFromLink() {
   try { saved = decodeState(location.hash.slice(3)); } catch (err) { return; }
   state.answers = Object.fromEntries(Object.entries(saved.a || {}).filter(([f]) => f in FIELDS));
   state.skipped = new Set(saved.s || []);
+  state.asOf = validDate(saved.d) || state.asOf;
   for (const [f, w] of Object.entries(basics)) w.write(state.answers[f]);
   if (state.answers.industry_code) {
     industryCode = state.answers.industry_code;

@@ -19,6 +19,8 @@ from selenium.webdriver.support.ui import Select
 from tests.browser.browser_kit import wait_for
 
 CREDIT_CODE = "91500112MA5U7A2B1N"
+AS_OF = "2025-06-30"
+"""The evaluation date the tests pin (``/?as_of=``), so application windows do not move under them."""
 BASICS: dict[str, str] = {"employees": "180", "revenue": "4800", "total_assets": "3600", "rd_expense": "288",
                           "rd_staff": "30"}
 """The first step as typed: people and 万元."""
@@ -136,7 +138,7 @@ def shared_state(url: str) -> dict[str, Any]:
 
 def share_link(answers: dict[str, Any], industry_name: str = "") -> str:
     """The fragment the page writes for ``answers`` (to open a result directly)."""
-    raw = json.dumps({"a": answers, "s": [], "n": industry_name}, ensure_ascii=False).encode("utf-8")
+    raw = json.dumps({"a": answers, "s": [], "n": industry_name, "d": AS_OF}, ensure_ascii=False).encode("utf-8")
     return "#a=" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 

@@ -12,13 +12,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.api.api_testkit import LiveServer
 from tests.browser.browser_kit import console_errors, external_requests, screenshot, unlabelled_inputs, wait_for
-from tests.browser.sme_kit import (EXPECTED, by_id, answer_all, fill_basics, group_titles, open_page,
+from tests.browser.sme_kit import (AS_OF, EXPECTED, by_id, answer_all, fill_basics, group_titles, open_page,
                                    shared_state, submit)
 
 
 def test_the_auto_parts_maker_finishes_the_check(live: LiveServer, browser: tuple[str, WebDriver]) -> None:
     size, driver = browser
-    open_page(driver, live.url + "/")
+    open_page(driver, live.url + "/?as_of=" + AS_OF)       # a fixed evaluation date: windows stay as tested
     assert unlabelled_inputs(driver) == []
     screenshot(driver, f"sme-1-empty-{size}")
 
@@ -49,7 +49,8 @@ def test_the_auto_parts_maker_finishes_the_check(live: LiveServer, browser: tupl
                             "rd_expense", "rd_staff", "certifications", "taxable_income", "high_tech_revenue_share"}
 
     # The result agrees with the API for the same profile.
-    api = httpx.post(live.url + "/v1/match", params={"explain": "true", "top_k": 100},
+    assert by_id(driver, "as-of").text.startswith(f"评估日期 {AS_OF}。")
+    api = httpx.post(live.url + "/v1/match", params={"explain": "true", "top_k": 100, "as_of": AS_OF},
                      json={"firm_id": "self-check", **answers}, timeout=60).json()
     eligible = [m for m in api["matches"] if m["verdict"] == "eligible"]
     assert group_titles(driver, "g-eligible") == [m["title"].split(" / ")[0] for m in eligible]
@@ -65,6 +66,7 @@ def test_the_auto_parts_maker_finishes_the_check(live: LiveServer, browser: tupl
         assert re.search(r"申请截止 \d{4}-\d{2}-\d{2}（还剩 \d+ 天）|目前可申请，未设截止日期|已截止|起可申请", text)
         assert "eligible" not in text and "met" not in text.split()
     assert "发布部门" in cards[0].text and "怎么算" in cards[0].text
+    assert any("申请截止 2027-12-31（还剩 914 天）" in c.text for c in cards)    # 小型微利: counted from the date
     verify = driver.find_elements(By.CSS_SELECTOR, "#g-verify article")
     assert verify and all("待核实" in v.text for v in verify)                   # shown as to verify, never as met
     heading = driver.find_element(By.CSS_SELECTOR, "#g-eligible h3").text
