@@ -12,8 +12,10 @@ return the best matches first, each hit ranked by a key of
    shorter code first (the division before its classes);
 3. the earlier the match in the name, the shorter the name, then the standard's own order.
 
-Nothing is fetched: names come from ``data/reference`` and pinyin from the table built once
-by :mod:`recommender.profile.pinyin`.
+Nothing is fetched: names come from ``data/reference``, pinyin from the table built once by
+:mod:`recommender.profile.pinyin`, and a few everyday words people use for their trade
+(``火锅`` → H6210 正餐服务, ``电商`` → F5292 互联网零售) from ``industry_aliases.csv``; an alias
+matches as the name does.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ MAX_QUERY_CHARS = 50
 """Longest query the lookups accept (the API answers 422 past it)."""
 MAX_LIMIT = 50
 """Most hits one lookup returns."""
+ALIASES_NAME = "industry_aliases.csv"
 
 _LEVELS = ("section", "division", "group", "class")
 _REGION_LEVELS = ("province", "prefecture", "county")
@@ -54,6 +57,7 @@ class _Entry:
     extra: dict[str, str]
     pinyin: str = ""    # syllables run together ("qichelingbujian…")
     initials: str = ""
+    aliases: tuple[str, ...] = ()   # everyday words for the same trade, lower-cased
 
 
 @dataclass(frozen=True)
@@ -71,16 +75,23 @@ def _pairs(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
+def _text_key(text: str, w: str) -> tuple[int, int] | None:
+    """``(how, position)`` of word ``w`` in a name or alias, or ``None``."""
+    if w == text:
+        return EXACT, 0
+    if text.startswith(w):
+        return PREFIX, 0
+    pos = text.find(w)
+    return (WORDS, pos) if pos >= 0 else None
+
+
 def _word_key(e: _Entry, words: list[str]) -> tuple[int, int] | None:
-    """``(how, position)`` when every word matches ``e``'s name or pinyin, else ``None``."""
+    """``(how, position)`` when every word matches ``e``'s name, an alias or the pinyin, else ``None``."""
     worst, first = EXACT, len(e.name)
     for w in words:
-        if w == e.name:
-            how, pos = EXACT, 0
-        elif e.name.startswith(w):
-            how, pos = PREFIX, 0
-        elif w in e.name:
-            how, pos = WORDS, e.name.index(w)
+        found = min((k for k in (_text_key(t, w) for t in (e.name, *e.aliases)) if k is not None), default=None)
+        if found is not None:
+            how, pos = found
         elif _LATIN.match(w) and e.pinyin and (e.initials.startswith(w) or e.pinyin.startswith(w)):
             how, pos = PINYIN_PREFIX, 0
         elif _LATIN.match(w) and len(w) >= 2 and e.pinyin and (w in e.initials or w in e.pinyin):
@@ -179,12 +190,18 @@ def industry_lookup(data_dir: Path = DEFAULT_DATA_DIR) -> Lookup:
     with open(Path(data_dir) / "reference" / TABLE_NAME, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             pinyin[row["code"]] = (row["pinyin"].replace(" ", ""), row["initials"])
+    aliases: dict[str, list[str]] = {}
+    with open(Path(data_dir) / "reference" / ALIASES_NAME, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["code"] not in ref.industry_names:
+                raise ValueError(f"{ALIASES_NAME}: alias {row['alias']!r} names an unknown code {row['code']!r}")
+            aliases.setdefault(row["code"], []).append(row["alias"].strip().lower())
     entries = []
     for order, (code, name) in enumerate(ref.industry_names.items()):
         digits = len(code) - 1
         level = 0 if digits == 0 else digits - 1      # C → section, C36 → division, C367 → group, C3670 → class
         py, ini = pinyin.get(code, ("", ""))
-        entries.append(_Entry(code, name, level, order, {"section": code[0]}, py, ini))
+        entries.append(_Entry(code, name, level, order, {"section": code[0]}, py, ini, tuple(aliases.get(code, ()))))
     return Lookup(tuple(entries), _LEVELS)
 
 

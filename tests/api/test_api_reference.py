@@ -63,6 +63,14 @@ def test_industry_pinyin_and_initials(clients: Clients) -> None:
     assert codes(clients[None], "industries", q="mujuzhizao") == ["C3525"]
 
 
+def test_everyday_words_for_a_trade(clients: Clients) -> None:
+    assert codes(clients[None], "industries", q="火锅") == ["H6210", "C1469"]      # 正餐服务; 火锅底料 → 调味品
+    assert codes(clients[None], "industries", q="火锅底料") == ["C1469"]
+    assert codes(clients[None], "industries", q="电商") == ["F5292"]               # 互联网零售
+    assert codes(clients[None], "industries", q="小程序") == ["I6513"]             # 应用软件开发
+    assert codes(clients[None], "industries", q="装修", limit=2) == ["E5012", "E5011"]
+
+
 def test_industry_codes_and_prefixes(clients: Clients) -> None:
     assert codes(clients[None], "industries", q="C3670") == ["C3670"]
     assert codes(clients[None], "industries", q="3670") == ["C3670"]
