@@ -457,7 +457,7 @@ function renderQuestions() {
     item.append(w.box);
     const skip = document.createElement("button");
     skip.type = "button";
-    skip.className = "link skip";
+    skip.className = "link skip-question";
     skip.textContent = "跳过此题 Skip";
     skip.setAttribute("aria-label", `跳过：${FIELDS[q.field].zh}`);
     skip.addEventListener("click", () => {

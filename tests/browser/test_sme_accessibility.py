@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.api.api_testkit import LiveServer
 from tests.browser.browser_kit import console_errors, screenshot, unlabelled_inputs, wait_for
-from tests.browser.sme_kit import by_id, open_page, pick_industry, submit
+from tests.browser.sme_kit import by_id, open_page, pick_industry, questions, shared_state, submit
 
 
 def active_id(driver: WebDriver) -> str:
@@ -86,5 +86,20 @@ def test_suggestions_by_keyboard_and_warnings_that_do_not_block(live: LiveServer
     by_id(driver, "f-revenue").clear()
     by_id(driver, "f-revenue").send_keys("6")                          # 6 万元 for 120 people: too low
     assert "每名职工的年营业收入只有约 ¥500，偏低" in by_id(driver, "warnings").text
+    titles = {el.get_attribute("value"): el for el in driver.find_elements(By.CSS_SELECTOR, "input[name=f-certifications]")}
+    titles["hnte"].click()
+    titles["none"].click()                                             # "none of these" unticks a title
+    assert not titles["hnte"].is_selected() and titles["none"].is_selected()
     submit(driver, "check")                                            # warnings never block
     assert active_id(driver) == "results-heading" and by_id(driver, "total").text
+    answers = shared_state(driver.current_url)["a"]
+    assert answers["certifications"] == [] and answers["revenue"] == 60_000.0      # none held: known, not unknown
+    assert "certifications" not in questions(driver)                   # so titles are never asked again
+
+    first, second = questions(driver)[:2]
+    driver.find_element(By.CSS_SELECTOR, "#question-list .skip-question").click()  # skip one question: the next moves up
+    assert questions(driver)[0] == second and first not in questions(driver)
+    assert driver.execute_script("return document.activeElement.closest('[data-field]').dataset.field") == second
+    assert shared_state(driver.current_url)["s"] == [first]
+    by_id(driver, "skip-all").click()                                  # skip the rest: straight to the result
+    assert by_id(driver, "no-questions").is_displayed() and active_id(driver) == "results-heading"
