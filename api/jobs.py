@@ -286,7 +286,7 @@ class JobRunner:
             return run_registry(job.input_path, job.output_path, rejects=job.rejects_path,
                                 catalog=matcher.catalog, ref=matcher.ref, as_of=job.as_of,
                                 ranker=matcher.ranker, top_k=job.top_k, chunk_rows=self._chunk_rows,
-                                resume=resume, progress=progress,
+                                resume=resume, progress=progress, firm_details=True,
                                 threads=1)   # one chunk at a time: requests keep the other core
 
         try:

@@ -1,6 +1,7 @@
 """Request size limits, enforced before a handler reads the body.
 
-Bodies above ``max_body_bytes`` (``max_upload_bytes`` for registry uploads to ``/v1/jobs``)
+Bodies above ``max_body_bytes`` (``max_upload_bytes`` for registry uploads: ``/v1/jobs`` and the workspace's job and
+find-firms forms)
 get 413 with a JSON error: at once when ``Content-Length`` says so, otherwise as soon as the
 streamed body crosses the limit.
 """
@@ -13,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError
 
-UPLOAD_PATHS = ("/v1/jobs",)
+UPLOAD_PATHS = ("/v1/jobs", "/caseworker/jobs", "/caseworker/find-firms")
+"""Registry uploads (the API's and the caseworker workspace's); every other body has the smaller limit."""
 
 
 def _too_large(limit: int) -> ApiError:

@@ -23,8 +23,10 @@ from api.jobs import JobRunner
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.pages import STATIC_DIR
-from api.routes import admin, apidocs, health, jobs, matches, outcomes, policies, reference, screening, sme
+from api.routes import (admin, apidocs, caseworker_auth, caseworker_lists, caseworker_policies, caseworker_records,
+                        health, jobs, matches, outcomes, policies, reference, screening, sme)
 from api.security import KeyRing
+from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
 from recommender import Settings, load_matcher, open_store
 
@@ -88,8 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = JobRunner(store, cfg.var_dir / "jobs", lambda: app.state.service.matcher,
                            workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows,
                            poll_seconds=cfg.job_poll_seconds)
-        state = app.state.service = ServiceState(settings=cfg, keys=KeyRing(cfg.key_roles()), matcher=matcher,
-                                                 store=store, jobs=runner, loaded_stamp=stamp)
+        keys = KeyRing(cfg.key_roles())
+        state = app.state.service = ServiceState(settings=cfg, keys=keys, matcher=matcher, store=store, jobs=runner,
+                                                 sessions=signer_for(cfg, keys), loaded_stamp=stamp)
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         settle_heap()
@@ -107,8 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
                        max_upload_bytes=cfg.max_upload_bytes)
-    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, sme):
+    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, sme,
+                   caseworker_auth, caseworker_lists, caseworker_records, caseworker_policies):
         app.include_router(module.router)
+    caseworker_auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")
     install_openapi(app)

@@ -91,13 +91,19 @@ class ScreeningRow(BaseModel):
     """One applicant's verdict on the screened policy."""
 
     firm_id: str
+    name: str | None = Field(None, description="registered name, as uploaded")
+    credit_code: str | None = Field(None, description="Unified Social Credit Code, as uploaded")
+    district: str | None = Field(None, description="name of the region_code's division (e.g. 渝北区)")
     policy_id: str
     verdict: Literal["eligible", "ineligible", "undetermined"]
     score: float
     estimated_benefit: float | None = None
-    failed_criteria: list[str]
+    failed_criteria: list[str] = Field(description="criteria carrying an ineligible verdict (none for "
+                                       "an eligible firm: failed alternatives are not listed)")
     unknown_criteria: list[str]
-    missing_fields: list[str]
+    missing_fields: list[str] = Field(description="profile fields to supply")
+    verify_yourself: list[str] = Field(description="conditions no field expresses, with their clause: "
+                                       "the caseworker checks them")
 
 
 class RejectedRow(BaseModel):

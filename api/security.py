@@ -48,6 +48,11 @@ class KeyRing:
                 found = Principal(key_id=digest.hex()[:12], role=role)
         return found
 
+    def role_of(self, key_id: str) -> Role | None:
+        """The role of the configured key recorded as ``key_id`` (``None``: no such key now)."""
+        roles = {stored.hex()[:12]: role for stored, role in self._entries}
+        return roles.get(key_id)
+
 
 def _digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from api.jobs import JobRunner
 from api.security import KeyRing
+from api.session import SessionSigner
 from recommender import Matcher, Settings, Store, load_matcher
 
 log = logging.getLogger("api")
@@ -60,6 +61,7 @@ class ServiceState:
     matcher: Matcher
     store: Store
     jobs: JobRunner
+    sessions: SessionSigner
     loaded_stamp: str | None = None
     """The reload token current when :attr:`matcher` started loading (read before loading:
     a reload elsewhere during the load is then still followed)."""

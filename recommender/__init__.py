@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.advice import field_words
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
     from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
                                     ProfileError, RecommenderError, UnknownPolicyError)
-    from recommender.matching import MatchOptions, Matcher, RankBy, load_matcher, match_frame
+    from recommender.matching import (Cover, MatchOptions, Matcher, RankBy, handoff_csv, handoff_xlsx,
+                                      load_matcher, match_frame)
     from recommender.profile import (CERTIFICATION_LABELS, CHOICE_LABELS, FIELD_HINTS, FIELD_LABELS, MAX_LIMIT,
                                      MAX_QUERY_CHARS, FirmProfile, ReferenceTables, districts_of,
                                      find_industries, find_regions, load_json, load_reference, parse_profile,
@@ -35,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "CHOICE_LABELS": "recommender.profile",
     "Catalog": "recommender.rules",
     "CatalogError": "recommender.errors",
+    "Cover": "recommender.matching",
     "Eligibility": "recommender.engine",
     "FIELD_HINTS": "recommender.profile",
     "FIELD_LABELS": "recommender.profile",
@@ -65,8 +68,11 @@ _EXPORTS: dict[str, str] = {
     "districts_of": "recommender.profile",
     "evaluate_catalog": "recommender.engine",
     "explain_row": "recommender.engine",
+    "field_words": "recommender.advice",
     "find_industries": "recommender.profile",
     "find_regions": "recommender.profile",
+    "handoff_csv": "recommender.matching",
+    "handoff_xlsx": "recommender.matching",
     "load_catalog": "recommender.rules",
     "load_json": "recommender.profile",
     "load_matcher": "recommender.matching",
@@ -84,15 +90,16 @@ _EXPORTS: dict[str, str] = {
     "search_policies": "recommender.rules",
 }
 __all__ = [
-    "CERTIFICATION_LABELS", "CHOICE_LABELS", "Catalog", "CatalogError", "Eligibility", "FIELD_HINTS",
-    "FIELD_LABELS", "Family", "FirmProfile", "InputFileError", "JobRecord", "MAX_LIMIT",
+    "CERTIFICATION_LABELS", "CHOICE_LABELS", "Catalog", "CatalogError", "Cover", "Eligibility",
+    "FIELD_HINTS", "FIELD_LABELS", "Family", "FirmProfile", "InputFileError", "JobRecord", "MAX_LIMIT",
     "MAX_QUERY_CHARS", "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError",
     "OutcomeRecord", "Policy", "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError",
     "ReferenceTables", "Role", "Settings", "Store", "StoreUnavailable", "UnknownPolicyError",
-    "database_down", "districts_of", "evaluate_catalog", "explain_row", "find_industries",
-    "find_regions", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
-    "neutralise", "open_store", "parse_profile", "policy_detail", "policy_summary", "profile_issues",
-    "profiles_to_frame", "read_registry", "run_registry", "search_policies"
+    "database_down", "districts_of", "evaluate_catalog", "explain_row", "field_words",
+    "find_industries", "find_regions", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json",
+    "load_matcher", "load_reference", "match_frame", "neutralise", "open_store", "parse_profile",
+    "policy_detail", "policy_summary", "profile_issues", "profiles_to_frame", "read_registry",
+    "run_registry", "search_policies"
 ]
 
 

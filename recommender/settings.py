@@ -16,7 +16,7 @@ from typing import Literal
 
 import re
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     job_chunk_rows: int = Field(50_000, ge=100, description="rows per checkpointed chunk of a job")
     job_poll_seconds: float = Field(1.0, gt=0, le=60, description="how often idle job threads look for "
                                     "jobs queued by another worker process (and whether the job lock is free)")
+    session_secret: SecretStr | None = Field(None, description="signs the caseworker workspace's session "
+                                             "cookies; default: a random secret kept in <var_dir>/session.secret")
+    session_hours: float = Field(8.0, gt=0, le=24 * 7, description="how long a workspace sign-in lasts")
     reload_poll_seconds: float = Field(1.0, gt=0, le=60, description="how often a worker process checks "
                                        "whether another one has reloaded the catalog and model")
 

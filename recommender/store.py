@@ -377,6 +377,15 @@ class Store:
             return [OutcomeRecord(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
                                   outcome=r.outcome) for r in s.scalars(query)]
 
+    def recent_outcomes(self, *, key_id: str, limit: int = 50) -> list[tuple[OutcomeRecord, dt.datetime]]:
+        """The outcomes recorded under ``key_id``, most recently recorded first, with when."""
+        with self._session() as s:
+            query = (select(_Outcome).where(_Outcome.key_id == key_id)
+                     .order_by(_Outcome.recorded_at.desc(), _Outcome.id.desc()).limit(limit))
+            return [(OutcomeRecord(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
+                                   outcome=r.outcome), _aware(r.recorded_at) or r.recorded_at)
+                    for r in s.scalars(query)]
+
     def export_outcomes_csv(self, *, policy_id: str | None = None) -> str:
         """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``),
         formula-like text cells guarded (:mod:`recommender.safe_cells`)."""

@@ -6,22 +6,24 @@ that does not exist; an admin sees every job.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.datastructures import UploadFile as Upload
 
 from api.bodies import save_upload, upload_suffix
 from api.deps import CaseworkerDep, JobsDep, MatcherDep, StoreDep
 from api.errors import ApiError
-from api.jobs import REJECTS_NAME, RESULT_NAME
+from api.jobs import REJECTS_NAME, RESULT_NAME, JobRunner
 from api.openapi import errors
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.schemas import JobPage, JobView
 from api.security import Principal
-from recommender import JobRecord, Store
+from recommender import JobRecord, Matcher, Store
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 403, 422, 503))
 
@@ -30,7 +32,7 @@ REGISTRY_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parque
 JobId = Annotated[str, Path(max_length=36, description="the id returned by POST /v1/jobs")]
 
 
-def _view(job: JobRecord) -> dict[str, Any]:
+def job_view(job: JobRecord) -> dict[str, Any]:
     return {
         "id": job.id, "state": job.state, "created_at": job.created_at, "started_at": job.started_at,
         "finished_at": job.finished_at, "input_name": job.input_name, "as_of": job.as_of,
@@ -46,7 +48,7 @@ def _sees_every_job(caller: Principal) -> bool:
     return caller.may("admin")
 
 
-def _job(store: Store, job_id: str, caller: Principal) -> JobRecord:
+def visible_job(store: Store, job_id: str, caller: Principal) -> JobRecord:
     """The job, if ``caller`` may see it (404 otherwise, whether or not it exists)."""
     job = store.get_job(job_id)
     if job is None or (job.key_id != caller.key_id and not _sees_every_job(caller)):
@@ -54,11 +56,33 @@ def _job(store: Store, job_id: str, caller: Principal) -> JobRecord:
     return job
 
 
-def _finished(store: Store, job_id: str, caller: Principal) -> JobRecord:
-    job = _job(store, job_id, caller)
+def finished_job(store: Store, job_id: str, caller: Principal) -> JobRecord:
+    job = visible_job(store, job_id, caller)
     if job.state != "succeeded":
         raise ApiError(409, f"job {job_id} is {job.state}; results exist once it has succeeded",
                        [("job_id", f"state {job.state}")])
+    return job
+
+
+def submit_job(caller: Principal, matcher: Matcher, store: Store, jobs: JobRunner, file: Upload,
+               as_of: dt.date, top_k: int) -> JobRecord:
+    """Store an uploaded registry under a new job, queue the job and audit it (415 for a file
+    type other than CSV, Parquet or XLSX; 422 for an empty file)."""
+    suffix = upload_suffix(file, REGISTRY_TYPES)
+    job_id = str(uuid.uuid4())
+    folder = jobs.job_dir(job_id)
+    try:
+        if save_upload(file, folder / f"input{suffix}") == 0:
+            raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])
+        job = store.create_job(job_id=job_id, key_id=caller.key_id, input_name=file.filename or "",
+                               input_path=folder / f"input{suffix}", output_path=folder / RESULT_NAME,
+                               rejects_path=folder / REJECTS_NAME, as_of=as_of, top_k=top_k)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)        # no job: no files left behind
+        raise
+    store.audit(key_id=caller.key_id, role=str(caller.role), action="job", job_id=job.id, n_firms=0,
+                catalog_version=matcher.catalog_version, model_version=matcher.model_version)
+    jobs.submit(job.id)
     return job
 
 
@@ -71,22 +95,8 @@ def create_job(caller: CaseworkerDep, matcher: MatcherDep, store: StoreDep, jobs
     """Stores the upload and queues the run; poll GET /v1/jobs/{id}. Every input row ends in
     the result (one row per match; a firm without a match gets one row with an empty
     ``policy_id``) or in the rejects, with row number, firm_id, field and reason."""
-    suffix = upload_suffix(file, REGISTRY_TYPES)
-    job_id = str(uuid.uuid4())
-    folder = jobs.job_dir(job_id)
-    try:
-        if save_upload(file, folder / f"input{suffix}") == 0:
-            raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])
-        job = store.create_job(job_id=job_id, key_id=caller.key_id, input_name=file.filename or "",
-                               input_path=folder / f"input{suffix}", output_path=folder / RESULT_NAME,
-                               rejects_path=folder / REJECTS_NAME, as_of=as_of_or_today(as_of), top_k=top_k)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)        # no job: no files left behind
-        raise
-    store.audit(key_id=caller.key_id, role=str(caller.role), action="job", job_id=job.id, n_firms=0,
-                catalog_version=matcher.catalog_version, model_version=matcher.model_version)
-    jobs.submit(job.id)
-    return JSONResponse(JobView(**_view(job)).model_dump(mode="json"), status_code=202,
+    job = submit_job(caller, matcher, store, jobs, file, as_of_or_today(as_of), top_k)
+    return JSONResponse(JobView(**job_view(job)).model_dump(mode="json"), status_code=202,
                         headers={"Location": f"/v1/jobs/{job.id}"})
 
 
@@ -99,28 +109,28 @@ def list_jobs(caller: CaseworkerDep, store: StoreDep,
     jobs, total = store.list_jobs(key_id=None if _sees_every_job(caller) else caller.key_id,
                                   limit=limit, offset=offset)
     more = offset + len(jobs) < total
-    return {"items": [_view(j) for j in jobs], "total": total, "limit": limit, "offset": offset,
+    return {"items": [job_view(j) for j in jobs], "total": total, "limit": limit, "offset": offset,
             "next": f"/v1/jobs?limit={limit}&offset={offset + limit}" if more else None}
 
 
 @router.get("/{job_id}", response_model=JobView, responses=errors(404), summary="A job's state and counts")
 def get_job(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> Any:
-    return _view(_job(store, job_id, caller))
+    return job_view(visible_job(store, job_id, caller))
 
 
-def _audit_download(store: Store, caller: Principal, job: JobRecord, action: str) -> None:
+def audit_download(store: Store, caller: Principal, job: JobRecord, action: str) -> None:
     store.audit(key_id=caller.key_id, role=str(caller.role), action=action, job_id=job.id,
                 n_firms=job.firms_matched or 0, catalog_version=job.catalog_version or "",
                 model_version=job.model_version or "")
 
 
 @router.get("/{job_id}/result", responses={**errors(404, 409), 200: {"content": {"text/csv": {}},
-            "description": "CSV: firm_id, rank, policy_id, verdict, score, approval_probability, "
-                           "estimated_benefit, expected_value"}},
+            "description": "CSV: firm_id, name, credit_code, district, rank, policy_id, verdict, score, "
+                           "approval_probability, estimated_benefit, expected_value"}},
             response_class=FileResponse, summary="The job's matches (CSV)")
 def job_result(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileResponse:
-    job = _finished(store, job_id, caller)
-    _audit_download(store, caller, job, "job_result")
+    job = finished_job(store, job_id, caller)
+    audit_download(store, caller, job, "job_result")
     return FileResponse(job.output_path, media_type="text/csv", filename=f"{job.id}-result.csv")
 
 
@@ -128,8 +138,8 @@ def job_result(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileRes
             "description": "CSV: row, firm_id, field, reason"}},
             response_class=FileResponse, summary="The job's rejected rows (CSV)")
 def job_rejects(caller: CaseworkerDep, store: StoreDep, job_id: JobId) -> FileResponse:
-    job = _finished(store, job_id, caller)
-    _audit_download(store, caller, job, "job_rejects")
+    job = finished_job(store, job_id, caller)
+    audit_download(store, caller, job, "job_rejects")
     return FileResponse(job.rejects_path, media_type="text/csv", filename=f"{job.id}-rejects.csv")
 
 

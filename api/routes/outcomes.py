@@ -12,7 +12,8 @@ from api.deps import CaseworkerDep, MatcherDep, StoreDep
 from api.errors import ApiError
 from api.openapi import errors, json_body
 from api.schemas import OutcomesRecorded
-from recommender import OutcomeRecord
+from api.security import Principal
+from recommender import Matcher, OutcomeRecord, Store
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=errors(401, 403, 422, 503))
 MAX_OUTCOMES = 10_000
@@ -30,6 +31,15 @@ async def _outcomes(request: Request, matcher: MatcherDep) -> list[OutcomeRecord
     return records
 
 
+def record(caller: Principal, records: list[OutcomeRecord], store: Store, matcher: Matcher) -> tuple[int, int]:
+    """Store outcomes under the caller's key id and audit it: ``(recorded, duplicates)``."""
+    recorded, duplicates = store.add_outcomes(records, key_id=caller.key_id)
+    store.audit(key_id=caller.key_id, role=str(caller.role), action="outcomes_import",
+                n_firms=len({r.firm_id for r in records}), catalog_version=matcher.catalog_version,
+                model_version=matcher.model_version)
+    return recorded, duplicates
+
+
 @router.post("", response_model=OutcomesRecorded, responses=errors(413, 415),
              openapi_extra=json_body("OutcomeRecord", array=True, example=_EXAMPLE),
              summary="Record application outcomes")
@@ -38,10 +48,7 @@ def record_outcomes(caller: CaseworkerDep, records: Annotated[list[OutcomeRecord
     """A JSON list of ``{firm_id, policy_id, event_date, outcome}`` (outcome: approved,
     rejected or applied; at most 10,000 rows). A row identical to one already stored is
     counted under ``duplicates`` and not stored twice."""
-    recorded, duplicates = store.add_outcomes(records, key_id=caller.key_id)
-    store.audit(key_id=caller.key_id, role=str(caller.role), action="outcomes_import",
-                n_firms=len({r.firm_id for r in records}), catalog_version=matcher.catalog_version,
-                model_version=matcher.model_version)
+    recorded, duplicates = record(caller, records, store, matcher)
     return {"recorded": recorded, "duplicates": duplicates}
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from api.bodies import media_type, profiles_body, read_applicants, too_many
@@ -17,8 +17,9 @@ from api.errors import ApiError
 from api.openapi import EXAMPLE_PROFILE, errors, json_body
 from api.routes.params import AsOfQuery, OutputFormat, PolicyQueryDep, as_of_or_today
 from api.schemas import ScreeningResponse
-from api.tables import XLSX_TYPE, to_csv, to_xlsx
-from recommender import profiles_to_frame
+from api.tables import XLSX_TYPE, handoff_response
+from api.security import Principal
+from recommender import Cover, Matcher, Policy, Store, profiles_to_frame
 
 router = APIRouter(prefix="/v1/screen", tags=["screening"],
                    responses=errors(401, 403, 404, 413, 415, 422, 503))
@@ -30,12 +31,39 @@ _UPLOAD_DOC = {"multipart/form-data": {"schema": {
                                            "(certifications as ;-separated text)"}}}}}
 
 
+VERDICT_NAMES = ("eligible", "undetermined", "ineligible")
+
+
 @dataclass(frozen=True)
 class Applicants:
     """Typed profile frame of the applicants, and upload rows that could not be read."""
 
     frame: pd.DataFrame
     rejects: list[dict[str, Any]]
+
+
+def applicants_from_upload(upload: UploadFile, matcher: Matcher, limit: int) -> Applicants:
+    """A CSV/XLSX upload as applicants (at most ``limit`` rows; 413 beyond); blocking: call it
+    in a worker thread."""
+    valid, rejects = read_applicants(upload, matcher.ref)
+    count = len(valid) + (int(rejects["row"].nunique()) if len(rejects) else 0)
+    if count > limit:
+        raise too_many(count, limit, "applicants")
+    records = [{"row": int(r.row), "firm_id": r.firm_id if isinstance(r.firm_id, str) else None,
+                "field": str(r.field), "reason": str(r.reason)} for r in rejects.itertuples()]
+    return Applicants(valid.drop(columns="_row"), records)
+
+
+def screen_applicants(caller: Principal, policy: Policy, applicants: Applicants, matcher: Matcher,
+                      store: Store, day: dt.date, *, outreach: bool = False) -> list[dict[str, Any]]:
+    """Screening rows (``outreach``: only eligible and undetermined firms, the find-firms
+    list), audited under the caller's key id."""
+    keep = ("eligible", "undetermined") if outreach else VERDICT_NAMES
+    rows = matcher.screen(policy, applicants.frame, day, keep=keep)
+    store.audit(key_id=caller.key_id, role=str(caller.role), action="find_firms" if outreach else "screen",
+                policy_id=policy.id, n_firms=len(applicants.frame) + len({r["row"] for r in applicants.rejects}),
+                catalog_version=matcher.catalog_version, model_version=matcher.model_version)
+    return rows
 
 
 async def _applicants(request: Request, matcher: MatcherDep, settings: SettingsDep) -> Applicants:
@@ -46,13 +74,7 @@ async def _applicants(request: Request, matcher: MatcherDep, settings: SettingsD
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise ApiError(422, "no file uploaded", [("body.file", "required (CSV or XLSX)")])
-            valid, rejects = await run_in_threadpool(read_applicants, upload, matcher.ref)
-        count = len(valid) + (int(rejects["row"].nunique()) if len(rejects) else 0)
-        if count > limit:
-            raise too_many(count, limit, "applicants")
-        records = [{"row": int(r.row), "firm_id": r.firm_id if isinstance(r.firm_id, str) else None,
-                    "field": str(r.field), "reason": str(r.reason)} for r in rejects.itertuples()]
-        return Applicants(valid.drop(columns="_row"), records)
+            return await run_in_threadpool(applicants_from_upload, upload, matcher, limit)
     if kind in ("application/json", "") or kind.endswith("+json"):
         profiles = await profiles_body(request, matcher.ref, limit)
         return Applicants(profiles_to_frame(profiles), [])
@@ -76,16 +98,10 @@ def screen(caller: CaseworkerDep, policy: PolicyQueryDep, applicants: Applicants
     estimated benefit; eligible first, then by score. Upload rows that fail validation are
     listed under ``rejects`` (row number, field, reason) and do not stop the others."""
     day = as_of_or_today(as_of)
-    rows = matcher.screen(policy, applicants.frame, day)
-    store.audit(key_id=caller.key_id, role=str(caller.role), action="screen", policy_id=policy.id,
-                n_firms=len(rows) + len(applicants.rejects), catalog_version=matcher.catalog_version,
-                model_version=matcher.model_version)
-    if fmt == "csv":
-        return Response(to_csv(rows, applicants.rejects, policy.id), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="screening-{policy.id}.csv"'})
-    if fmt == "xlsx":
-        return Response(to_xlsx(rows, applicants.rejects, policy.id), media_type=XLSX_TYPE,
-                        headers={"Content-Disposition": f'attachment; filename="screening-{policy.id}.xlsx"'})
+    rows = screen_applicants(caller, policy, applicants, matcher, store, day)
+    if fmt != "json":
+        cover = Cover("screen", policy, day, matcher.catalog_version, matcher.model_version)
+        return handoff_response(fmt, rows, applicants.rejects, cover)
     counts = {v: 0 for v in ("eligible", "undetermined", "ineligible")}
     for r in rows:
         counts[r["verdict"]] += 1

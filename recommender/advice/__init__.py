@@ -12,12 +12,14 @@ from recommender.lazy import surface
 
 if TYPE_CHECKING:
     from recommender.advice.explain import explain_firm
+    from recommender.advice.levers import field_words
 
 _EXPORTS: dict[str, str] = {
     "explain_firm": "explain",
+    "field_words": "levers",
 }
 __all__ = [
-    "explain_firm"
+    "explain_firm", "field_words"
 ]
 
 

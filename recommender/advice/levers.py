@@ -51,6 +51,13 @@ def label(field: str) -> tuple[str, str]:
     return en, zh
 
 
+def field_words(field: str) -> str:
+    """A field as a person reads it in a list: its Chinese label, then the field name
+    (``"研发费用 rd_expense"``; the name alone when no label is defined)."""
+    zh = FIELD_LABELS[field][0] if field in FIELD_LABELS else ""
+    return f"{zh} {field}" if zh else field
+
+
 def unit_of(field: str) -> Unit:
     if field in LEVERS:
         return LEVERS[field][0]

@@ -21,7 +21,17 @@ OUTPUT_SCHEMA = pa.schema([
     ("verdict", pa.string()), ("score", pa.float64()), ("approval_probability", pa.float64()),
     ("estimated_benefit", pa.float64()), ("expected_value", pa.float64()),
 ])
+FIRM_DETAILS = ("name", "credit_code", "district")
+"""Who each firm is, as people know it (``--firm-details``, and every job): its registered name,
+credit code and the name of its district (from ``region_code``), after ``firm_id``."""
+DETAILED_SCHEMA = pa.schema([OUTPUT_SCHEMA.field("firm_id"), *((name, pa.string()) for name in FIRM_DETAILS),
+                             *(f for f in OUTPUT_SCHEMA if f.name != "firm_id")])
 Progress = Callable[[int, int], None]
+
+
+def output_schema(firm_details: bool) -> pa.Schema:
+    """The long-form output's schema, with or without :data:`FIRM_DETAILS`."""
+    return DETAILED_SCHEMA if firm_details else OUTPUT_SCHEMA
 
 
 DEFAULT_CHUNK_ROWS = 50_000
@@ -33,22 +43,23 @@ learned ranker's pair table; the output does not depend on it (the chunk functio
 
 
 def match_chunk(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
-                ranker: Ranker, top_k: int, keep: tuple[int, ...] = (1, 2)) -> pd.DataFrame:
+                ranker: Ranker, top_k: int, keep: tuple[int, ...] = (1, 2), firm_details: bool = False) -> pd.DataFrame:
     """Long-form matches of one validated chunk: top ``top_k`` eligible/undetermined per firm."""
-    return match_table(valid, catalog, as_of, ref, ranker, top_k, keep).to_pandas()
+    return match_table(valid, catalog, as_of, ref, ranker, top_k, keep, firm_details).to_pandas()
 
 
 def match_table(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
-                ranker: Ranker, top_k: int, keep: tuple[int, ...] = (1, 2)) -> pa.Table:
-    """:func:`match_chunk` as an Arrow table in :data:`OUTPUT_SCHEMA` (no pandas round trip).
+                ranker: Ranker, top_k: int, keep: tuple[int, ...] = (1, 2), firm_details: bool = False) -> pa.Table:
+    """:func:`match_chunk` as an Arrow table in :func:`output_schema` (no pandas round trip).
 
     Rows of a firm follow its input order and rank; a firm with no eligible or undetermined
-    policy gets one row with an empty ``policy_id`` and rank 0.
+    policy gets one row with an empty ``policy_id`` and rank 0. ``firm_details`` adds
+    :data:`FIRM_DETAILS` to every row.
     """
     n = len(valid)
     if n == 0:
-        return OUTPUT_SCHEMA.empty_table()
-    parts = [_match_slice(valid.iloc[s:s + MATCH_ROWS], catalog, as_of, ref, ranker, top_k, keep)
+        return output_schema(firm_details).empty_table()
+    parts = [_match_slice(valid.iloc[s:s + MATCH_ROWS], catalog, as_of, ref, ranker, top_k, keep, firm_details)
              for s in range(0, n, MATCH_ROWS)]
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
@@ -64,8 +75,16 @@ def _top_k(verdict: np.ndarray, order: np.ndarray, keep: tuple[int, ...], top_k:
     return rows, order[rows, cols], rank[rows, cols]
 
 
+def _details(valid: pd.DataFrame, ref: ReferenceTables) -> dict[str, pa.Array]:
+    """:data:`FIRM_DETAILS` of each firm of a slice (one value per firm, taken per row later)."""
+    def text(values: pd.Series) -> pa.Array:
+        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    return {"name": text(valid["name"]), "credit_code": text(valid["credit_code"]),
+            "district": text(valid["region_code"].map(ref.region_names))}
+
+
 def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: ReferenceTables,
-                 ranker: Ranker, top_k: int, keep: tuple[int, ...]) -> pa.Table:
+                 ranker: Ranker, top_k: int, keep: tuple[int, ...], firm_details: bool) -> pa.Table:
     n = len(valid)
     elig = evaluate_catalog(catalog, valid, as_of, ref)
     low, high = benefit_matrix(elig)
@@ -106,6 +125,9 @@ def _match_slice(valid: pd.DataFrame, catalog: Catalog, as_of: dt.date, ref: Ref
         "verdict": verdict_names.take(verdict), "score": values(scores.score),
         "approval_probability": prob, "estimated_benefit": benefit, "expected_value": prob * benefit,
     }
+    if firm_details:
+        columns.update({name: values.take(firm_of) for name, values in _details(valid, ref).items()})
+    schema = output_schema(firm_details)
     return pa.table({f.name: columns[f.name] if isinstance(columns[f.name], pa.Array)
                      else pa.array(columns[f.name], type=f.type, from_pandas=True)
-                     for f in OUTPUT_SCHEMA}, schema=OUTPUT_SCHEMA)
+                     for f in schema}, schema=schema)

@@ -36,7 +36,7 @@ from recommender.matching import Ranker
 from recommender.ranking import RuleRanker
 from recommender.profile import ReferenceTables, drop_duplicate_ids, iter_raw_chunks, validate_chunk
 from recommender.bulk.files import check_outputs, clear_previous_run, disk_errors
-from recommender.bulk.chunks import DEFAULT_CHUNK_ROWS, Progress, match_table
+from recommender.bulk.chunks import DEFAULT_CHUNK_ROWS, Progress, match_table, output_schema
 from recommender.bulk.memory import MemoryCeiling
 from recommender.bulk.parts import (PENDING, ChunkResult, OutputStream, SeenIds, drop_seen, fingerprint, finish,
                                     part_paths, settle_part, write_part)
@@ -68,7 +68,8 @@ def process_chunk(raw: pd.DataFrame, first_row: int, match: bool, setup: dict[st
     """
     s = setup if setup is not None else _WORKER
     chunk = drop_duplicate_ids(validate_chunk(raw, first_row, s["ref"], allow_unknown_columns=s["allow"]), set())
-    table = match_table(chunk.valid, s["catalog"], s["as_of"], s["ref"], s["ranker"], s["top_k"]) if match else None
+    table = match_table(chunk.valid, s["catalog"], s["as_of"], s["ref"], s["ranker"], s["top_k"],
+                        firm_details=s.get("firm_details", False)) if match else None
     result = ChunkResult(chunk.valid["firm_id"].to_numpy(dtype=object), chunk.valid["_row"].to_numpy(),
                           chunk.rejects, chunk.rows_read, table)
     if write_to is not None and table is not None:
@@ -87,8 +88,11 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
                  ranker: Ranker | None = None, rejects: Path | None = None, top_k: int = 10,
                  chunk_rows: int = DEFAULT_CHUNK_ROWS, resume: bool = False, allow_unknown_columns: bool = False,
                  progress: Progress | None = None, stop_after_chunks: int | None = None,
-                 workers: int | None = None, threads: int | None = None) -> dict[str, Any]:
+                 workers: int | None = None, threads: int | None = None, firm_details: bool = False) -> dict[str, Any]:
     """Match a whole registry file; returns the summary (also written beside the output).
+
+    ``firm_details`` adds each firm's name, credit code and district after ``firm_id``
+    (:data:`~recommender.bulk.chunks.FIRM_DETAILS`): a list people can hand on.
 
     Chunks are matched ``threads`` at a time in this process (default :func:`default_threads`):
     the chunk function spends its time in numpy, Arrow and the compiled trees, which release
@@ -103,19 +107,22 @@ def run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceT
         return _run_registry(registry, out, catalog=catalog, ref=ref, as_of=as_of, ranker=ranker,
                              rejects=rejects, top_k=top_k, chunk_rows=chunk_rows, resume=resume,
                              allow_unknown_columns=allow_unknown_columns, progress=progress,
-                             stop_after_chunks=stop_after_chunks, workers=workers, threads=threads)
+                             stop_after_chunks=stop_after_chunks, workers=workers, threads=threads,
+                             firm_details=firm_details)
 
 
 def _run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: ReferenceTables, as_of: dt.date,
                   ranker: Ranker | None, rejects: Path | None, top_k: int, chunk_rows: int, resume: bool,
                   allow_unknown_columns: bool, progress: Progress | None, stop_after_chunks: int | None,
-                  workers: int | None, threads: int | None) -> dict[str, Any]:
+                  workers: int | None, threads: int | None, firm_details: bool) -> dict[str, Any]:
     rejects = check_outputs(registry, out, rejects)
     ranker = ranker or RuleRanker()
     parts = out.with_name(out.name + ".parts")
     run_key = {"input": fingerprint(registry), "as_of": as_of.isoformat(), "catalog": catalog.version,
                "model": ranker.version, "top_k": top_k, "chunk_rows": chunk_rows,
                "allow_unknown_columns": allow_unknown_columns}
+    if firm_details:
+        run_key["firm_details"] = True           # checkpoints with other columns are not resumed
     manifest = parts / "run.json"
     if resume and manifest.exists():
         if json.loads(manifest.read_text()) != run_key:
@@ -131,11 +138,11 @@ def _run_registry(registry: Path, out: Path, *, catalog: Catalog, ref: Reference
     workers = 1 if workers is None else max(1, workers)
     threads = 1 if workers > 1 else max(1, default_threads() if threads is None else threads)
     setup = {"catalog": catalog, "ref": ref, "as_of": as_of, "ranker": ranker, "top_k": top_k,
-             "allow": allow_unknown_columns}
+             "allow": allow_unknown_columns, "firm_details": firm_details}
     started = time.perf_counter()
     seen = SeenIds(parts)
     state = {"done": 0}
-    stream = OutputStream(out)
+    stream = OutputStream(out, schema=output_schema(firm_details))
     release_memory = MemoryCeiling()
 
     def finish_chunk(index: int, result: ChunkResult) -> None:

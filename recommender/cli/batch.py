@@ -19,8 +19,7 @@ from recommender.cli.common import AsOf, fail, load_domain, load_ranker, parse_a
 from recommender.errors import OutputFileError, RecommenderError
 from recommender.profile import ReferenceTables, profiles_to_frame, read_profiles
 from recommender.bulk import RunProgress, disk_errors, registry_rows
-from recommender.safe_cells import neutralise_frame
-from recommender.matching import screen_frame
+from recommender.matching import Cover, handoff_csv, handoff_xlsx, screen_frame
 from recommender.settings import Settings
 
 
@@ -33,27 +32,41 @@ def _load_applicants(path: Path, ref: ReferenceTables) -> tuple[pd.DataFrame, pd
     return profiles_to_frame(read_profiles(path, ref)), pd.DataFrame()
 
 
-def _emit(rows: list[dict[str, Any]], out: Path | None) -> None:
-    if out is None:
-        for r in rows:
-            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
-        return
-    df = pd.DataFrame(rows)
-    for col in ("failed_criteria", "unknown_criteria", "missing_fields"):
-        if col in df:
-            df[col] = df[col].map("; ".join)
-    if out.suffix.lower() in (".csv", ".xlsx"):
-        df = neutralise_frame(df)            # a spreadsheet: no cell may become a formula
+def _reject_records(rejects: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"row": int(r.row), "firm_id": r.firm_id if isinstance(r.firm_id, str) else None,
+             "field": str(r.field), "reason": str(r.reason)} for r in rejects.itertuples()]
+
+
+def _emit(rows: list[dict[str, Any]], rejects: list[dict[str, Any]], out: Path | None, cover: Cover,
+          *, list_rejects: bool) -> None:
+    """JSON Lines (stdout or ``.jsonl``; rejected rows follow as rows with verdict ``rejected``
+    when ``list_rejects``) or a file to hand on (``.csv``/``.xlsx``, :mod:`recommender.matching.handoff`)."""
+    suffix = out.suffix.lower() if out is not None else ".jsonl"
+    if suffix not in (".csv", ".xlsx", ".jsonl", ".json"):
+        fail(f"--out: unsupported type {suffix!r} (use .csv, .xlsx or .jsonl)")
+    if suffix in (".jsonl", ".json"):
+        lines = rows + ([{"firm_id": r["firm_id"], "policy_id": cover.policy.id, "verdict": "rejected",
+                          "score": None, "estimated_benefit": None,
+                          "failed_criteria": [f"{r['field']}: {r['reason']} (row {r['row']})"],
+                          "unknown_criteria": [], "missing_fields": [], "verify_yourself": []}
+                         for r in rejects] if list_rejects else [])
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines)
+        if out is None:
+            sys.stdout.write(text)
+            return
     try:
-        with disk_errors(out):
-            if out.suffix.lower() == ".csv":
-                df.to_csv(out, index=False, encoding="utf-8-sig")
-            elif out.suffix.lower() == ".xlsx":
-                df.to_excel(out, index=False)
-            elif out.suffix.lower() in (".jsonl", ".json"):
-                out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        with disk_errors(out or Path("-")):
+            if suffix == ".csv":
+                assert out is not None
+                out.write_bytes(handoff_csv(rows, rejects, cover))
+            elif suffix == ".xlsx":
+                assert out is not None
+                out.write_bytes(handoff_xlsx(rows, rejects, cover))
             else:
-                fail(f"--out: unsupported type {out.suffix!r} (use .csv, .xlsx or .jsonl)")
+                assert out is not None
+                out.write_text(text, encoding="utf-8")
+    except ValueError as err:
+        fail(f"--out: {err}")
     except OutputFileError as err:
         fail(str(err))
 
@@ -77,12 +90,7 @@ def register(app: typer.Typer) -> None:
         except RecommenderError as err:
             fail(str(err))
             return
-        for r in rejects.itertuples():
-            rows.append({"firm_id": r.firm_id, "policy_id": policy, "verdict": "rejected",
-                         "score": None, "estimated_benefit": None,
-                         "failed_criteria": [f"{r.field}: {r.reason} (row {r.row})"],
-                         "unknown_criteria": [], "missing_fields": []})
-        _emit(rows, out)
+        _emit(rows, _reject_records(rejects), out, Cover("screen", pol, day, catalog.version), list_rejects=True)
 
     @app.command("compile-trees")
     def compile_trees(
@@ -126,12 +134,16 @@ def register(app: typer.Typer) -> None:
                                              "chunks in parallel (each holds a chunk in memory)")] = 1,
         threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="local engine, one process: "
                                                        "chunks matched at a time (default 2 on 2+ cores)")] = None,
+        firm_details: Annotated[bool, typer.Option("--firm-details", help="add each firm's name, credit code and "
+                                                   "district after firm_id (local engine)")] = False,
         stop_after_chunks: Annotated[Optional[int], typer.Option("--stop-after-chunks", hidden=True)] = None,
     ) -> None:
         """Match a whole registry; every row ends in the output or the rejects file."""
         day = parse_as_of(as_of)
         if engine not in ("local", "dask"):
             fail(f"--engine: must be 'local' or 'dask', got {engine!r}")
+        if firm_details and engine == "dask":
+            fail("--firm-details: only with --engine local for now")
         settings = Settings()
         try:
             ref, catalog = load_domain(settings)
@@ -151,7 +163,7 @@ def register(app: typer.Typer) -> None:
                                            rejects=rejects, top_k=top_k, resume=resume, **sizing,
                                            allow_unknown_columns=allow_unknown_columns, progress=progress,
                                            stop_after_chunks=stop_after_chunks, workers=workers,
-                                           threads=threads)
+                                           threads=threads, firm_details=firm_details)
         except InterruptedError as err:
             typer.echo(f"interrupted: {err}", err=True)
             raise typer.Exit(code=3) from None
@@ -179,7 +191,8 @@ def register(app: typer.Typer) -> None:
         except RecommenderError as err:
             fail(str(err))
             return
-        _emit(rows, out)
+        _emit(rows, _reject_records(rejects), out, Cover("find-firms", pol, day, catalog.version),
+              list_rejects=False)
         typer.echo(json.dumps({"rows_read": len(valid) + (rejects["row"].nunique() if len(rejects) else 0),
                                "qualifying": len(rows), "rows_rejected": int(rejects["row"].nunique()) if len(rejects) else 0}),
                    err=True)

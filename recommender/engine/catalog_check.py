@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 
 from recommender import tristate as ts
-from recommender.rules import (Declaration, Policy, UniqueKeyLoader, check_relations, parse_policy,
+from recommender.rules import (Declaration, Policy, UniqueKeyLoader, check_relations, parse_policy, policy_files,
                                window_status)
 from recommender.engine.eligibility import evaluate_catalog
 from recommender.errors import CatalogError, RecommenderError
@@ -46,7 +46,7 @@ class CheckReport:
 
 def _load_each(root: Path, ref: ReferenceTables, report: CheckReport) -> list[Policy]:
     policies: dict[str, Policy] = {}
-    for path in sorted(p for p in root.rglob("*.yaml") if p.name != "index.yaml"):
+    for path in policy_files(root):
         rel = str(path.relative_to(root))
         report.files += 1
         try:

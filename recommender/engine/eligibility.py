@@ -124,7 +124,7 @@ def benefit_matrix(elig: Eligibility) -> tuple[np.ndarray, np.ndarray]:
         highs.append(hi)
     return np.stack(lows, axis=1), np.stack(highs, axis=1)
 
-def _support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.ndarray]:
+def support_masks(outcome: PolicyOutcome, frame: EvalFrame) -> dict[str, np.ndarray]:
     """Per leaf path, the firms for which the leaf carries the policy's outcome: every child
     of an ``all`` (only the failing ones when it fails), the deciding route of an ``any`` (the
     first met child when it is met, else every child with its outcome). Whole frame at once,
@@ -225,7 +225,7 @@ def explain_row(outcome: PolicyOutcome, frame: EvalFrame, row: int) -> dict[str,
     criteria = header_criteria(policy, outcome.in_force, int(outcome.region[row]), frame.as_of,
                                frame.value("region_code", row) if policy.header.region_prefixes else None)
     criteria += [leaf_entry(leaf, int(nodes[leaf.path][row]), frame, row) for leaf in outcome.leaves()]
-    masks = _support_masks(outcome, frame)
+    masks = support_masks(outcome, frame)
     support = [(leaf, int(nodes[leaf.path][row])) for leaf in outcome.leaves() if masks[leaf.path][row]]
     missing, verify = support_lists(support, frame, row)
     return {"criteria": criteria, "missing_fields": missing, "verify_yourself": verify}

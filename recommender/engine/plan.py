@@ -12,7 +12,7 @@ reads plain Python floats. A request then pays a few hundred scalar operations.
 Semantics are the nodes' own: each criterion class holds its array and its one-firm
 evaluation side by side, and a hypothesis test over generated profiles × every policy holds
 them equal (``tests/recommender/test_row_eligibility.py``), as it does the support walk below
-(the one-firm form of ``eligibility._support_masks``).
+(the one-firm form of ``eligibility.support_masks``).
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ class RowEligibility:
 
     def _support(self, j: int) -> list[tuple[Criterion, int]]:
         """The leaves carrying policy ``j``'s outcome, with their codes (as
-        ``eligibility._support_masks`` for this firm): every child of an ``all`` (only the
+        ``eligibility.support_masks`` for this firm): every child of an ``all`` (only the
         failing ones when it fails), the deciding route of an ``any``."""
         slot_of = self.dated.plan.node_slot[j]
         codes = self.codes

@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.matching.handoff import Cover, handoff_csv, handoff_xlsx
     from recommender.matching.results import MatchOptions, Ranker, match_frame
     from recommender.matching.runtime import Matcher, RankBy, load_matcher, load_ranker
     from recommender.matching.screening import screen_frame
 
 _EXPORTS: dict[str, str] = {
+    "Cover": "handoff",
+    "handoff_csv": "handoff",
+    "handoff_xlsx": "handoff",
     "MatchOptions": "results",
     "Matcher": "runtime",
     "RankBy": "runtime",
@@ -26,8 +30,8 @@ _EXPORTS: dict[str, str] = {
     "screen_frame": "screening",
 }
 __all__ = [
-    "MatchOptions", "Matcher", "RankBy", "Ranker", "load_matcher", "load_ranker", "match_frame",
-    "screen_frame"
+    "Cover", "MatchOptions", "Matcher", "RankBy", "Ranker", "handoff_csv", "handoff_xlsx", "load_matcher",
+    "load_ranker", "match_frame", "screen_frame"
 ]
 
 

@@ -26,6 +26,7 @@ from recommender.profile import FirmProfile, ReferenceTables, load_reference, pr
 from recommender.matching.results import MatchOptions, Ranker, match_frame
 from recommender.matching.one_firm import OneFirmMatcher
 from recommender.ranking import RuleRanker
+from recommender.engine import VERDICTS
 from recommender.matching.screening import screen_frame
 from recommender.settings import Settings
 
@@ -127,9 +128,11 @@ class Matcher:
             return self.one_firm.match(profile, as_of, options, ranker)
         return match_frame(profile_arrays([profile]), self.catalog, as_of, self.ref, options, ranker)[0]
 
-    def screen(self, policy: Policy, applicants: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
-        """Screening rows of a typed profile frame against one policy, eligible first."""
-        return screen_frame(applicants, policy, as_of, self.ref)
+    def screen(self, policy: Policy, applicants: pd.DataFrame, as_of: dt.date,
+               keep: tuple[str, ...] = VERDICTS) -> list[dict[str, Any]]:
+        """Screening rows of a typed profile frame against one policy, eligible first (only
+        the verdicts in ``keep``: ``("eligible", "undetermined")`` lists the firms to reach)."""
+        return screen_frame(applicants, policy, as_of, self.ref, keep=keep)
 
 
 def load_matcher(settings: Settings, *, model_fallback: bool = False, one_firm: bool = False) -> Matcher:

@@ -93,6 +93,8 @@ class Relations(BaseModel):
     requires: tuple[str, ...] = Field((), description="policies whose title must be held first")
     next_rung_of: str | None = Field(None, description="the ladder rung below this one")
     excludes: tuple[Exclusion, ...] = ()
+    replaces: tuple[str, ...] = Field((), description="earlier versions this policy succeeds (a new document)")
+    replaced_by: tuple[str, ...] = Field((), description="later versions that succeed this one")
 
 
 class _Header(BaseModel):
@@ -250,21 +252,32 @@ class Catalog:
             raise UnknownPolicyError(policy_id) from None
 
 
+def policy_files(root: Path) -> list[Path]:
+    """The policy files of a catalog directory, sorted (every ``*.yaml`` but ``index.yaml``)."""
+    return sorted(p for p in Path(root).rglob("*.yaml") if p.name != "index.yaml")
+
+
+def content_version(texts: list[tuple[str, bytes]]) -> str:
+    """The catalog version: a content hash of ``(relative path, bytes)`` of every policy file,
+    in :func:`policy_files` order (16 hex digits)."""
+    digest = hashlib.sha256()
+    for rel, text in texts:
+        digest.update(rel.encode() + b"\0" + text + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DATA_DIR) -> Catalog:
     """Load and validate every ``*.yaml`` under ``catalog_dir`` (default ``data/catalog``)."""
     root = Path(catalog_dir) if catalog_dir is not None else Path(data_dir) / "catalog"
     if not root.is_dir():
         raise CatalogError(f"catalog directory {root} does not exist")
     ref = load_reference(Path(data_dir))
-    digest = hashlib.sha256()
     policies: dict[str, Policy] = {}
-    files = sorted(p for p in root.rglob("*.yaml") if p.name != "index.yaml")
+    files = policy_files(root)
     if not files:
         raise CatalogError(f"no policy files under {root}")
-    for path in files:
-        rel = str(path.relative_to(root))
-        text = path.read_bytes()
-        digest.update(rel.encode() + b"\0" + text + b"\0")
+    texts = [(str(path.relative_to(root)), path.read_bytes()) for path in files]
+    for path, (rel, text) in zip(files, texts):
         try:
             raw = yaml.load(text.decode("utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - safe loader subclass
         except UnicodeDecodeError as err:
@@ -281,14 +294,22 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
                                file=rel, policy_id=policy.id)
         policies[policy.id] = policy
     check_relations(policies)
-    return Catalog(tuple(policies[k] for k in sorted(policies)), digest.hexdigest()[:16])
+    return Catalog(tuple(policies[k] for k in sorted(policies)), content_version(texts))
+
+
+_MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
+
+
+_MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
 
 
 def check_relations(policies: dict[str, Policy]) -> None:
-    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title."""
+    """Every policy named in ``relations`` exists; prerequisites and rungs grant a title;
+    succession is stated on both sides (``A.replaced_by: [B]`` ⇔ ``B.replaces: [A]``)."""
     for policy in policies.values():
         rel = policy.header.relations
         named = [("requires", p) for p in rel.requires] + [("excludes", e.policy) for e in rel.excludes]
+        named += [("replaces", p) for p in rel.replaces] + [("replaced_by", p) for p in rel.replaced_by]
         if rel.next_rung_of is not None:
             named.append(("next_rung_of", rel.next_rung_of))
         for key, target in named:
@@ -298,6 +319,13 @@ def check_relations(policies: dict[str, Policy]) -> None:
             if target == policy.id:
                 raise CatalogError("a policy cannot relate to itself", file=policy.file,
                                    policy_id=policy.id, path=f"relations.{key}")
+            if key in _MIRROR:
+                mirror = _MIRROR[key]
+                if policy.id not in getattr(policies[target].header.relations, mirror):
+                    raise CatalogError(f"{target!r} does not list {policy.id!r} under relations.{mirror}; "
+                                       "succession is stated on both sides", file=policy.file,
+                                       policy_id=policy.id, path=f"relations.{key}")
+                continue
             if key != "excludes" and policies[target].header.relations.grants is None:
                 raise CatalogError(f"{target!r} grants no title (relations.grants), so it cannot be a "
                                    f"prerequisite or a rung", file=policy.file, policy_id=policy.id,

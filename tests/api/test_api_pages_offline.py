@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 Clients = dict[Any, httpx.Client]
-PAGES = ["/", "/docs", "/redoc", "/docs/oauth2-redirect", "/caseworker"]
+PAGES = ["/", "/docs", "/redoc", "/docs/oauth2-redirect", "/caseworker/login"]
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
 
@@ -44,7 +44,7 @@ def links(html: str) -> _Links:
 @pytest.mark.parametrize("path", PAGES)
 def test_no_page_points_outside_the_app(clients: Clients, path: str) -> None:
     r = clients[None].get(path, follow_redirects=True)
-    if path == "/caseworker" and r.status_code == 404:
+    if path.startswith("/caseworker") and r.status_code == 404:
         pytest.skip("no caseworker page on this branch")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     found = links(r.text)

@@ -35,8 +35,9 @@ def test_json_applicants_eligible_first(clients: Clients, profiles: list[dict[st
     assert sum(body["counts"][v] for v in VERDICT_ORDER) == len(profiles)
     assert body["counts"]["rejected"] == 0
     for x in rows:
-        assert set(x) == {"firm_id", "policy_id", "verdict", "score", "estimated_benefit",
-                          "failed_criteria", "unknown_criteria", "missing_fields"}
+        assert set(x) == {"firm_id", "name", "credit_code", "district", "policy_id", "verdict", "score",
+                          "estimated_benefit", "failed_criteria", "unknown_criteria", "missing_fields",
+                          "verify_yourself"}
         assert (x["verdict"] == "ineligible") == bool(x["failed_criteria"])
 
 
@@ -64,9 +65,11 @@ def test_csv_answer_opens_in_a_spreadsheet(clients: Clients, profiles: list[dict
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith("\ufeff".encode())
-    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0].keys() == {"firm_id", "policy_id", "verdict", "score", "estimated_benefit",
-                              "failed_criteria", "unknown_criteria", "missing_fields"}
+    chinese, *english_and_rows = r.content.decode("utf-8-sig").splitlines()
+    assert chinese.startswith("企业名称,统一社会信用代码,所在区县,企业编号,结论")
+    rows = list(csv.DictReader(io.StringIO("\n".join(english_and_rows))))
+    assert list(rows[0]) == ["name", "credit_code", "district", "firm_id", "verdict", "score", "estimated_benefit",
+                             "failed_criteria", "unknown_criteria", "missing_fields", "verify_yourself", "policy_id"]
     assert len(rows) == len(profiles)
 
 
@@ -74,11 +77,13 @@ def test_xlsx_answer(clients: Clients, registry_csv: Path, profiles: list[dict[s
     r = clients["caseworker"].post("/v1/screen", params={**PARAMS, "format": "xlsx"},
                                    files={"file": ("a.csv", registry_csv.read_bytes(), "text/csv")})
     assert r.status_code == 200
-    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
-    values = list(ws.iter_rows(values_only=True))
-    assert values[0][:3] == ("firm_id", "policy_id", "verdict")
-    assert len(values) == 1 + len(profiles) + 1
-    assert values[-1][:3] == ("BAD-1", POLICY, "rejected")
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["说明 Cover", "名单 List", "未受理 Rejected"]
+    values = list(wb["名单 List"].iter_rows(values_only=True))
+    assert values[1][3:5] == ("firm_id", "verdict")
+    assert len(values) == 2 + len(profiles)
+    assert list(wb["未受理 Rejected"].iter_rows(values_only=True))[2:] == [
+        (len(profiles) + 1, "BAD-1", "revenue", "must be >= 0")]
 
 
 @pytest.mark.parametrize(("name", "content", "mime"), [

@@ -133,7 +133,7 @@ def test_full_disk_in_a_job_fails_the_job_with_the_reason(tmp_path: Path, monkey
 def test_a_full_disk_under_screen_out_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reg = tmp_path / "reg.csv"
     _frame().to_csv(reg, index=False)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", _no_space)
+    monkeypatch.setattr(Path, "write_bytes", _no_space)
     out = tmp_path / "screened.csv"
     result = runner.invoke(app, ["screen", str(reg), "--policy", POLICY, "--out", str(out), "--as-of", AS_OF])
     assert result.exit_code == 2, result.output

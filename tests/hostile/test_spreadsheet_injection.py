@@ -130,19 +130,29 @@ def _rules_ranker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RECOMMENDER_MODEL_DIR", str(tmp_path / "no-model"))
 
 
-def _csv_rows(path_or_text: Path | str) -> list[dict[str, str]]:
+def _csv_rows(path_or_text: Path | str, *, chinese_header: bool = False) -> list[dict[str, str]]:
+    """Rows by column name (the English header row; ``chinese_header``: the file starts with
+    the Chinese one, as the hand-on lists do)."""
     text = path_or_text.read_text(encoding="utf-8-sig") if isinstance(path_or_text, Path) else path_or_text
-    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    text = text.lstrip("\ufeff")
+    if chinese_header:
+        text = text.split("\n", 1)[1]
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def _xlsx_rows(data: Path | bytes) -> list[tuple[Any, ...]]:
-    """Every row's cells, asserting that none of them is a formula."""
+    """The English header and the rows of every sheet after the cover (the listed rows, then
+    the rejected ones), asserting that no cell of any sheet is a formula."""
     wb = openpyxl.load_workbook(data if isinstance(data, Path) else io.BytesIO(data))
     rows = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             assert all(c.data_type != "f" for c in row), [c.value for c in row]
-            rows.append(tuple(c.value for c in row))
+    listed, rejected = (list(ws.iter_rows(values_only=True)) for ws in wb.worksheets[1:])
+    header = listed[1]
+    rows = [header, *listed[2:]]
+    for rej in rejected[2:]:                       # row, firm_id, field, reason: as a listed row
+        rows.append(tuple(rej[1] if h == "firm_id" else None for h in header))
     return rows
 
 
@@ -156,7 +166,7 @@ def test_screen_and_find_firms_csv(command: str, hostile_csv: Path, tmp_path: Pa
     out = tmp_path / "out.csv"
     result = runner.invoke(app, [command, str(hostile_csv), "--policy", POLICY, "--out", str(out), "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
-    rows = _csv_rows(out)
+    rows = _csv_rows(out, chinese_header=True)
     ids = [r["firm_id"] for r in rows]
     if command == "screen":         # every row, the rejected one too
         assert "'" + BAD_ID in ids
@@ -232,8 +242,8 @@ def test_v1_screen(fmt: str, caseworker: httpx.Client, hostile_csv: Path) -> Non
                         files={"file": ("applicants.csv", hostile_csv.read_bytes(), "text/csv")})
     assert r.status_code == 200, r.text
     if fmt == "csv":
-        rows = [list(x.values()) for x in _csv_rows(r.content.decode("utf-8"))]
-        header = list(_csv_rows(r.content.decode("utf-8"))[0])
+        rows = [list(x.values()) for x in _csv_rows(r.content.decode("utf-8"), chinese_header=True)]
+        header = list(_csv_rows(r.content.decode("utf-8"), chinese_header=True)[0])
     else:
         header, *rest = _xlsx_rows(r.content)
         rows = [list(x) for x in rest]

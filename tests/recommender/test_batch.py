@@ -128,3 +128,24 @@ def test_corrupt_xlsx_is_a_clear_input_error(catalog, ref, tmp_path) -> None:
     src.write_bytes(b"not a zip file")
     with pytest.raises(InputFileError, match=r"registry.xlsx: cannot read: File is not a zip file"):
         run_registry(src, tmp_path / "o.parquet", catalog=catalog, ref=ref, as_of=AS_OF)
+
+
+def test_firm_details_name_each_firm_after_its_id(registry, catalog, ref, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``firm_details``: name, credit code and district (the region code's name) on every row of
+    a firm, between firm_id and rank; the other columns as without them."""
+    path, good, _ = registry
+    plain, detailed = tmp_path / "plain.csv", tmp_path / "detailed.csv"
+    run_registry(path, plain, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=7)
+    summary = run_registry(path, detailed, catalog=catalog, ref=ref, as_of=AS_OF, chunk_rows=7, firm_details=True)
+    assert summary["reconciles"] is True
+    without = pd.read_csv(plain, dtype={"firm_id": str}, keep_default_na=False)
+    with_ = pd.read_csv(detailed, dtype={"firm_id": str, "credit_code": str}, keep_default_na=False)
+    assert list(with_.columns) == ["firm_id", "name", "credit_code", "district", "rank", "policy_id", "verdict",
+                                   "score", "approval_probability", "estimated_benefit", "expected_value"]
+    pd.testing.assert_frame_equal(with_.drop(columns=["name", "credit_code", "district"]), without)
+    source = pd.read_csv(path, dtype=str, keep_default_na=False).head(good).set_index("firm_id")
+    for firm_id, rows in with_.groupby("firm_id"):
+        first = source.loc[firm_id]
+        assert set(rows["name"]) == {first["name"]} and set(rows["credit_code"]) == {first["credit_code"]}
+        assert set(rows["district"]) == {ref.region_names.get(first["region_code"], "")}
+    assert "渝北区" in set(with_["district"])

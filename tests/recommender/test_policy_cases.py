@@ -8,7 +8,6 @@ the estimated ``benefit`` in yuan.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 import yaml
 
 from recommender import tristate as ts
-from recommender.engine.eligibility import VERDICTS, evaluate_catalog
+from recommender.engine import VERDICTS, case_profile, evaluate_catalog
 from recommender.profile.frame import profiles_to_frame
 from recommender.profile.model import parse_profile
 
@@ -52,11 +51,7 @@ def test_every_case_file_names_a_catalog_policy(catalog) -> None:
 
 @pytest.mark.parametrize(("name", "doc", "case"), CASES, ids=[c[0] for c in CASES])
 def test_policy_case(name: str, doc: dict[str, Any], case: dict[str, Any], catalog, ref) -> None:
-    profile = {**doc["base"], **(case.get("set") or {})}
-    profile = {k: v for k, v in profile.items() if v is not None}
-    for k, v in profile.items():  # YAML dates arrive as date objects; the profile takes ISO text too
-        if isinstance(v, dt.date):
-            profile[k] = v.isoformat()
+    profile = case_profile(doc["base"], case.get("set"))   # the snapshot builds it the same way
     as_of = case.get("as_of", doc["as_of"])
     policy = catalog.get(doc["policy"])
     result = evaluate_catalog([policy], profiles_to_frame([parse_profile(profile, ref=ref)]), as_of, ref)
