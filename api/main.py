@@ -23,8 +23,8 @@ from api.jobs import JobRunner
 from api.limits import BodySizeLimit
 from api.openapi import install_openapi
 from api.pages import STATIC_DIR
-from api.routes import (admin, caseworker_auth, caseworker_lists, caseworker_policies, caseworker_records, health,
-                        jobs, matches, outcomes, policies, screening, web)
+from api.routes import (admin, apidocs, caseworker_auth, caseworker_lists, caseworker_policies, caseworker_records,
+                        health, jobs, matches, outcomes, policies, reference, screening, sme)
 from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
@@ -52,10 +52,10 @@ TAGS = [
     {"name": "screening", "description": "Caseworkers: many applicants against one policy."},
     {"name": "policies", "description": "Browse and search the catalog."},
     {"name": "jobs", "description": "Bulk registry runs in the background; they survive restarts."},
+    {"name": "reference", "description": "Region and industry codes from names, pinyin or code prefixes (SPEC §8)."},
     {"name": "outcomes", "description": "Application outcomes: feedback for training."},
     {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
     {"name": "health", "description": "Liveness and readiness."},
-    {"name": "web", "description": "The SME web page."},
 ]
 
 
@@ -106,15 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(title="Enterprise policy recommender", version="1.0.0", description=DESCRIPTION,
-                  openapi_tags=TAGS, lifespan=lifespan)
+                  openapi_tags=TAGS, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
                        max_upload_bytes=cfg.max_upload_bytes)
-    for module in (matches, screening, policies, jobs, outcomes, admin, health, web, caseworker_auth,
-                   caseworker_lists, caseworker_records, caseworker_policies):
+    for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, sme,
+                   caseworker_auth, caseworker_lists, caseworker_records, caseworker_policies):
         app.include_router(module.router)
     caseworker_auth.install(app)
-    app.mount("/web", StaticFiles(directory=web.WEB_DIR), name="web")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")
     install_openapi(app)
     return app

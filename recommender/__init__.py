@@ -22,7 +22,9 @@ if TYPE_CHECKING:
                                     ProfileError, RecommenderError, UnknownPolicyError)
     from recommender.matching import (Cover, MatchOptions, Matcher, RankBy, handoff_csv, handoff_xlsx,
                                       load_matcher, match_frame)
-    from recommender.profile import (FirmProfile, ReferenceTables, load_json, load_reference, parse_profile,
+    from recommender.profile import (CERTIFICATION_LABELS, CHOICE_LABELS, FIELD_HINTS, FIELD_LABELS, MAX_LIMIT,
+                                     MAX_QUERY_CHARS, FirmProfile, ReferenceTables, districts_of,
+                                     find_industries, find_regions, load_json, load_reference, parse_profile,
                                      profile_issues, profiles_to_frame, read_registry)
     from recommender.rules import (Catalog, Family, Policy, PolicyQuery, load_catalog, policy_detail,
                                    policy_summary, search_policies)
@@ -31,14 +33,20 @@ if TYPE_CHECKING:
     from recommender.store import JobRecord, OutcomeRecord, Store, StoreUnavailable, database_down, open_store
 
 _EXPORTS: dict[str, str] = {
+    "CERTIFICATION_LABELS": "recommender.profile",
+    "CHOICE_LABELS": "recommender.profile",
     "Catalog": "recommender.rules",
-    "Cover": "recommender.matching",
     "CatalogError": "recommender.errors",
+    "Cover": "recommender.matching",
     "Eligibility": "recommender.engine",
+    "FIELD_HINTS": "recommender.profile",
+    "FIELD_LABELS": "recommender.profile",
     "Family": "recommender.rules",
     "FirmProfile": "recommender.profile",
     "InputFileError": "recommender.errors",
     "JobRecord": "recommender.store",
+    "MAX_LIMIT": "recommender.profile",
+    "MAX_QUERY_CHARS": "recommender.profile",
     "MatchOptions": "recommender.matching",
     "Matcher": "recommender.matching",
     "ModelArtifactError": "recommender.errors",
@@ -57,11 +65,14 @@ _EXPORTS: dict[str, str] = {
     "StoreUnavailable": "recommender.store",
     "UnknownPolicyError": "recommender.errors",
     "database_down": "recommender.store",
+    "districts_of": "recommender.profile",
     "evaluate_catalog": "recommender.engine",
+    "explain_row": "recommender.engine",
     "field_words": "recommender.advice",
+    "find_industries": "recommender.profile",
+    "find_regions": "recommender.profile",
     "handoff_csv": "recommender.matching",
     "handoff_xlsx": "recommender.matching",
-    "explain_row": "recommender.engine",
     "load_catalog": "recommender.rules",
     "load_json": "recommender.profile",
     "load_matcher": "recommender.matching",
@@ -79,13 +90,16 @@ _EXPORTS: dict[str, str] = {
     "search_policies": "recommender.rules",
 }
 __all__ = [
-    "Catalog", "CatalogError", "Cover", "Eligibility", "Family", "FirmProfile", "InputFileError", "JobRecord",
-    "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError", "OutcomeRecord", "Policy",
-    "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError", "ReferenceTables", "Role",
-    "Settings", "Store", "StoreUnavailable", "UnknownPolicyError", "database_down", "evaluate_catalog",
-    "explain_row", "field_words", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json", "load_matcher", "load_reference", "match_frame",
-    "neutralise", "open_store", "parse_profile", "policy_detail", "policy_summary", "profile_issues",
-    "profiles_to_frame", "read_registry", "run_registry", "search_policies"
+    "CERTIFICATION_LABELS", "CHOICE_LABELS", "Catalog", "CatalogError", "Cover", "Eligibility",
+    "FIELD_HINTS", "FIELD_LABELS", "Family", "FirmProfile", "InputFileError", "JobRecord", "MAX_LIMIT",
+    "MAX_QUERY_CHARS", "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError",
+    "OutcomeRecord", "Policy", "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError",
+    "ReferenceTables", "Role", "Settings", "Store", "StoreUnavailable", "UnknownPolicyError",
+    "database_down", "districts_of", "evaluate_catalog", "explain_row", "field_words",
+    "find_industries", "find_regions", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json",
+    "load_matcher", "load_reference", "match_frame", "neutralise", "open_store", "parse_profile",
+    "policy_detail", "policy_summary", "profile_issues", "profiles_to_frame", "read_registry",
+    "run_registry", "search_policies"
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from recommender.profile import FIELD_LABELS
 from recommender.rules import OPS
 from recommender.facts import RATIOS
 
@@ -42,40 +43,18 @@ LEVERS: dict[str, tuple[Unit, float]] = {
 }
 WAIT_FIELDS: dict[str, Unit] = {"years_in_niche": "years"}
 
-LABELS: dict[str, tuple[str, str]] = {
-    "rd_expense": ("R&D expense", "研发费用"),
-    "rd_expense_3y": ("3-year R&D expense", "近三年研发费用"),
-    "revenue": ("operating revenue", "营业收入"),
-    "revenue_3y": ("3-year revenue", "近三年营业收入"),
-    "revenue_prev": ("previous year's revenue", "上年营业收入"),
-    "employees": ("employees", "职工人数"),
-    "tech_staff": ("S&T staff", "科技人员"),
-    "rd_staff": ("R&D staff", "研发人员"),
-    "equity_financing_2y": ("new equity financing in the last 2 years", "近两年新增股权融资"),
-    "class1_ip": ("Class I IP items", "I类知识产权"),
-    "class2_ip": ("Class II IP items", "II类知识产权"),
-    "invention_patents": ("invention patents", "发明专利"),
-    "graduates_hired": ("graduates hired", "招用高校毕业生"),
-    "insured_employees": ("insured employees", "参保职工"),
-    "rd_domestic_share": ("share of R&D incurred in China", "境内研发费用占比"),
-    "high_tech_revenue_share": ("high-tech revenue share", "高新技术产品（服务）收入占比"),
-    "main_business_share": ("main-business share of revenue", "主营业务收入占比"),
-    "export_share": ("export share", "出口收入占比"),
-    "years_in_niche": ("years in the niche market", "从事细分市场年限"),
-    "established_on": ("registration date", "注册成立日期"),
-    "certifications": ("titles held", "已获称号"),
-}
-
 
 def label(field: str) -> tuple[str, str]:
-    """``(english, chinese)`` label of a field (the field name when none is defined)."""
-    return LABELS.get(field, (field.replace("_", " "), field))
+    """``(english, chinese)`` name of a profile field (:data:`~recommender.profile.FIELD_LABELS`);
+    a name that is no profile field is returned as it is."""
+    zh, en, _ = FIELD_LABELS.get(field, (field, field.replace("_", " "), "text"))
+    return en, zh
 
 
 def field_words(field: str) -> str:
     """A field as a person reads it in a list: its Chinese label, then the field name
     (``"研发费用 rd_expense"``; the name alone when no label is defined)."""
-    zh = LABELS.get(field, ("", ""))[1]
+    zh = FIELD_LABELS[field][0] if field in FIELD_LABELS else ""
     return f"{zh} {field}" if zh else field
 
 

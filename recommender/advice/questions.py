@@ -53,8 +53,8 @@ def next_questions(pending: list[Pending]) -> list[dict[str, Any]]:
         en, zh = label(f)
         info = FirmProfile.model_fields.get(f)
         desc = info.description if info is not None and info.description else en
-        entry["question"] = f"Please provide: {desc} ({f})"
-        entry["question_zh"] = f"请提供：{zh}（{f}）"
+        entry["question"] = f"Please provide: {desc}"
+        entry["question_zh"] = f"请提供：{zh}"
         entry["value_at_stake"] = round(entry["value_at_stake"], 2)
         out.append(entry)
     out.sort(key=lambda e: (-e["value_at_stake"], -len(e["fully_settles"]), -len(e["settles"]), e["field"]))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recommender.advice.levers import fmt, label, unit_of
+from recommender.profile import CERTIFICATION_LABELS
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,13 @@ def _sentence(step: Step) -> tuple[str, str]:
     if step.kind == "wait":
         return (f"Eligible from {step.via} ({step.reason_en})", f"自{step.via}起满足（{step.reason_zh}）")
     if step.kind == "obtain":
-        via = f" (apply under {step.via})" if step.via else ""
-        via_zh = f"（通过 {step.via} 申请）" if step.via else ""
-        return (f"Obtain the title {step.target}{via}: {step.reason_en}", f"取得{step.target}称号{via_zh}：{step.reason_zh}")
+        # The policy that grants the title is the step's ``via`` (an id, for programs); the
+        # sentence is for people and names the title only.
+        title_en, title_zh = CERTIFICATION_LABELS.get(str(step.target), (str(step.target), str(step.target)))
+        return (f"Obtain the title {title_en}: {step.reason_en}", f"取得{title_zh}称号：{step.reason_zh}")
     if step.kind == "supply":
-        return (f"Tell us your {name_en} ({step.field}): needed for '{step.reason_en}'",
-                f"请提供{name_zh}（{step.field}）：用于判断“{step.reason_zh}”")
+        return (f"Tell us your {name_en}: needed for '{step.reason_en}'",
+                f"请提供{name_zh}：用于判断“{step.reason_zh}”")
     if step.kind == "verify":
         return (f"Verify yourself: {step.reason_en}", f"请自行核实：{step.reason_zh}")
     return (f"Blocker: {step.reason_en}", f"无法通过调整满足：{step.reason_zh}")

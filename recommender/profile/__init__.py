@@ -13,6 +13,8 @@ from recommender.lazy import surface
 if TYPE_CHECKING:
     from recommender.profile.frame import coerce_frame, profile_arrays, profile_values, profiles_to_frame
     from recommender.profile.inputs import load_json, read_profiles
+    from recommender.profile.labels import CHOICE_LABELS, FIELD_HINTS, FIELD_LABELS
+    from recommender.profile.lookup import MAX_LIMIT, MAX_QUERY_CHARS, districts_of, find_industries, find_regions
     from recommender.profile.kinds import Kind, PROFILE_CATEGORY_VALUES, PROFILE_KINDS, base_types
     from recommender.profile.model import (CERTIFICATIONS, CERTIFICATION_LABELS, Certification,
                                            FirmProfile, IsoDate, PROFILE_FIELDS, parse_profile,
@@ -27,10 +29,15 @@ _EXPORTS: dict[str, str] = {
     "ALPHABET": "uscc",
     "CERTIFICATIONS": "model",
     "CERTIFICATION_LABELS": "model",
+    "CHOICE_LABELS": "labels",
     "Certification": "model",
+    "FIELD_HINTS": "labels",
+    "FIELD_LABELS": "labels",
     "FirmProfile": "model",
     "IsoDate": "model",
     "Kind": "kinds",
+    "MAX_LIMIT": "lookup",
+    "MAX_QUERY_CHARS": "lookup",
     "PROFILE_CATEGORY_VALUES": "kinds",
     "PROFILE_FIELDS": "model",
     "PROFILE_KINDS": "kinds",
@@ -41,7 +48,10 @@ _EXPORTS: dict[str, str] = {
     "check_header": "registry",
     "coerce_frame": "frame",
     "csv_header": "registry",
+    "districts_of": "lookup",
     "drop_duplicate_ids": "validation",
+    "find_industries": "lookup",
+    "find_regions": "lookup",
     "iter_raw_chunks": "registry",
     "load_json": "inputs",
     "load_reference": "reference",
@@ -55,12 +65,13 @@ _EXPORTS: dict[str, str] = {
     "validate_chunk": "validation",
 }
 __all__ = [
-    "ALPHABET", "CERTIFICATIONS", "CERTIFICATION_LABELS", "Certification", "FirmProfile", "IsoDate",
-    "Kind", "PROFILE_CATEGORY_VALUES", "PROFILE_FIELDS", "PROFILE_KINDS", "REJECT_COLUMNS",
-    "ReferenceTables", "SUPPORTED_SUFFIXES", "base_types", "check_header", "coerce_frame", "csv_header",
-    "drop_duplicate_ids", "iter_raw_chunks", "load_json", "load_reference", "parse_profile",
-    "profile_arrays", "profile_issues", "profile_values", "profiles_to_frame", "read_profiles",
-    "read_registry", "validate_chunk"
+    "ALPHABET", "CERTIFICATIONS", "CERTIFICATION_LABELS", "CHOICE_LABELS", "Certification",
+    "FIELD_HINTS", "FIELD_LABELS", "FirmProfile", "IsoDate", "Kind", "MAX_LIMIT", "MAX_QUERY_CHARS",
+    "PROFILE_CATEGORY_VALUES", "PROFILE_FIELDS", "PROFILE_KINDS", "REJECT_COLUMNS", "ReferenceTables",
+    "SUPPORTED_SUFFIXES", "base_types", "check_header", "coerce_frame", "csv_header", "districts_of",
+    "drop_duplicate_ids", "find_industries", "find_regions", "iter_raw_chunks", "load_json",
+    "load_reference", "parse_profile", "profile_arrays", "profile_issues", "profile_values",
+    "profiles_to_frame", "read_profiles", "read_registry", "validate_chunk"
 ]
 
 

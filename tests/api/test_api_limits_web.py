@@ -44,12 +44,14 @@ def test_limits_are_configurable(tmp_path: Path, profile: dict[str, Any]) -> Non
             assert anonymous.get("/v1/policies").status_code == 401
 
 
-def test_web_page_and_assets(clients: Clients) -> None:
+def test_sme_page_and_assets(clients: Clients) -> None:
     page = clients[None].get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<form id="profile">' in page.text and "/web/app.js" in page.text
-    js = clients[None].get("/web/app.js")
-    assert js.status_code == 200 and 'fetch(url, {method: "POST"' in js.text and "/v1/match" in js.text
+    assert '<form id="basics" class="no-print" novalidate>' in page.text and "/static/sme.js" in page.text
+    assert '<option value="500112">渝北区</option>' in page.text                  # Chongqing's districts
+    js = clients[None].get("/static/sme.js")
+    assert js.status_code == 200 and "/v1/match?explain=true" in js.text and "/v1/reference/industries" in js.text
+    assert clients[None].get("/web/app.js").status_code == 404                     # the old page is gone
 
 
 def test_openapi_lists_every_endpoint_with_examples(clients: Clients) -> None:
@@ -57,7 +59,8 @@ def test_openapi_lists_every_endpoint_with_examples(clients: Clients) -> None:
     assert set(spec["paths"]) == {
         "/v1/match", "/v1/match/batch", "/v1/screen", "/v1/policies", "/v1/policies/{policy_id}",
         "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/jobs/{job_id}/rejects",
-        "/v1/outcomes", "/v1/outcomes/export", "/v1/admin/reload", "/v1/admin/audit", "/healthz", "/readyz", "/"}
+        "/v1/outcomes", "/v1/outcomes/export", "/v1/admin/reload", "/v1/admin/audit", "/healthz", "/readyz",
+        "/v1/reference/regions", "/v1/reference/industries"}      # pages (/, /docs) are not API operations
     body = spec["paths"]["/v1/match"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/FirmProfile"} and body["example"]["firm_id"]
     assert "FirmProfile" in spec["components"]["schemas"]

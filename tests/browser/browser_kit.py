@@ -8,6 +8,7 @@ Nothing here downloads a browser: the tests use ``/usr/bin/chromium`` and
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from collections.abc import Callable
@@ -59,17 +60,20 @@ def wait_for(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: 
     return WebDriverWait(driver, timeout).until(condition)
 
 
-def screenshot(driver: WebDriver, name: str) -> Path:
-    """Save the whole page (not only the viewport) as ``var/screenshots/<name>.png``."""
+def screenshot(driver: WebDriver, name: str, whole: bool = True) -> Path:
+    """Save the whole page (``whole=False``: the viewport) as ``var/screenshots/<name>.png``.
+
+    Taken through the DevTools protocol beyond the viewport, so the phone size (whose window
+    is fixed by its device emulation) is captured whole too, at its device-pixel ratio."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
-    width = driver.get_window_size()["width"]
-    driver.set_window_size(width, max(int(height) + 100, 600))
-    try:
-        driver.save_screenshot(str(path))
-    finally:
-        driver.set_window_size(width, SIZES["phone"][1] if width <= SIZES["phone"][0] else SIZES["desktop"][1])
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics["cssContentSize"] if whole else metrics["cssLayoutViewport"]
+    size = {"width": size.get("width", size.get("clientWidth")), "height": size.get("height", size.get("clientHeight"))}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path
 
 
