@@ -80,8 +80,14 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .
           until: Annotated[str | None, typer.Option("--until", help="Split date: train before, test after.")] = None,
           seed: Annotated[int, typer.Option("--seed")] = 0,
           trees: Annotated[int, typer.Option("--trees", min=10, help="LambdaRank trees.")] = 150,
+          ship: Annotated[str | None, typer.Option(
+              "--ship", help="Override the out-of-time gate: lambdarank, popularity, logistic or rules "
+                             "(recorded in the manifest).")] = None,
           data_dir: DataDir = DEFAULT_DATA_DIR, catalog_dir: CatalogDir = None) -> None:
-    """Train the LambdaRank ranker and the calibrated approval model; save booster text + JSON."""
+    """Gate the learned ranker against the baselines on the last training window, then fit and
+    save what wins (LambdaRank + calibrated approval model, or the baseline); booster text + JSON."""
+    if ship is not None and ship not in ("lambdarank", "popularity", "logistic", "rules"):
+        raise _fail(f"--ship: {ship!r} is not one of lambdarank, popularity, logistic, rules")
     from recommender.learning import training
     catalog, ref = _load(data_dir, catalog_dir)
     try:
@@ -89,7 +95,7 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .
         events = training.read_interactions(interactions)
         result = training.train(profiles, events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
                                 training_data_hash=training.file_hash(firms, interactions), seed=seed,
-                                n_estimators=trees)
+                                n_estimators=trees, ship=ship)
     except RecommenderError as err:
         raise _fail(str(err)) from None
     _print_gate(result.metrics["gate"])

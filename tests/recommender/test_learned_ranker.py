@@ -37,7 +37,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
     events = generate_interactions(reg, catalog, ref, 3, 3, END)
     d = tmp_path_factory.mktemp("model")
     result = train(coerce_frame(reg), events.assign(event_date=events["event_date"].astype("datetime64[ns]")),
-                   catalog, ref, dt.date(2022, 1, 1), d, training_data_hash="t", n_estimators=20)
+                   catalog, ref, dt.date(2022, 1, 1), d, training_data_hash="t", n_estimators=20,
+                   ship="lambdarank")         # these tests are about the learned ranker, whatever the gate says
     profiles = coerce_frame(reg.head(60))
     return d, full, catalog, ref, profiles, result
 
