@@ -11,7 +11,7 @@ from typing import Any
 
 _EXPORTS: dict[str, str] = {
     "HistoryStats": "features.history", "attach_history": "features.history",
-    "history_stats": "features.history", "PairTable": "features.pair_table",
+    "history_stats": "features.history", "PolicySpan": "features.history", "PairTable": "features.pair_table",
     "PairEncoder": "features.encoder", "PreparedPolicies": "features.encoder",
     "PairFeatures": "features.transformers", "SignedLog": "features.transformers",
     "signed_log": "features.transformers",

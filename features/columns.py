@@ -83,20 +83,24 @@ PAIR_TABLE_ORDER: tuple[str, ...] = (
 """Column order of a flat pair table after the firm columns, row, col and policy id."""
 
 # History statistics (features.history), from events strictly before a cut-off date.
+# Counts are per 365 days in force within the observable look-back; NaN when nothing could
+# be observed (the policy was not in force then, or the log does not reach back).
 POLICY_PRIOR_APPLICATIONS = "policy_prior_applications"
+POLICY_PRIOR_APPROVALS = "policy_prior_approvals"
 POLICY_PRIOR_APPROVAL_RATE = "policy_prior_approval_rate"
 FAMILY_PRIOR_APPLICATIONS = "family_prior_applications"
+FAMILY_PRIOR_APPROVALS = "family_prior_approvals"
 FAMILY_PRIOR_APPROVAL_RATE = "family_prior_approval_rate"
 HISTORY_NUMERIC: tuple[str, ...] = (
-    POLICY_PRIOR_APPLICATIONS, POLICY_PRIOR_APPROVAL_RATE,
-    FAMILY_PRIOR_APPLICATIONS, FAMILY_PRIOR_APPROVAL_RATE,
+    POLICY_PRIOR_APPLICATIONS, POLICY_PRIOR_APPROVALS, POLICY_PRIOR_APPROVAL_RATE,
+    FAMILY_PRIOR_APPLICATIONS, FAMILY_PRIOR_APPROVALS, FAMILY_PRIOR_APPROVAL_RATE,
 )
 
 # Money columns get a signed log transform before modelling.
 LOG_COLUMNS: tuple[str, ...] = (
     "employees", "revenue", "total_assets", "taxable_income", "rd_expense",
     "equity_financing_2y", BENEFIT, BENEFIT_LOW, BENEFIT_HIGH,
-    POLICY_PRIOR_APPLICATIONS, FAMILY_PRIOR_APPLICATIONS,
+    POLICY_PRIOR_APPLICATIONS, POLICY_PRIOR_APPROVALS, FAMILY_PRIOR_APPLICATIONS, FAMILY_PRIOR_APPROVALS,
 )
 
 NUMERIC_COLUMNS: tuple[str, ...] = (FIRM_PROFILE_NUMERIC + FIRM_DERIVED_NUMERIC

@@ -1,6 +1,6 @@
 """Model artifacts: native LightGBM text boosters plus JSON, checked on load. Never pickle.
 
-A model directory holds::
+A learned model directory (``kind: ltr``) holds::
 
     manifest.json              feature names in order, catalog hash, training-data hash,
                                library versions, metrics, created_at, file digests
@@ -11,6 +11,13 @@ A model directory holds::
 
 :func:`load_artifact` refuses a missing or altered file, feature names that differ from the
 running code's, and (unless told otherwise) a model built for another catalog.
+
+When the out-of-time gate ships a baseline instead (issue 21), the directory holds only
+``manifest.json`` (``kind`` ``popularity``, ``logistic`` or ``rules``), ``features.json``
+(popularity: the history statistics at the training cut-off; logistic: also the feature
+transformer's state) and, for logistic, ``linear.json`` (:class:`models.linear.LinearScorer`)
+— see :func:`save_baseline_artifact`. Its ``model_version`` is ``popularity-<hash>``,
+``logistic-<hash>`` or ``rules-v1``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ RANKER = "ranker.txt"
 CLASSIFIER = "approval_classifier.txt"
 CALIBRATOR = "calibrator.json"
 FEATURES = "features.json"
+LINEAR = "linear.json"
+KINDS = ("ltr", "popularity", "rules", "logistic")
+"""What a model directory holds: the learned ranker, or a baseline the gate shipped."""
 
 
 @dataclass
@@ -59,6 +69,19 @@ class Artifact:
     @property
     def feature_names(self) -> list[str]:
         return list(self.manifest["feature_names"])
+
+
+@dataclass
+class BaselineArtifact:
+    """A baseline shipped as the model (no boosters): its manifest and state."""
+
+    kind: str
+    feature_state: dict[str, Any]
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["model_version"])
 
 
 def _sha(data: bytes) -> str:
@@ -114,6 +137,70 @@ def save_artifact(directory: Path, ranker: LambdaRanker, approval: ApprovalModel
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
     return Artifact(ranker, approval, feature_state, manifest)
+
+
+def save_baseline_artifact(directory: Path, kind: str, state: dict[str, Any], *, catalog_version: str,
+                           training_data_hash: str, metrics: dict[str, Any],
+                           training: dict[str, Any] | None = None,
+                           linear: dict[str, Any] | None = None) -> BaselineArtifact:
+    """Write a baseline model directory (``kind`` ``popularity``, ``logistic`` or ``rules``);
+    ``linear`` is the logistic model's :meth:`~models.linear.LinearScorer.to_json`."""
+    if kind not in KINDS[1:]:
+        raise ModelArtifactError(f"kind must be one of {', '.join(KINDS[1:])}, got {kind!r}")
+    if (kind == "logistic") != (linear is not None):
+        raise ModelArtifactError("a logistic model needs its linear scorer (and only it does)")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in (RANKER, CLASSIFIER, CALIBRATOR, FEATURES, LINEAR):
+        (directory / stale).unlink(missing_ok=True)          # a directory reused for another kind
+    blobs = {} if kind == "rules" else {FEATURES: json.dumps(state, ensure_ascii=False, sort_keys=True).encode()}
+    if linear is not None:
+        blobs[LINEAR] = json.dumps(linear, sort_keys=True).encode()
+    for name, data in blobs.items():
+        (directory / name).write_bytes(data)
+    version = "rules-v1" if kind == "rules" else f"{kind}-{_sha(b''.join(blobs.values()))[:12]}"
+    manifest = {"format_version": FORMAT_VERSION, "kind": kind, "model_version": version,
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "feature_names": [], "catalog_version": catalog_version,
+                "training_data_hash": training_data_hash, "libraries": library_versions(),
+                "metrics": metrics, "training": training or {},
+                "files": {name: _sha(data) for name, data in blobs.items()}}
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return BaselineArtifact(kind, state, manifest)
+
+
+def model_kind(directory: Path) -> str:
+    """``ltr``, ``popularity`` or ``rules``: what a model directory holds (manifest read,
+    nothing else; a manifest without ``kind`` is a learned model)."""
+    directory = Path(directory)
+    manifest = _json(directory, MANIFEST, _read(directory, MANIFEST))
+    kind = manifest.get("kind", "ltr") if isinstance(manifest, dict) else None
+    if kind not in KINDS:
+        raise ModelArtifactError(f"model {directory}: {MANIFEST} has an unknown kind {kind!r}")
+    return str(kind)
+
+
+def load_baseline_artifact(directory: Path) -> BaselineArtifact:
+    """Load and verify a baseline model directory (file digests as in its manifest)."""
+    directory = Path(directory)
+    manifest = _json(directory, MANIFEST, _read(directory, MANIFEST))
+    kind = model_kind(directory)
+    if kind == "ltr":
+        raise ModelArtifactError(f"model {directory}: a learned model, not a baseline")
+    state: dict[str, Any] = {}
+    for name, digest in manifest.get("files", {}).items():
+        data = _read(directory, name)
+        if _sha(data) != digest:
+            raise ModelArtifactError(f"model {directory}: {name} does not match the digest in {MANIFEST}")
+        if name in (FEATURES, LINEAR):
+            state[name] = _json(directory, name, data)
+    state = {**state.pop(FEATURES, {}), **({"linear": state[LINEAR]} if LINEAR in state else {})}
+    needs = {"popularity": ("history",), "logistic": ("history", "transformer", "linear")}.get(kind, ())
+    missing = [k for k in needs if k not in state]
+    if missing:
+        raise ModelArtifactError(f"model {directory}: a {kind} model lacks {', '.join(missing)} "
+                                 f"({FEATURES}, {LINEAR})")
+    return BaselineArtifact(kind, state, manifest)
 
 
 def _read(directory: Path, name: str) -> bytes:

@@ -2,7 +2,8 @@
 
 * :class:`RuleOrderBaseline` — the rules-v1 order: verdict, estimated benefit, share of
   criteria met (no learning).
-* :class:`PopularityBaseline` — policies most applied for before the cut-off first.
+* :class:`PopularityBaseline` — policies most approved before the cut-off first (approvals per
+  year in force, ``features.history``).
 * :class:`LogisticBaseline` — logistic regression of "approved" on the same features.
 
 Columns are found by feature name, so the baselines see exactly the matrix the ranker sees.
@@ -76,15 +77,16 @@ class RuleOrderBaseline(_Base):
 
 
 class PopularityBaseline(_Base):
-    """Most-applied-for policies first: the (log) count of prior applications.
+    """Most-approved policies first: the (log) count of prior approvals per year in force.
 
     Parameters
     ----------
     popularity : str
-        Feature name of the prior-application count (history before the cut-off).
+        Feature name of the prior count (history before the cut-off); by applications with
+        ``"log_policy_prior_applications"``.
     """
 
-    def __init__(self, popularity: str = "log_policy_prior_applications") -> None:
+    def __init__(self, popularity: str = "log_policy_prior_approvals") -> None:
         self.popularity = popularity
 
     def fit(self, X: np.ndarray, y: np.ndarray, query_ids: np.ndarray,

@@ -80,21 +80,30 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .
           until: Annotated[str | None, typer.Option("--until", help="Split date: train before, test after.")] = None,
           seed: Annotated[int, typer.Option("--seed")] = 0,
           trees: Annotated[int, typer.Option("--trees", min=10, help="LambdaRank trees.")] = 150,
+          ship: Annotated[str | None, typer.Option(
+              "--ship", help="Override the out-of-time gate: lambdarank, popularity, logistic or rules "
+                             "(recorded in the manifest).")] = None,
           data_dir: DataDir = DEFAULT_DATA_DIR, catalog_dir: CatalogDir = None) -> None:
-    """Train the LambdaRank ranker and the calibrated approval model; save booster text + JSON."""
+    """Gate the learned ranker against the baselines on the last training window, then fit and
+    save what wins (LambdaRank + calibrated approval model, or the baseline); booster text + JSON."""
+    if ship is not None and ship not in ("lambdarank", "popularity", "logistic", "rules"):
+        raise _fail(f"--ship: {ship!r} is not one of lambdarank, popularity, logistic, rules")
     from recommender.learning import training
     catalog, ref = _load(data_dir, catalog_dir)
     try:
         profiles = _profiles(firms, ref)
         events = training.read_interactions(interactions)
+        result = training.train(profiles, events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
+                                training_data_hash=training.file_hash(firms, interactions), seed=seed,
+                                n_estimators=trees, ship=ship)
     except RecommenderError as err:
         raise _fail(str(err)) from None
-    result = training.train(profiles, events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
-                            training_data_hash=training.file_hash(firms, interactions), seed=seed,
-                            n_estimators=trees)
+    _print_gate(result.metrics["gate"])
+    print("test period (the year after --until), models refitted on every training window:")
     _print_table(result.metrics["models"])
     print(f"approval ECE {result.metrics['approval_ece']:.4f}; fit {result.metrics['fit_seconds']:.1f} s; "
-          f"total {result.seconds:.1f} s; model {result.artifact.version} in {out}")
+          f"total {result.seconds:.1f} s; shipped {result.metrics['gate']['shipped']}: "
+          f"model {result.artifact.version} in {out}")
 
 
 def evaluate(model: Annotated[Path, typer.Option("--model", help="Model directory.")],
@@ -114,8 +123,11 @@ def evaluate(model: Annotated[Path, typer.Option("--model", help="Model director
         result = evaluate_model(model, profiles, events, catalog, ref, _date(until, "until"), check_catalog)
     except RecommenderError as err:
         raise _fail(str(err)) from None
+    if result.get("gate"):
+        _print_gate(result["gate"])
     _print_table(result["models"])
-    print(f"approval ECE {result['approval_ece']:.4f}")
+    if result["approval_ece"] is not None:
+        print(f"approval ECE {result['approval_ece']:.4f}")
     path = write_report(report, result)
     print(f"report: {path}")
 
@@ -137,8 +149,9 @@ def write_report(directory: Path, result: dict[str, Any]) -> Path:
     rel = result["reliability"]
     ax.plot([0, 1], [0, 1], "k--", lw=1)
     ax.plot([r[0] for r in rel], [r[1] for r in rel], marker="o")
+    ece = result["approval_ece"]
     ax.set(xlabel="predicted approval probability", ylabel="observed approval rate",
-           title=f"Calibration (ECE {result['approval_ece']:.3f})")
+           title="Calibration" + ("" if ece is None else f" (ECE {ece:.3f})"))
     fig.savefig(directory / "calibration.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     top = sorted(result["importance"].items(), key=lambda kv: -kv[1])[:20]
@@ -156,7 +169,10 @@ def write_report(directory: Path, result: dict[str, Any]) -> Path:
     for name, row in result["models"].items():
         lines.append(f"| {name} | " + " | ".join(f"{row[c]:.4f}" for c in cols)
                      + f" | {int(row['queries'])} | {int(row['excluded_queries'])} |")
-    lines += ["", f"Approval-probability ECE (10 bins): {result['approval_ece']:.4f}", "",
+    if result.get("gate"):
+        lines += ["", "## How this model was chosen", "", *(f"    {line}" for line in gate_lines(result["gate"]))]
+    lines += ["", "Approval-probability ECE (10 bins): "
+              + ("n/a (no approval model)" if ece is None else f"{ece:.4f}"), "",
               "| predicted | observed | pairs |", "|---|---|---|"]
     lines += [f"| {p:.3f} | {o:.3f} | {n} |" for p, o, n in rel]
     lines += ["", "![NDCG@k](ndcg_at_k.png)", "", "![calibration](calibration.png)", "",
@@ -164,6 +180,21 @@ def write_report(directory: Path, result: dict[str, Any]) -> Path:
     path = directory / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def gate_lines(gate: dict[str, Any]) -> list[str]:
+    """The out-of-time gate's decision in words and a table (``train`` and the report)."""
+    window = gate.get("validation_window") or ["", ""]
+    lines = [f"out-of-time gate (validation {window[0]} to {window[1]}, "
+             f"{gate.get('validation_firms', 0)} firms with an approval): {gate['reason']}"]
+    for name, row in gate.get("candidates", {}).items():
+        mark = "  <- shipped" if name == gate["shipped"] else ""
+        lines.append(f"  {name:<12} NDCG@10 {row['ndcg@10']:.4f}  (95 % {row['lower']:.4f} to {row['upper']:.4f}){mark}")
+    return lines
+
+
+def _print_gate(gate: dict[str, Any]) -> None:
+    print("\n".join(gate_lines(gate)))
 
 
 def _print_table(table: dict[str, dict[str, float]]) -> None:

@@ -10,15 +10,18 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.learning.evaluation import evaluate_model
     from recommender.learning.synth import write_synthetic
-    from recommender.learning.training import evaluate_model
+    from recommender.learning.training import TrainResult, train
 
 _EXPORTS: dict[str, str] = {
-    "evaluate_model": "training",
+    "TrainResult": "training",
+    "evaluate_model": "evaluation",
+    "train": "training",
     "write_synthetic": "synth",
 }
 __all__ = [
-    "evaluate_model", "write_synthetic"
+    "TrainResult", "evaluate_model", "train", "write_synthetic"
 ]
 
 

@@ -43,7 +43,8 @@ __all__ = ["Matcher", "RankBy", "load_matcher", "load_ranker"]
 
 def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = False,
                 compiled_dir: Path | None = None, compile_missing: bool = False) -> Ranker | None:
-    """The learned ranker stored in ``model_dir``, or ``None`` for the rule order.
+    """The ranker stored in ``model_dir`` — the learned ranker, or the baseline the out-of-time
+    gate shipped instead (popularity; ``None`` for the rule order) — or ``None`` without one.
 
     Parameters
     ----------
@@ -65,6 +66,14 @@ def load_ranker(model_dir: Path | None, catalog: Catalog, *, required: bool = Fa
     """
     if model_dir is None:
         return None
+    from models.artifacts import model_kind
+    kind = model_kind(Path(model_dir))
+    if kind == "rules":                     # the gate shipped the rule order
+        return None
+    if kind in ("popularity", "logistic"):
+        from recommender.ranking import LinearRanker, PopularityRanker
+        baseline: Ranker = (PopularityRanker if kind == "popularity" else LinearRanker)(Path(model_dir), catalog)
+        return baseline
     try:
         from recommender.ranking import LearnedRanker
     except ImportError:

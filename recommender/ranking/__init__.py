@@ -13,8 +13,10 @@ from recommender.lazy import surface
 if TYPE_CHECKING:
     from recommender.ranking.learned import INELIGIBLE_SCORE, LearnedRanker
     from recommender.ranking.pairs import (build_pairs, firm_row, margin_summary, pair_columns,
-                                           policy_columns_of)
-    from recommender.ranking.rules import RuleRanker, Scores
+                                           policy_columns_of, policy_spans)
+    from recommender.ranking.linear import LinearRanker
+    from recommender.ranking.popularity import PopularityRanker
+    from recommender.ranking.rules import RuleRanker, Scores, order_candidates
 
 _EXPORTS: dict[str, str] = {
     "INELIGIBLE_SCORE": "learned",
@@ -25,11 +27,15 @@ _EXPORTS: dict[str, str] = {
     "firm_row": "pairs",
     "margin_summary": "pairs",
     "pair_columns": "pairs",
+    "policy_spans": "pairs",
+    "PopularityRanker": "popularity",
+    "LinearRanker": "linear",
+    "order_candidates": "rules",
     "policy_columns_of": "pairs",
 }
 __all__ = [
-    "INELIGIBLE_SCORE", "LearnedRanker", "RuleRanker", "Scores", "build_pairs", "firm_row",
-    "margin_summary", "pair_columns", "policy_columns_of"
+    "INELIGIBLE_SCORE", "LearnedRanker", "LinearRanker", "PopularityRanker", "RuleRanker", "Scores", "build_pairs",
+    "firm_row", "margin_summary", "order_candidates", "pair_columns", "policy_columns_of", "policy_spans"
 ]
 
 

@@ -32,8 +32,8 @@ from models.errors import ModelArtifactError
 from models.prediction import SMALL_PREDICT, predict_threads
 from recommender.rules import Catalog, Compare, Tiered
 from recommender.engine import Eligibility, benefit_matrix
-from recommender.ranking.pairs import leaf_margins, pair_table
-from recommender.ranking.rules import Scores, order
+from recommender.ranking.pairs import leaf_margins, pair_table, policy_spans
+from recommender.ranking.rules import Scores, order_candidates
 
 _LOAD_LOCK = threading.Lock()
 """Serialises the lazy loading and compiling of boosters (chunk threads share a ranker)."""
@@ -115,6 +115,7 @@ class LearnedRanker:
         self._texts = {"ranker": blobs[RANKER], "approval": blobs[CLASSIFIER]}
         self._boosters: dict[str, Any] = {}        # LightGBM, loaded on first use
         self._history_cache: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+        self._spans = policy_spans(tuple(catalog))
         self._model_dir = model_dir
         self._compiled_dir = None if compiled_dir is None else Path(compiled_dir)
         self._compiled: dict[str, Any] = {}
@@ -153,7 +154,7 @@ class LearnedRanker:
         cached = self._history_cache.get(ids)
         if cached is None:
             frame = attach_history(pd.DataFrame({C.POLICY_ID: list(ids), C.POLICY_FAMILY: families}),
-                                   self._history)
+                                   self._history, self._spans)
             cached = {name: frame[name].to_numpy(dtype="float64") for name in C.HISTORY_NUMERIC}
             self._history_cache = {ids: cached}        # one catalog at a time
         return cached
@@ -260,14 +261,16 @@ class LearnedRanker:
         return np.empty((min(n_pairs, BLOCK_PAIRS), len(self.feature_names)))
 
     def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
-        """Column order per firm: verdict first, then score (or expected value, then score)."""
+        """Column order per firm: candidates before ineligible policies (the one hard rule),
+        then the model's score (or expected value, then score); the verdict is a feature, not
+        a sort key (issue 21)."""
         return self.order_verdicts(elig.verdict_matrix(), scores, benefit)
 
     def order_verdicts(self, verdict: np.ndarray, scores: Scores, benefit: np.ndarray) -> np.ndarray:
         """:meth:`order` from the verdict matrix itself."""
         if self.rank_by == "expected_value" and scores.approval_probability is not None:
-            return order(verdict, scores.approval_probability * benefit, scores.score)
-        return order(verdict, scores.score, benefit)
+            return order_candidates(verdict, scores.approval_probability * benefit, scores.score)
+        return order_candidates(verdict, scores.score, benefit)
 
     def explain(self, elig: Eligibility, row: int, col: int, top: int = 3) -> list[str]:
         """Plain-word reasons for one pair's rank (:meth:`explain_pairs` for one pair)."""

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as C
+from features.history import PolicySpan
 from features.pair_table import PairTable
 from recommender.rules import Criterion, Declaration, Policy
 from recommender.engine import MARGIN_CLIP, Eligibility, PolicyOutcome
@@ -119,6 +120,11 @@ def firm_row(frame: EvalFrame, row: int) -> dict[str, object]:
         out[name] = value(name, row)
     out[C.BUSINESS_SCOPE] = value("business_scope", row)
     return out
+
+
+def policy_spans(policies: tuple[Policy, ...]) -> dict[str, PolicySpan]:
+    """Family and validity of each policy, as the history features read them."""
+    return {p.id: PolicySpan(p.header.family, p.header.valid_from, p.header.valid_to) for p in policies}
 
 
 def policy_columns(elig: Eligibility) -> dict[str, np.ndarray]:

@@ -81,3 +81,12 @@ def order(verdict: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     cleaned = [np.where(np.isnan(k), -np.inf, k) for k in keys]
     sort_keys = tuple(-k for k in reversed(cleaned)) + (-verdict.astype("float64"),)
     return np.lexsort(sort_keys, axis=-1)
+
+
+def order_candidates(verdict: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Column order per firm row for a learned or popularity order: candidates (eligible or
+    undetermined) before ineligible policies — the one hard rule — then each key in turn,
+    descending (NaN last). Unlike :func:`order` an undetermined policy may rank above an
+    eligible one when the keys say so: the verdict is one of the model's features, and in
+    real histories undetermined firms are approved about as often."""
+    return order((verdict >= 1).astype(np.int8), *keys)

@@ -54,7 +54,7 @@ def test_baselines_share_the_interface() -> None:
     names = ["verdict", "log_benefit_point", "share_met"]
     rules = RuleOrderBaseline().fit(X, y, q, names)
     assert rules.predict(np.array([[2.0, np.nan, 0.5]])).tolist() == [2000.0 - 1.0 + 0.0005]
-    with pytest.raises(ValueError, match=r"^PopularityBaseline needs feature 'log_policy_prior_applications'"):
+    with pytest.raises(ValueError, match=r"^PopularityBaseline needs feature 'log_policy_prior_approvals'"):
         PopularityBaseline().fit(X, y, q, names).predict(X)
     lr = LogisticBaseline().fit(X, y, q, names)
     assert lr.predict(X).shape == (len(X),)

@@ -32,7 +32,7 @@ GOOD = {"firm_id": "F1", "region_code": "500112", "industry_code": "C3670"}
 def synthetic(tmp_path_factory) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
     catalog, ref = load_catalog(LTR_CATALOG), load_reference(DEFAULT_DATA_DIR)
     registry = generate_registry(600, 3, END)
-    events = generate_interactions(registry, catalog, ref, 2, 3, END)
+    events = generate_interactions(registry, catalog, ref, 3, 3, END)   # 2020–2022: 2021's look-back covered
     d = tmp_path_factory.mktemp("syn")
     registry_to_parquet_frame(registry).to_parquet(d / "registry.parquet", index=False)
     events.to_parquet(d / "interactions.parquet", index=False)
