@@ -65,12 +65,18 @@ def synth(out: Annotated[Path, typer.Option("--out", help="Output directory.")],
           years: Annotated[int, typer.Option("--years", min=1, max=10, help="Years of history.")] = 4,
           seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
           end: Annotated[str, typer.Option("--end", help="Last day of the history.")] = DEFAULT_END,
+          mechanism: Annotated[str, typer.Option(
+              "--mechanism", help="What drives applications and approvals: margins (default), trend, "
+              "taste or imbalanced (see data/synthetic_data_card.md).")] = "margins",
           data_dir: DataDir = DEFAULT_DATA_DIR, catalog_dir: CatalogDir = None) -> None:
     """Write a synthetic registry.parquet and interactions.parquet (see data/synthetic_data_card.md)."""
-    from recommender.learning import write_synthetic
+    from recommender.learning import MECHANISMS, write_synthetic
+    if mechanism not in MECHANISMS:
+        raise _fail(f"--mechanism: {mechanism!r} is not one of {', '.join(MECHANISMS)}")
     catalog, ref = _load(data_dir, catalog_dir)
     t0 = time.perf_counter()
-    reg, ev = write_synthetic(out, firms, years, seed, catalog, ref, _date(end, "end") or dt.date.fromisoformat(DEFAULT_END))
+    reg, ev = write_synthetic(out, firms, years, seed, catalog, ref,
+                              _date(end, "end") or dt.date.fromisoformat(DEFAULT_END), mechanism=mechanism)
     print(f"wrote {reg} and {ev} in {time.perf_counter() - t0:.1f} s")
 
 

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.learning.mechanisms import MECHANISMS
     from recommender.learning.synth import write_synthetic
     from recommender.learning.training import evaluate_model
 
 _EXPORTS: dict[str, str] = {
+    "MECHANISMS": "mechanisms",
     "evaluate_model": "training",
     "write_synthetic": "synth",
 }
 __all__ = [
-    "evaluate_model", "write_synthetic"
+    "MECHANISMS", "evaluate_model", "write_synthetic"
 ]
 
 
