@@ -59,8 +59,10 @@ def summarise(manifest: dict[str, Any]) -> dict[str, Any]:
     known = {k: v for k, v in scores.items() if k in BASELINES and v is not None}
     best = max(known, key=lambda k: known[k]) if known else None
     chosen = _figure(table, _table_name(shipped, table)) if shipped else None
+    learned = scores[LEARNED]
     return {"shipped": shipped, "shipped_ndcg@10": chosen, **scores, "best_baseline": best,
             "lead_over_best": None if chosen is None or best is None else chosen - known[best],
+            "learned_lead": None if learned is None or best is None else learned - known[best],
             "model_version": manifest.get("model_version"),
             "gate_reason": gate.get("reason") if gate else None}
 
@@ -87,20 +89,25 @@ def run_one(mechanism: str, firms: int, args: argparse.Namespace, work: Path) ->
             "synth_seconds": round(t1 - t0, 1), "train_seconds": round(t2 - t1, 1)}
 
 
-def _fmt(value: Any) -> str:
+def _fmt(column: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    return f"{value:+.4f}" if isinstance(value, float) and value < 0.5 and value > -0.5 else (
-        f"{value:.4f}" if isinstance(value, float) else str(value))
+    if column.endswith("_lead") or column == "lead_over_best":
+        return f"{value:+.4f}"
+    if column == "train_seconds":
+        return f"{value:.0f}"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     cols = ["mechanism", "firms", "shipped", "shipped_ndcg@10", LEARNED, *BASELINES, "best_baseline",
-            "lead_over_best", "train_seconds"]
-    print(f"test year 2023, {METRIC} (relevant = approved)")
-    print(" | ".join(cols))
+            "lead_over_best", "learned_lead", "train_seconds"]
+    print(f"test year 2023, {METRIC} (relevant = approved); lead_over_best: the shipped choice minus the "
+          "best baseline; learned_lead: the learned ranker's")
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
     for r in rows:
-        print(" | ".join(_fmt(r[c]) if c != "train_seconds" else f"{r[c]:.0f}" for c in cols))
+        print("| " + " | ".join(_fmt(c, r[c]) for c in cols) + " |")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from recommender.cli.history import OutcomesDb, read_history
 from recommender.errors import RecommenderError
 from recommender.settings import DEFAULT_DATA_DIR
 
@@ -81,23 +82,25 @@ def synth(out: Annotated[Path, typer.Option("--out", help="Output directory.")],
 
 
 def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .parquet or .xlsx); any bad row refuses it.")],
-          interactions: Annotated[Path, typer.Option("--interactions", help="Interaction log (.parquet or .csv).")],
           out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+          interactions: Annotated[Path | None, typer.Option(
+              "--interactions", help="Interaction log (.parquet or .csv).")] = None,
+          outcomes_db: OutcomesDb = None,
           until: Annotated[str | None, typer.Option("--until", help="Split date: train before, test after.")] = None,
           seed: Annotated[int, typer.Option("--seed")] = 0,
           trees: Annotated[int, typer.Option("--trees", min=10, help="LambdaRank trees.")] = 150,
           data_dir: DataDir = DEFAULT_DATA_DIR, catalog_dir: CatalogDir = None) -> None:
-    """Train the LambdaRank ranker and the calibrated approval model; save booster text + JSON."""
+    """Train the LambdaRank ranker and the calibrated approval model; save booster text + JSON.
+    The history is --interactions, the outcomes recorded through the API (--outcomes-db), or both."""
     from recommender.learning import training
     catalog, ref = _load(data_dir, catalog_dir)
     try:
         profiles = _profiles(firms, ref)
-        events = training.read_interactions(interactions)
+        history = read_history(interactions, outcomes_db)
     except RecommenderError as err:
         raise _fail(str(err)) from None
-    result = training.train(profiles, events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
-                            training_data_hash=training.file_hash(firms, interactions), seed=seed,
-                            n_estimators=trees)
+    result = training.train(profiles, history.events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
+                            training_data_hash=history.data_hash(firms), seed=seed, n_estimators=trees)
     _print_table(result.metrics["models"])
     print(f"approval ECE {result.metrics['approval_ece']:.4f}; fit {result.metrics['fit_seconds']:.1f} s; "
           f"total {result.seconds:.1f} s; model {result.artifact.version} in {out}")
