@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,12 @@ from recommender.cli.common import fail
 from recommender.cli.history import OutcomesDb, read_history
 from recommender.errors import ModelArtifactError, NotFittedError, RecommenderError
 from recommender.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from recommender.profile import ReferenceTables
+    from recommender.rules import Catalog
 
 METRIC = "ndcg@10"
 OWN_ROW = "lambdarank"
@@ -33,7 +39,7 @@ BACKUP_SUFFIX = ".previous"
 _RENAME_EXCHANGE = 2
 
 
-def latest_period_start(events: Any) -> dt.date:
+def latest_period_start(events: pd.DataFrame) -> dt.date:
     """Start of the latest out-of-time period: the first of the month twelve months before
     the month after the last event (history ending 2023-12-31 → 2023-01-01, the year 2023)."""
     last = events["event_date"].max().date() + dt.timedelta(days=1)
@@ -50,7 +56,8 @@ class Score:
     problem: str | None = None
 
 
-def score_model(model_dir: Path, profiles: Any, events: Any, catalog: Any, ref: Any, until: dt.date) -> tuple[Score, dict[str, Any]]:
+def score_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog,
+                ref: ReferenceTables, until: dt.date) -> tuple[Score, dict[str, Any]]:
     """The model's own NDCG@10 on the year from ``until`` and ``evaluate_model``'s whole result.
 
     Raises
@@ -170,7 +177,10 @@ def promote(
     if old.ndcg is not None and new.ndcg is not None and new.ndcg < old.ndcg:
         typer.echo(f"kept {old.version} in {target}: the challenger is worse by {old.ndcg - new.ndcg:.4f}")
         raise typer.Exit(code=1)
-    backup = install(challenger, target)
+    try:
+        backup = install(challenger, target)
+    except OSError as err:
+        fail(f"--default-dir: cannot install the challenger in {target}: {err}")
     stale = invalidate_compiled(settings, target)
     typer.echo(f"promoted {new.version} to {target}" + (f" (previous default kept in {backup})" if backup else ""))
     typer.echo("compiled trees: run `recommender compile-trees` (or make install) to compile the new model's"

@@ -172,6 +172,9 @@ def test_promote_bad_input_is_exit_2(history: dict[str, Path], tmp_path: Path,
         assert result.exit_code == 2, result.output
         assert message in result.stderr, result.stderr
     assert not default.exists()
+    (tmp_path / "a-file").write_text("not a directory")
+    cannot = _promote(history, history["good"], tmp_path / "a-file" / "default", *events)
+    assert cannot.exit_code == 2 and "error: --default-dir: cannot install the challenger in " in cannot.stderr
     # a challenger built for another catalog is refused as serving would refuse it
     monkeypatch.delenv("RECOMMENDER_CATALOG_DIR")
     other = _promote(history, history["good"], default, *events)
