@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 METRIC = "ndcg@10"
 OWN_ROW = "lambdarank"
-"""The row of ``evaluate_model``'s table that scores the saved model itself."""
+"""The row of ``evaluate_model``'s table that scores a saved learned model itself (a model
+shipped as a baseline is the row ``evaluate_model`` names under ``shipped_as``)."""
 COMPILED_STAMP = ".default-model"
 """The file under ``var/compiled`` by which ``make install`` knows the default model's trees
 are compiled (see the Makefile); removed when the default changes, so they are rebuilt."""
@@ -70,8 +71,8 @@ def score_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame, c
         raise ModelArtifactError(f"no model at {model_dir} (no manifest.json)")
     result = evaluate_model(model_dir, profiles, events, catalog, ref, until)
     table = result["models"]
-    shipped = result.get("shipped")
-    row = table.get(shipped) if isinstance(shipped, str) and shipped in table else table[OWN_ROW]
+    own = result.get("shipped_as")            # a model the gate shipped as a baseline is scored as it
+    row = table[own] if isinstance(own, str) and own in table else table[OWN_ROW]
     return Score(str(result["model_version"]), float(row[METRIC])), result
 
 
