@@ -64,12 +64,25 @@ def score_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame, c
     Raises
     ------
     ModelArtifactError, NotFittedError
-        When the model cannot be loaded (altered files, another catalog, no model there).
+        When the model cannot be loaded (altered files, another catalog, no model there) or
+        scored on this history.
     """
+    import json
+
     from recommender.learning import evaluate_model
-    if not (model_dir / "manifest.json").is_file():
+    manifest = model_dir / "manifest.json"
+    if not manifest.is_file():
         raise ModelArtifactError(f"no model at {model_dir} (no manifest.json)")
-    result = evaluate_model(model_dir, profiles, events, catalog, ref, until)
+    try:
+        built_for = json.loads(manifest.read_text(encoding="utf-8")).get("catalog_version")
+    except (OSError, ValueError, AttributeError) as err:
+        raise ModelArtifactError(f"model {model_dir}: unreadable manifest.json ({err})") from None
+    if built_for not in (None, catalog.version):     # whatever its kind, as serving refuses it
+        raise ModelArtifactError(f"model {model_dir} was built for catalog {built_for}, the catalog is {catalog.version}")
+    try:
+        result = evaluate_model(model_dir, profiles, events, catalog, ref, until)
+    except ValueError as err:                        # e.g. a period without any approval to fit on
+        raise ModelArtifactError(f"model {model_dir} cannot be scored on this history: {err}") from None
     table = result["models"]
     own = result.get("shipped_as")            # a model the gate shipped as a baseline is scored as it
     row = table[own] if isinstance(own, str) and own in table else table[OWN_ROW]
