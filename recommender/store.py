@@ -7,8 +7,9 @@ is about HTTP; a CLI or a scheduler could use them without the service. The API 
 the repository methods of :class:`Store`.
 
 Nothing connects at import: :func:`open_store` builds the engine from a URL given by the
-caller (``Settings.resolved_database_url()``), creates missing tables and returns a
-:class:`Store`. Any SQLAlchemy URL works; SQLite files are the default.
+caller (``Settings.resolved_database_url()``), creates missing tables and columns and returns a
+:class:`Store` (:func:`open_existing_store` creates nothing: ``recommender train --outcomes-db``).
+Any SQLAlchemy URL works; SQLite files are the default.
 
 What is stored never includes a firm's financial figures: the audit log keeps who (an API
 key id, never the key), when, which action and policy, how many firms, and the catalog and
@@ -31,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (Date, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func,
-                        select, text, update)
+                        inspect, select, text, update)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
@@ -41,10 +42,14 @@ from recommender.profile import IsoDate
 from recommender.safe_cells import neutralise
 
 __all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "StoreUnavailable",
-           "database_down", "open_store"]
+           "database_down", "open_existing_store", "open_store"]
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
 OUTCOME_COLUMNS = ("firm_id", "policy_id", "event_date", "outcome")
+"""What identifies an application outcome (a row with the same four values is a duplicate)."""
+OUTCOME_EXTRAS = ("model_version", "rank")
+"""Optional: the model version and rank shown when the policy was recommended (for later
+position-bias correction); added to older databases by :func:`open_store`."""
 SQLITE_BUSY_MS = 5000
 """How long an SQLite statement waits for another connection's lock before failing ("database
 is locked"): a locked database gives an error in bounded time, never a hung request."""
@@ -89,16 +94,25 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
 
 
 class OutcomeRecord(BaseModel):
-    """One application outcome (SPEC §7 interaction row): feedback for the next training run."""
+    """One application outcome (SPEC §7 interaction row): feedback for the next training run.
+
+    ``model_version`` and ``rank`` are optional: what the match response that recommended the
+    policy said (its ``model_version`` and the match's ``rank``), passed back by the caller."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{
         "firm_id": "CQ-001", "policy_id": "cn-tech-sme-evaluation", "event_date": "2022-05-20",
-        "outcome": "approved"}]})
+        "outcome": "approved", "model_version": "ltr-e5e9b3aa7006", "rank": 2}]})
 
     firm_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
     policy_id: str = Field(min_length=1, max_length=80)
     event_date: IsoDate
     outcome: Literal["approved", "rejected", "applied"]
+    model_version: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$",
+                                      description="model_version of the match response that showed the policy")
+    rank: int | None = Field(None, ge=1, le=100_000, strict=True, description="the policy's rank there (1 = first)")
+
+    def key(self) -> tuple[str, str, dt.date, str]:     # the application (OUTCOME_COLUMNS)
+        return self.firm_id, self.policy_id, self.event_date, self.outcome
 
 
 class _Base(DeclarativeBase):
@@ -142,6 +156,8 @@ class _Outcome(_Base):
     outcome: Mapped[str] = mapped_column(String(16))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     key_id: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class _Audit(_Base):
@@ -339,13 +355,14 @@ class Store:
 
     # --- outcomes --------------------------------------------------------------------
     def add_outcomes(self, records: list[OutcomeRecord], *, key_id: str) -> tuple[int, int]:
-        """Store outcomes; an identical row already stored is skipped.
+        """Store outcomes; a row for an application already stored (same firm, policy, date and
+        outcome, whatever its model version and rank) is skipped, the first one kept.
 
         Returns
         -------
         (recorded, duplicates) : tuple of int
         """
-        batch = list(dict.fromkeys(records))                 # identical rows in one call
+        batch = list({r.key(): r for r in reversed(records)}.values())[::-1]   # one row per application, the first
         try:
             fresh = self._insert_new(batch, key_id)
         except IntegrityError:                               # a concurrent call won a race
@@ -363,9 +380,10 @@ class Store:
             firms = {r.firm_id for r in batch}
             existing = {(r.firm_id, r.policy_id, r.event_date, r.outcome) for r in s.scalars(
                 select(_Outcome).where(_Outcome.firm_id.in_(firms)))} if firms else set()
-            new = [r for r in batch if (r.firm_id, r.policy_id, r.event_date, r.outcome) not in existing]
+            new = [r for r in batch if r.key() not in existing]
             s.add_all([_Outcome(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
-                                outcome=r.outcome, recorded_at=now, key_id=key_id) for r in new])
+                                outcome=r.outcome, recorded_at=now, key_id=key_id,
+                                model_version=r.model_version, rank=r.rank) for r in new])
             return len(new)
 
     def outcomes(self, *, policy_id: str | None = None) -> list[OutcomeRecord]:
@@ -375,7 +393,8 @@ class Store:
             if policy_id is not None:
                 query = query.where(_Outcome.policy_id == policy_id)
             return [OutcomeRecord(firm_id=r.firm_id, policy_id=r.policy_id, event_date=r.event_date,
-                                  outcome=r.outcome) for r in s.scalars(query)]
+                                  outcome=r.outcome, model_version=r.model_version, rank=r.rank)
+                    for r in s.scalars(query)]
 
     def recent_outcomes(self, *, key_id: str, limit: int = 50) -> list[tuple[OutcomeRecord, dt.datetime]]:
         """The outcomes recorded under ``key_id``, most recently recorded first, with when."""
@@ -387,13 +406,15 @@ class Store:
                     for r in s.scalars(query)]
 
     def export_outcomes_csv(self, *, policy_id: str | None = None) -> str:
-        """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``),
-        formula-like text cells guarded (:mod:`recommender.safe_cells`)."""
+        """The outcomes as a SPEC §7 interactions CSV (``firm_id,policy_id,event_date,outcome``,
+        then the optional ``model_version,rank``, empty where not given), formula-like text
+        cells guarded (:mod:`recommender.safe_cells`)."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(OUTCOME_COLUMNS)
+        writer.writerow(OUTCOME_COLUMNS + OUTCOME_EXTRAS)
         for r in self.outcomes(policy_id=policy_id):
-            writer.writerow([neutralise(v) for v in (r.firm_id, r.policy_id, r.event_date.isoformat(), r.outcome)])
+            writer.writerow([neutralise(v) for v in (r.firm_id, r.policy_id, r.event_date.isoformat(), r.outcome,
+                                                     r.model_version or "")] + ["" if r.rank is None else r.rank])
         return buf.getvalue()
 
     # --- audit -----------------------------------------------------------------------
@@ -431,14 +452,58 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _engine(url: str, file: Path | None) -> Engine:
+    if file is None:
+        return create_engine(url, pool_pre_ping=True)    # connections of a restarted server are replaced
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the :data:`OUTCOME_EXTRAS` columns (nullable: not given) to an ``outcomes`` table
+    created before them (a failure because another process just added one is no failure)."""
+    name, quote = _Outcome.__tablename__, engine.dialect.identifier_preparer.quote
+    have = {c["name"] for c in inspect(engine).get_columns(name)}
+    for col in [_Outcome.__table__.c[c] for c in OUTCOME_EXTRAS if c not in have]:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(col.name)} "
+                                  f"{col.type.compile(dialect=engine.dialect)}"))
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError):
+            if col.name not in {c["name"] for c in inspect(engine).get_columns(name)}:
+                raise
+
+
 def open_store(url: str) -> Store:
-    """Connect to ``url`` (creating an SQLite file's directory), create missing tables."""
+    """Connect to ``url`` (creating an SQLite file's directory), create missing tables and
+    columns (:func:`_add_missing_columns`)."""
     file = _sqlite_file(url)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)    # connections of a restarted server are replaced
+    engine = _engine(url, file)
     _Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
+    return Store(engine, file=file.resolve() if file is not None else None)
+
+
+def open_existing_store(url: str) -> Store:
+    """The store of an existing recommender database (with an ``outcomes`` table); nothing is
+    created where there is none. Raises :class:`StoreUnavailable` saying why (not a URL, no
+    driver, no such file, unreachable, no outcomes table), never showing the password."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        raise StoreUnavailable("not a database URL (e.g. sqlite:///var/recommender.db)") from None
+    file = _sqlite_file(url)
+    if file is not None and not file.is_file():
+        raise StoreUnavailable("no database file", f"no database file at {file}")
+    try:
+        engine = _engine(url, file)
+        if not inspect(engine).has_table(_Outcome.__tablename__):
+            raise StoreUnavailable("no outcomes table", f"{shown} has no outcomes table (not a recommender database)")
+        _add_missing_columns(engine)
+    except (ImportError, sa_exc.SQLAlchemyError) as err:
+        raise StoreUnavailable("cannot open the database", f"cannot open {shown}: {type(err).__name__}: "
+                               f"{str(err).splitlines()[0][:200]}") from None
     return Store(engine, file=file.resolve() if file is not None else None)

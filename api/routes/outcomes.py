@@ -18,7 +18,7 @@ from recommender import Matcher, OutcomeRecord, Store
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=errors(401, 403, 422, 503))
 MAX_OUTCOMES = 10_000
 _EXAMPLE = [{"firm_id": "CQ-001", "policy_id": "cn-tech-sme-evaluation", "event_date": "2022-05-20",
-             "outcome": "approved"}]
+             "outcome": "approved", "model_version": "ltr-e5e9b3aa7006", "rank": 2}]
 
 
 async def _outcomes(request: Request, matcher: MatcherDep) -> list[OutcomeRecord]:
@@ -46,15 +46,18 @@ def record(caller: Principal, records: list[OutcomeRecord], store: Store, matche
 def record_outcomes(caller: CaseworkerDep, records: Annotated[list[OutcomeRecord], Depends(_outcomes)],
                     store: StoreDep, matcher: MatcherDep) -> Any:
     """A JSON list of ``{firm_id, policy_id, event_date, outcome}`` (outcome: approved,
-    rejected or applied; at most 10,000 rows). A row identical to one already stored is
-    counted under ``duplicates`` and not stored twice."""
+    rejected or applied; at most 10,000 rows), each optionally with the ``model_version``
+    and ``rank`` of the match response that showed the policy (as the caller got them; for
+    later position-bias correction). A row for an application already stored (same firm,
+    policy, date and outcome) is counted under ``duplicates`` and not stored twice."""
     recorded, duplicates = record(caller, records, store, matcher)
     return {"recorded": recorded, "duplicates": duplicates}
 
 
 @router.get("/export", response_class=Response, summary="All outcomes as an interactions CSV",
             responses={200: {"content": {"text/csv": {}},
-                             "description": "firm_id,policy_id,event_date,outcome (recommender train --interactions)"}})
+                             "description": "firm_id,policy_id,event_date,outcome,model_version,rank "
+                                            "(recommender train --interactions)"}})
 def export_outcomes(caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep,
                     policy_id: Annotated[str | None, Query(max_length=80)] = None) -> Response:
     body = store.export_outcomes_csv(policy_id=policy_id)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from recommender.cli.history import OutcomesDb, read_history
 from recommender.errors import RecommenderError
 from recommender.settings import DEFAULT_DATA_DIR
 
@@ -65,18 +66,26 @@ def synth(out: Annotated[Path, typer.Option("--out", help="Output directory.")],
           years: Annotated[int, typer.Option("--years", min=1, max=10, help="Years of history.")] = 4,
           seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
           end: Annotated[str, typer.Option("--end", help="Last day of the history.")] = DEFAULT_END,
+          mechanism: Annotated[str, typer.Option(
+              "--mechanism", help="What drives applications and approvals: margins (default), trend, "
+              "taste or imbalanced (see data/synthetic_data_card.md).")] = "margins",
           data_dir: DataDir = DEFAULT_DATA_DIR, catalog_dir: CatalogDir = None) -> None:
     """Write a synthetic registry.parquet and interactions.parquet (see data/synthetic_data_card.md)."""
-    from recommender.learning import write_synthetic
+    from recommender.learning import MECHANISMS, write_synthetic
+    if mechanism not in MECHANISMS:
+        raise _fail(f"--mechanism: {mechanism!r} is not one of {', '.join(MECHANISMS)}")
     catalog, ref = _load(data_dir, catalog_dir)
     t0 = time.perf_counter()
-    reg, ev = write_synthetic(out, firms, years, seed, catalog, ref, _date(end, "end") or dt.date.fromisoformat(DEFAULT_END))
+    reg, ev = write_synthetic(out, firms, years, seed, catalog, ref,
+                              _date(end, "end") or dt.date.fromisoformat(DEFAULT_END), mechanism=mechanism)
     print(f"wrote {reg} and {ev} in {time.perf_counter() - t0:.1f} s")
 
 
 def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .parquet or .xlsx); any bad row refuses it.")],
-          interactions: Annotated[Path, typer.Option("--interactions", help="Interaction log (.parquet or .csv).")],
           out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+          interactions: Annotated[Path | None, typer.Option(
+              "--interactions", help="Interaction log (.parquet or .csv).")] = None,
+          outcomes_db: OutcomesDb = None,
           until: Annotated[str | None, typer.Option("--until", help="Split date: train before, test after.")] = None,
           seed: Annotated[int, typer.Option("--seed")] = 0,
           trees: Annotated[int, typer.Option("--trees", min=10, help="LambdaRank trees.")] = 150,
@@ -85,17 +94,18 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .
                              "(recorded in the manifest).")] = None,
           data_dir: DataDir = DEFAULT_DATA_DIR, catalog_dir: CatalogDir = None) -> None:
     """Gate the learned ranker against the baselines on the last training window, then fit and
-    save what wins (LambdaRank + calibrated approval model, or the baseline); booster text + JSON."""
+    save what wins (LambdaRank + calibrated approval model, or the baseline); booster text + JSON.
+    The history is --interactions, the outcomes recorded through the API (--outcomes-db), or both."""
     if ship is not None and ship not in ("lambdarank", "popularity", "logistic", "rules"):
         raise _fail(f"--ship: {ship!r} is not one of lambdarank, popularity, logistic, rules")
     from recommender.learning import training
     catalog, ref = _load(data_dir, catalog_dir)
     try:
         profiles = _profiles(firms, ref)
-        events = training.read_interactions(interactions)
-        result = training.train(profiles, events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
-                                training_data_hash=training.file_hash(firms, interactions), seed=seed,
-                                n_estimators=trees, ship=ship)
+        history = read_history(interactions, outcomes_db)
+        result = training.train(profiles, history.events, catalog, ref, _date(until, "until") or DEFAULT_UNTIL, out,
+                                training_data_hash=history.data_hash(firms), seed=seed, n_estimators=trees,
+                                ship=ship)
     except RecommenderError as err:
         raise _fail(str(err)) from None
     _print_gate(result.metrics["gate"])

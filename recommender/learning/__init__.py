@@ -11,17 +11,19 @@ from recommender.lazy import surface
 
 if TYPE_CHECKING:
     from recommender.learning.evaluation import evaluate_model
+    from recommender.learning.mechanisms import MECHANISMS
     from recommender.learning.synth import write_synthetic
     from recommender.learning.training import TrainResult, train
 
 _EXPORTS: dict[str, str] = {
+    "MECHANISMS": "mechanisms",
     "TrainResult": "training",
     "evaluate_model": "evaluation",
     "train": "training",
     "write_synthetic": "synth",
 }
 __all__ = [
-    "TrainResult", "evaluate_model", "train", "write_synthetic"
+    "MECHANISMS", "TrainResult", "evaluate_model", "train", "write_synthetic"
 ]
 
 

@@ -7,7 +7,8 @@ the 38 county-level divisions, size classes of the SME standard, log-normal reve
 sector-dependent R&D intensity, certifications drawn only where their criteria roughly hold,
 valid credit codes, and missing values at field-specific rates that rise as a latent
 *document quality* falls. The history (:func:`generate_interactions`) is drawn per year from
-the eligibility of each firm for each policy as of 1 July of that year.
+the eligibility of each firm for each policy as of 1 July of that year, by one of the
+mechanisms of :mod:`recommender.learning.mechanisms` (what drives applications and approvals).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recommender.learning.mechanisms import DEFAULT_MECHANISM, Block, Firms, make_mechanism
 from recommender.rules import Catalog
 from recommender.engine import benefit_matrix, evaluate_catalog
 from recommender.profile import (ALPHABET, FirmProfile, PROFILE_FIELDS, PROFILE_KINDS, ReferenceTables,
@@ -262,42 +264,6 @@ def registry_to_parquet_frame(registry: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-# Sector affinity per policy family (added to the apply logit; see the data card).
-AFFINITY: dict[str, dict[str, float]] = {
-    "innovation": {"electronics": 0.8, "software": 0.9, "research": 1.0, "chemicals": 0.5,
-                   "machinery": 0.5, "auto": 0.4, "trade": -0.6, "hospitality": -0.8},
-    "specialized_sme": {"auto": 0.6, "electronics": 0.7, "machinery": 0.7, "chemicals": 0.4,
-                        "other_mfg": 0.4, "trade": -0.6, "hospitality": -0.8},
-    "digital": {"auto": 0.7, "electronics": 0.6, "machinery": 0.6, "software": 0.3},
-    "green": {"chemicals": 0.8, "other_mfg": 0.5, "food": 0.3, "auto": 0.3},
-    "trade": {"electronics": 0.6, "auto": 0.4, "trade": 0.4},
-    "employment": {"hospitality": 0.6, "business_services": 0.5, "trade": 0.3, "logistics": 0.4},
-    "relief": {"hospitality": 0.5, "trade": 0.4, "logistics": 0.3},
-    "finance": {},
-}
-# Application burden by benefit kind and true size class (micro, small, medium, large): a
-# recognition file, a project subsidy or a loan needs audited accounts, evidence and often an
-# agent, which a micro firm lacks; a tax preference is claimed on the tax return it files anyway.
-PAPERWORK_KINDS: frozenset[str] = frozenset({"recognition", "cash_award", "subsidy", "service", "loan"})
-BURDEN: tuple[float, ...] = (-0.7, -0.2, 0.2, 0.4)
-SELF_DECLARED = 0.5
-"""Apply-logit shift of kinds claimed on the tax return (tax_saving, deferral, refund, fee_waiver)."""
-# Cultivation pool: firms already holding a title of the ladder (tech-SME → innovative →
-# specialised → little giant; HNTE) are listed in the authorities' pool and are told about
-# the next recognition of the innovation and specialised-SME families.
-POOL_BONUS = 1.5
-POOL_FAMILIES: frozenset[str] = frozenset({"innovation", "specialized_sme"})
-# Approval: a firm that clears every numeric bar by at least COMFORT (relative) is rarely
-# queried; a borderline file is audited and often sent back.
-COMFORT = 0.2
-COMFORT_BONUS = 2.0
-# Weight of document quality in the approval logit by true size class: large firms have a
-# finance department or an agent that files complete documents whatever their general quality.
-DOC_WEIGHT: tuple[float, ...] = (1.2, 0.9, 0.6, 0.3)
-SELF_DECLARED_DOC_WEIGHT = 0.2
-"""A claim on the tax return is checked against figures already filed: documents matter little."""
-# Applicants who clear every numeric bar comfortably know they qualify; borderline firms hesitate.
-SURE_BONUS = 0.8
 PENDING_DAYS = 60
 """Applications in the last 60 days of the history are still pending (outcome ``applied``)."""
 
@@ -311,60 +277,31 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def application_shift(kind: str, family: str, size: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """Apply-logit terms of effort (benefit kind × true size class) and the cultivation pool.
-
-    >>> application_shift("recognition", "specialized_sme", np.array([0, 3]), np.array([True, False])).tolist()
-    [0.8, 0.4]
-    >>> application_shift("tax_saving", "relief", np.array([0, 3]), np.array([True, False])).tolist()
-    [0.5, 0.5]
-    """
-    size = np.asarray(size, dtype=int)
-    effort = np.asarray(BURDEN)[size] if kind in PAPERWORK_KINDS else np.full(len(size), SELF_DECLARED)
-    if family in POOL_FAMILIES and kind == "recognition":
-        effort = effort + POOL_BONUS * np.asarray(pool, dtype=bool)
-    return effort
-
-
-def approval_logit(base: np.ndarray, margin: np.ndarray, doc_quality: np.ndarray, size: np.ndarray,
-                   rating_a: np.ndarray, unknown: np.ndarray, paperwork: bool = True) -> np.ndarray:
-    """Approval logit before noise: ``base + tanh(2·margin) + 2·[margin ≥ 0.2] + w·q
-    + 0.4·[rating A] − 0.3·unknown`` (``margin`` 0 where the policy has no numeric bar); ``w``
-    is ``DOC_WEIGHT[size]`` for a file to prepare, 0.2 for a claim on the tax return."""
-    margin = np.asarray(margin, dtype="float64")
-    w = (np.asarray(DOC_WEIGHT)[np.asarray(size, dtype=int)] if paperwork
-         else np.full(len(margin), SELF_DECLARED_DOC_WEIGHT))
-    return (base + np.tanh(2.0 * margin) + COMFORT_BONUS * (margin >= COMFORT)
-            + w * doc_quality
-            + 0.4 * np.asarray(rating_a, dtype=float) - 0.3 * np.asarray(unknown, dtype=float))
-
-
-def _appeal(policy_id: str, seed: int) -> float:
-    """A fixed per-policy appeal (publicity, ease of application) in [-0.4, 0.4]."""
-    code = sum(ord(c) * 31 ** i for i, c in enumerate(policy_id)) % 2**32
-    return float(np.random.default_rng([seed, code]).uniform(-0.4, 0.4))
-
-
 def generate_interactions(registry: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
-                          years: int, seed: int, end: dt.date, chunk: int = 250_000) -> pd.DataFrame:
+                          years: int, seed: int, end: dt.date, chunk: int = 250_000,
+                          mechanism: str = DEFAULT_MECHANISM) -> pd.DataFrame:
     """Dated applications (``firm_id, policy_id, event_date, outcome``) over ``years`` years.
 
-    For year ``y`` eligibility is evaluated as of 1 July ``y``. A firm applies with
-    probability ``sigmoid(-3.4 + 1.2·eligible + 0.5·awareness + 0.35·log10(1 + benefit/1e4)
+    For year ``y`` eligibility is evaluated as of 1 July ``y``. For each policy in force, each
+    firm applies with probability ``sigmoid(apply logit)`` and an application is approved with
+    probability ``sigmoid(approval logit)``; the ``mechanism`` (:mod:`recommender.learning.mechanisms`)
+    gives both logits. The default, ``margins``: a firm applies with probability
+    ``sigmoid(-3.4 + 1.2·eligible + 0.5·awareness + 0.35·log10(1 + benefit/1e4)
     + 2·affinity(family, sector) + appeal(policy) + application_shift + N(0, 0.5))``
     (ineligible firms at −4.5 of that); an application is approved with probability
     ``sigmoid(approval_logit + N(0, 0.3))`` with ``b`` = 0.5 eligible, −0.5 undetermined,
-    −4 ineligible (see :func:`application_shift`, :func:`approval_logit` and the data card).
+    −4 ineligible (see :class:`~recommender.learning.mechanisms.Margins` and the data card).
+
+    Raises
+    ------
+    ValueError
+        When ``mechanism`` is not one of :data:`~recommender.learning.mechanisms.MECHANISMS`.
     """
+    process = make_mechanism(mechanism, registry, [p.id for p in catalog], seed)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     typed = coerce_frame(registry)
-    group = registry["_group"].to_numpy(dtype=object)
-    doc_q = registry["_doc_quality"].to_numpy(dtype="float64")
-    aware = registry["_awareness"].to_numpy(dtype="float64")
-    rating_a = (registry["tax_credit_rating"] == "A").to_numpy(dtype=bool)
-    size = registry["_size"].to_numpy(dtype=int)
-    pool = registry["_pool"].to_numpy(dtype=bool)
-    appeal = {p.id: _appeal(p.id, seed) for p in catalog}
+    firms = Firms.of(registry)
+    ids = registry["firm_id"].to_numpy()
     out = []
     for year in range(end.year - years + 1, end.year + 1):
         as_of = year_as_of(year)
@@ -379,33 +316,23 @@ def generate_interactions(registry: pd.DataFrame, catalog: Catalog, ref: Referen
                 last = min(end_y, h.valid_to or end_y)
                 if not o.in_force or first > last:
                     continue
-                v = o.verdict
-                m = len(v)
-                ben = np.nan_to_num((low[:, j] + high[:, j]) / 2, nan=5e4).clip(0, None)
-                aff = np.array([AFFINITY.get(h.family, {}).get(g, 0.0) for g in group[sl]])
-                logit = (-3.4 + 1.2 * (v == 2) + 0.5 * aware[sl] + 0.35 * np.log10(1 + ben / 1e4)
-                         + 2.0 * aff + appeal[o.policy.id]
-                         + application_shift(h.benefit.kind, h.family, size[sl], pool[sl])
-                         + rng.normal(0, 0.5, m))
-                sure = np.nan_to_num(margin_summary(o, elig)[0], nan=0.0) >= COMFORT
-                logit = np.where(v == 0, logit - 4.5, logit + SURE_BONUS * sure)
-                applies = rng.random(m) < _sigmoid(logit)
+                block = Block(year=year, policy_id=o.policy.id, family=h.family, kind=h.benefit.kind, rows=sl,
+                              firms=firms[sl], verdict=o.verdict, margin=margin_summary(o, elig)[0],
+                              unknown=o.unknown_count(),
+                              benefit=np.nan_to_num((low[:, j] + high[:, j]) / 2, nan=5e4).clip(0, None))
+                p_apply = _sigmoid(process.apply_logit(block, rng))    # its noise is drawn first
+                applies = rng.random(len(p_apply)) < p_apply
                 idx = np.flatnonzero(applies)
                 if len(idx) == 0:
                     continue
-                margin = np.nan_to_num(margin_summary(o, elig)[0][idx], nan=0.0)
-                base = np.select([v[idx] == 2, v[idx] == 1], [0.5, -0.5], -4.0)
-                p_ok = _sigmoid(approval_logit(base, margin, doc_q[sl][idx], size[sl][idx], rating_a[sl][idx],
-                                               o.unknown_count()[idx], h.benefit.kind in PAPERWORK_KINDS)
-                                + rng.normal(0, 0.3, len(idx)))
+                p_ok = _sigmoid(process.approval_logit(block, idx, rng))
                 span = (last - first).days + 1
                 day = pd.Timestamp(first) + pd.to_timedelta(rng.integers(0, span, len(idx)), unit="D")
                 outcome = np.where(rng.random(len(idx)) < p_ok, "approved", "rejected").astype(object)
                 outcome[np.asarray(day > pd.Timestamp(end) - pd.Timedelta(days=PENDING_DAYS))
                         & (rng.random(len(idx)) < 0.6)] = "applied"
-                out.append(pd.DataFrame({"firm_id": registry["firm_id"].to_numpy()[sl][idx],
-                                         "policy_id": o.policy.id, "event_date": day.date,
-                                         "outcome": outcome}))
+                out.append(pd.DataFrame({"firm_id": ids[sl][idx], "policy_id": o.policy.id,
+                                         "event_date": day.date, "outcome": outcome}))
     cols = ["firm_id", "policy_id", "event_date", "outcome"]
     if not out:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
@@ -414,12 +341,14 @@ def generate_interactions(registry: pd.DataFrame, catalog: Catalog, ref: Referen
 
 
 def write_synthetic(out_dir: Path, n_firms: int, years: int, seed: int, catalog: Catalog,
-                    ref: ReferenceTables, end: dt.date = dt.date(2022, 12, 31)) -> tuple[Path, Path]:
-    """Write ``registry.parquet`` and ``interactions.parquet`` under ``out_dir``."""
+                    ref: ReferenceTables, end: dt.date = dt.date(2022, 12, 31),
+                    mechanism: str = DEFAULT_MECHANISM) -> tuple[Path, Path]:
+    """Write ``registry.parquet`` and ``interactions.parquet`` under ``out_dir`` (the history
+    drawn by ``mechanism``; the registry is the same for every mechanism)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     registry = generate_registry(n_firms, seed, end)
-    events = generate_interactions(registry, catalog, ref, years, seed, end)
+    events = generate_interactions(registry, catalog, ref, years, seed, end, mechanism=mechanism)
     reg_path, ev_path = out_dir / "registry.parquet", out_dir / "interactions.parquet"
     registry_to_parquet_frame(registry).to_parquet(reg_path, index=False)
     events.to_parquet(ev_path, index=False)

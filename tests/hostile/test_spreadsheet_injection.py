@@ -279,8 +279,8 @@ def test_outcome_export(tmp_path: Path) -> None:
     store.add_outcomes([OutcomeRecord(firm_id=LINK, policy_id=POLICY, event_date=dt.date(2022, 5, 1),
                                       outcome="applied"),
                         OutcomeRecord(firm_id="OUT-1", policy_id=POLICY, event_date=dt.date(2022, 5, 2),
-                                      outcome="approved")], key_id="k")
+                                      outcome="approved", model_version=LINK, rank=3)], key_id="k")
     rows = list(csv.reader(io.StringIO(store.export_outcomes_csv())))
-    assert rows == [["firm_id", "policy_id", "event_date", "outcome"],
-                    ["'" + LINK, POLICY, "2022-05-01", "applied"],
-                    ["OUT-1", POLICY, "2022-05-02", "approved"]]
+    assert rows == [["firm_id", "policy_id", "event_date", "outcome", "model_version", "rank"],
+                    ["'" + LINK, POLICY, "2022-05-01", "applied", "", ""],
+                    ["OUT-1", POLICY, "2022-05-02", "approved", "'" + LINK, "3"]]

@@ -74,7 +74,7 @@ def test_history_outcomes_and_dates(ltr: tuple[Catalog, ReferenceTables]) -> Non
 
 
 def test_application_effort_and_cultivation_pool_as_documented() -> None:
-    from recommender.learning.synth import application_shift
+    from recommender.learning.mechanisms import application_shift
     size = np.array([0, 1, 2, 3])
     pool = np.array([True, False, False, True])
     # a file to prepare weighs on micro firms, helps nobody below "large" as much as a tax return
@@ -87,7 +87,7 @@ def test_application_effort_and_cultivation_pool_as_documented() -> None:
 
 
 def test_approval_jumps_at_a_comfortable_margin_and_documents_matter_less_for_large_firms() -> None:
-    from recommender.learning.synth import approval_logit
+    from recommender.learning.mechanisms import approval_logit
     z = np.zeros(4)
     margins = np.array([0.0, 0.19, 0.2, 2.0])
     logit = approval_logit(z, margins, z, np.zeros(4, int), z, z)
@@ -114,7 +114,7 @@ def test_mechanisms_show_in_the_history(ltr: tuple[Catalog, ReferenceTables]) ->
 
 
 def test_documents_matter_for_a_file_not_for_a_tax_return() -> None:
-    from recommender.learning.synth import approval_logit
+    from recommender.learning.mechanisms import approval_logit
     z, q = np.zeros(1), np.ones(1)
     micro = np.zeros(1, int)
     paper = approval_logit(z, z, q, micro, z, z, paperwork=True) - approval_logit(z, z, z, micro, z, z, True)
