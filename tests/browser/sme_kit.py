@@ -58,8 +58,12 @@ def by_id(driver: WebDriver, element_id: str) -> WebElement:
 
 
 def open_page(driver: WebDriver, url: str) -> None:
+    """Load the page and wait until its script has built the form and a person could type
+    into it (on a loaded machine the fields exist a moment before they can take input)."""
     driver.get(url)
-    wait_for(driver, lambda d: d.find_elements(By.ID, "f-employees"))
+    wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete"
+             and d.find_elements(By.ID, "f-employees") and d.find_elements(By.ID, "f-revenue")
+             and d.find_element(By.ID, "f-revenue").is_displayed() and d.find_element(By.ID, "f-revenue").is_enabled())
 
 
 def pick_industry(driver: WebDriver, words: str) -> None:

@@ -1,119 +1,24 @@
-"""Domain persistence: bulk jobs, application outcomes and the audit log (SQLAlchemy 2).
-
-Why here and not in ``api/``: outcomes are SPEC §7 interaction rows, the training data of
-the next ranker (``export_outcomes_csv`` writes exactly what ``recommender train
---interactions`` reads), and jobs are bulk registry runs (:mod:`recommender.bulk.run`). Neither
-is about HTTP; a CLI or a scheduler could use them without the service. The API only calls
-the repository methods of :class:`Store`.
-
-Nothing connects at import: :func:`open_store` builds the engine from a URL given by the
-caller (``Settings.resolved_database_url()``), creates missing tables and columns and returns a
-:class:`Store` (:func:`open_existing_store` creates nothing: ``recommender train --outcomes-db``).
-Any SQLAlchemy URL works; SQLite files are the default.
-
-What is stored never includes a firm's financial figures: the audit log keeps who (an API
-key id, never the key), when, which action and policy, how many firms, and the catalog and
-model versions; jobs keep file paths and row counts.
-"""
+"""The tables (SQLAlchemy 2 ORM) and :class:`Store`, the repository over them."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import os
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import (Date, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, func,
-                        inspect, select, text, update)
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint, func, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from recommender.profile import IsoDate
 from recommender.safe_cells import neutralise
-
-__all__ = ["AuditEntry", "JobRecord", "JobState", "OutcomeRecord", "Store", "StoreUnavailable",
-           "database_down", "open_existing_store", "open_store"]
-
-JobState = Literal["queued", "running", "succeeded", "failed"]
-OUTCOME_COLUMNS = ("firm_id", "policy_id", "event_date", "outcome")
-"""What identifies an application outcome (a row with the same four values is a duplicate)."""
-OUTCOME_EXTRAS = ("model_version", "rank")
-"""Optional: the model version and rank shown when the policy was recommended (for later
-position-bias correction); added to older databases by :func:`open_store`."""
-SQLITE_BUSY_MS = 5000
-"""How long an SQLite statement waits for another connection's lock before failing ("database
-is locked"): a locked database gives an error in bounded time, never a hung request."""
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-
-
-class StoreUnavailable(RuntimeError):
-    """The database cannot be used now; ``reason`` is safe to show a client (no paths)."""
-
-    def __init__(self, reason: str, detail: str | None = None) -> None:
-        super().__init__(detail or reason)
-        self.reason = reason
-
-
-def database_down(exc: BaseException) -> bool:
-    """Whether ``exc`` means the database is unavailable (unreachable, locked, restarting, its
-    file deleted or replaced, no connection free) rather than a fault in a query or the data."""
-    if isinstance(exc, (StoreUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError,
-                        sa_exc.TimeoutError, sa_exc.DisconnectionError)):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
-
-
-def _clean(value: str, limit: int, *, keep_newlines: bool = False) -> str:
-    """``value`` without control characters (a NUL cannot be stored in PostgreSQL text),
-    cut to ``limit`` characters."""
-    return (_CONTROL if keep_newlines else _CONTROL_OR_NEWLINE).sub("", value)[:limit]
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of ``path``; ``None`` when it does not exist."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-class OutcomeRecord(BaseModel):
-    """One application outcome (SPEC §7 interaction row): feedback for the next training run.
-
-    ``model_version`` and ``rank`` are optional: what the match response that recommended the
-    policy said (its ``model_version`` and the match's ``rank``), passed back by the caller."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{
-        "firm_id": "CQ-001", "policy_id": "cn-tech-sme-evaluation", "event_date": "2022-05-20",
-        "outcome": "approved", "model_version": "ltr-e5e9b3aa7006", "rank": 2}]})
-
-    firm_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
-    policy_id: str = Field(min_length=1, max_length=80)
-    event_date: IsoDate
-    outcome: Literal["approved", "rejected", "applied"]
-    model_version: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$",
-                                      description="model_version of the match response that showed the policy")
-    rank: int | None = Field(None, ge=1, le=100_000, strict=True, description="the policy's rank there (1 = first)")
-
-    def key(self) -> tuple[str, str, dt.date, str]:     # the application (OUTCOME_COLUMNS)
-        return self.firm_id, self.policy_id, self.event_date, self.outcome
-
+from recommender.store.records import (OUTCOME_COLUMNS, OUTCOME_EXTRAS, AuditEntry, JobRecord, OutcomeRecord,
+                                       StoreUnavailable, _clean, _file_identity, _now)
 
 class _Base(DeclarativeBase):
     pass
@@ -173,48 +78,6 @@ class _Audit(_Base):
     n_firms: Mapped[int] = mapped_column(Integer)
     catalog_version: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A bulk job as stored (paths, parameters, state and row counts)."""
-
-    id: str
-    state: JobState
-    key_id: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    input_name: str
-    input_path: Path
-    output_path: Path
-    rejects_path: Path
-    as_of: dt.date
-    top_k: int
-    rows_done: int
-    chunks_done: int
-    rows_read: int | None
-    firms_matched: int | None
-    rows_rejected: int | None
-    attempts: int
-    error: str | None
-    catalog_version: str | None
-    model_version: str | None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One audit-log line: who did what to how many firms, under which versions."""
-
-    at: dt.datetime
-    key_id: str
-    role: str
-    action: str
-    policy_id: str | None
-    job_id: str | None
-    n_firms: int
-    catalog_version: str
-    model_version: str
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -433,77 +296,3 @@ class Store:
                                action=r.action, policy_id=r.policy_id, job_id=r.job_id,
                                n_firms=r.n_firms, catalog_version=r.catalog_version,
                                model_version=r.model_version) for r in rows]
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")   # first: the next one may wait for a lock
-    cur.execute("PRAGMA journal_mode=WAL")      # readers do not block the job writer
-    cur.close()
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The database file of an SQLite URL (``None``: not SQLite, or in memory)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    if parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database)
-
-
-def _engine(url: str, file: Path | None) -> Engine:
-    if file is None:
-        return create_engine(url, pool_pre_ping=True)    # connections of a restarted server are replaced
-    engine = create_engine(url)
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Add the :data:`OUTCOME_EXTRAS` columns (nullable: not given) to an ``outcomes`` table
-    created before them (a failure because another process just added one is no failure)."""
-    name, quote = _Outcome.__tablename__, engine.dialect.identifier_preparer.quote
-    have = {c["name"] for c in inspect(engine).get_columns(name)}
-    for col in [_Outcome.__table__.c[c] for c in OUTCOME_EXTRAS if c not in have]:
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(col.name)} "
-                                  f"{col.type.compile(dialect=engine.dialect)}"))
-        except (sa_exc.OperationalError, sa_exc.ProgrammingError):
-            if col.name not in {c["name"] for c in inspect(engine).get_columns(name)}:
-                raise
-
-
-def open_store(url: str) -> Store:
-    """Connect to ``url`` (creating an SQLite file's directory), create missing tables and
-    columns (:func:`_add_missing_columns`)."""
-    file = _sqlite_file(url)
-    if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-    engine = _engine(url, file)
-    _Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
-    return Store(engine, file=file.resolve() if file is not None else None)
-
-
-def open_existing_store(url: str) -> Store:
-    """The store of an existing recommender database (with an ``outcomes`` table); nothing is
-    created where there is none. Raises :class:`StoreUnavailable` saying why (not a URL, no
-    driver, no such file, unreachable, no outcomes table), never showing the password."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
-        raise StoreUnavailable("not a database URL (e.g. sqlite:///var/recommender.db)") from None
-    file = _sqlite_file(url)
-    if file is not None and not file.is_file():
-        raise StoreUnavailable("no database file", f"no database file at {file}")
-    try:
-        engine = _engine(url, file)
-        if not inspect(engine).has_table(_Outcome.__tablename__):
-            raise StoreUnavailable("no outcomes table", f"{shown} has no outcomes table (not a recommender database)")
-        _add_missing_columns(engine)
-    except (ImportError, sa_exc.SQLAlchemyError) as err:
-        raise StoreUnavailable("cannot open the database", f"cannot open {shown}: {type(err).__name__}: "
-                               f"{str(err).splitlines()[0][:200]}") from None
-    return Store(engine, file=file.resolve() if file is not None else None)
