@@ -180,13 +180,15 @@ def model_kind(directory: Path) -> str:
     return str(kind)
 
 
-def load_baseline_artifact(directory: Path) -> BaselineArtifact:
-    """Load and verify a baseline model directory (file digests as in its manifest)."""
+def load_baseline_artifact(directory: Path, kind: str | None = None) -> BaselineArtifact:
+    """Load and verify a baseline model directory (file digests as in its manifest); ``kind``,
+    when given, is the kind it must be."""
     directory = Path(directory)
     manifest = _json(directory, MANIFEST, _read(directory, MANIFEST))
-    kind = model_kind(directory)
-    if kind == "ltr":
-        raise ModelArtifactError(f"model {directory}: a learned model, not a baseline")
+    found = model_kind(directory)
+    if found == "ltr" or (kind is not None and found != kind):
+        raise ModelArtifactError(f"model {directory}: kind {found!r} is not {kind or 'a baseline'!r}")
+    kind = found
     state: dict[str, Any] = {}
     for name, digest in manifest.get("files", {}).items():
         data = _read(directory, name)

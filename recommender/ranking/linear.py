@@ -22,20 +22,18 @@ from models.errors import ModelArtifactError
 from models.linear import LinearScorer
 from recommender.engine import Eligibility, benefit_matrix
 from recommender.ranking.pairs import pair_table, policy_spans
-from recommender.ranking.rules import Scores, order_candidates
+from recommender.ranking.rules import CandidateOrder, Scores
 from recommender.rules import Catalog
 
 INELIGIBLE = -1e9
 """Score of an ineligible pair (below any log-odds)."""
 
 
-class LinearRanker:
+class LinearRanker(CandidateOrder):
     """Ranker protocol over a ``kind: logistic`` model directory."""
 
     def __init__(self, model_dir: Path, catalog: Catalog) -> None:
-        art = load_baseline_artifact(Path(model_dir))
-        if art.kind != "logistic":
-            raise ModelArtifactError(f"model {model_dir}: kind {art.kind!r} is not a logistic model")
+        art = load_baseline_artifact(Path(model_dir), "logistic")
         self.version: str = art.version
         try:
             self._encoder = PairEncoder.from_state(art.feature_state["transformer"])
@@ -58,10 +56,3 @@ class LinearRanker:
         if len(table):
             score[table.rows, table.cols] = self._scorer.predict(self._encoder.transform(table))
         return Scores(score=score)
-
-    def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
-        return self.order_verdicts(elig.verdict_matrix(), scores, benefit)
-
-    def order_verdicts(self, verdict: np.ndarray, scores: Scores, benefit: np.ndarray) -> np.ndarray:
-        """Candidates first, then score, then estimated benefit."""
-        return order_candidates(verdict, scores.score, benefit)

@@ -20,20 +20,18 @@ from models.artifacts import load_baseline_artifact
 from models.errors import ModelArtifactError
 from recommender.engine import Eligibility
 from recommender.ranking.pairs import policy_spans
-from recommender.ranking.rules import Scores, order_candidates
+from recommender.ranking.rules import CandidateOrder, Scores
 from recommender.rules import Catalog
 
 INELIGIBLE = -1.0
 """Score of an ineligible pair (below every candidate's, which are ≥ 0)."""
 
 
-class PopularityRanker:
+class PopularityRanker(CandidateOrder):
     """Ranker protocol over a ``kind: popularity`` model directory."""
 
     def __init__(self, model_dir: Path, catalog: Catalog) -> None:
-        art = load_baseline_artifact(Path(model_dir))
-        if art.kind != "popularity":
-            raise ModelArtifactError(f"model {model_dir}: kind {art.kind!r} is not a popularity model")
+        art = load_baseline_artifact(Path(model_dir), "popularity")
         self.version: str = art.version
         try:
             stats = HistoryStats.from_json(art.feature_state["history"])
@@ -56,10 +54,3 @@ class PopularityRanker:
 
     def score(self, elig: Eligibility, benefit: np.ndarray) -> Scores:
         return self.score_verdicts(elig.verdict_matrix(), list(elig.outcomes))
-
-    def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
-        return self.order_verdicts(elig.verdict_matrix(), scores, benefit)
-
-    def order_verdicts(self, verdict: np.ndarray, scores: Scores, benefit: np.ndarray) -> np.ndarray:
-        """Candidates first, then score, then estimated benefit."""
-        return order_candidates(verdict, scores.score, benefit)

@@ -67,6 +67,18 @@ class RuleRanker:
         return order(verdict, benefit, share)
 
 
+class CandidateOrder:
+    """The order of a model shipped in place of the rules (learned, popularity, logistic):
+    candidates before ineligible policies, then the score, then estimated benefit."""
+
+    def order(self, elig: Eligibility, scores: Scores, benefit: np.ndarray) -> np.ndarray:
+        return self.order_verdicts(elig.verdict_matrix(), scores, benefit)
+
+    def order_verdicts(self, verdict: np.ndarray, scores: Scores, benefit: np.ndarray) -> np.ndarray:
+        """:meth:`order` from the verdict matrix itself."""
+        return order_candidates(verdict, scores.score, benefit)
+
+
 def _share(elig: Eligibility) -> np.ndarray:
     return np.stack([o.share_met() for o in elig.outcomes.values()], axis=1)
 
