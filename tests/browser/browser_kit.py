@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -56,8 +57,10 @@ def start_chromium(size: str) -> WebDriver:
 
 
 def wait_for(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = WAIT_SECONDS) -> Any:
-    """``WebDriverWait(driver, timeout).until(condition)``."""
-    return WebDriverWait(driver, timeout).until(condition)
+    """``WebDriverWait(driver, timeout).until(condition)``, trying again when the condition met
+    an element that a page refreshing itself (job progress) has just replaced or not yet built."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,
+                                                               NoSuchElementException)).until(condition)
 
 
 def screenshot(driver: WebDriver, name: str, whole: bool = True) -> Path:

@@ -11,6 +11,8 @@ import base64
 import json
 from typing import Any
 
+from selenium.common.exceptions import (ElementNotInteractableException, NoSuchElementException,
+                                        StaleElementReferenceException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -71,8 +73,20 @@ def pick_industry(driver: WebDriver, words: str) -> None:
     box = by_id(driver, "f-industry_code")
     box.clear()
     box.send_keys(words)
-    wait_for(driver, lambda d: d.find_elements(By.ID, "opt-0") and d.find_element(By.ID, "opt-0").is_displayed())
-    by_id(driver, "opt-0").click()
+
+    def click_first(d: WebDriver) -> bool:
+        # the list is rebuilt as each lookup answers: a suggestion shown a moment ago may be
+        # gone or not yet clickable; try again until one takes the click
+        try:
+            option = d.find_element(By.ID, "opt-0")
+            if not option.is_displayed():
+                return False
+            option.click()
+            return True
+        except (ElementNotInteractableException, StaleElementReferenceException, NoSuchElementException):
+            return False
+
+    wait_for(driver, click_first)
     wait_for(driver, lambda d: "已选择" in by_id(d, "industry-picked").text)
 
 

@@ -263,7 +263,8 @@ def test_a_bulk_job_runs_to_the_end_and_downloads(live: LiveServer, browser: Bro
     wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"tr[data-job='{job_id}']")
              .get_attribute("data-state") == "succeeded", timeout=90)             # the page refreshes itself
     n = len(_profiles())
-    assert f"读取 {n} 行：匹配 {n} 家，未受理 0 行" in driver.find_element(By.CSS_SELECTOR, f"tr[data-job='{job_id}']").text
+    wait_for(driver, lambda d: f"读取 {n} 行：匹配 {n} 家，未受理 0 行"
+             in d.find_element(By.CSS_SELECTOR, f"tr[data-job='{job_id}']").text)
     _checks(driver, live)
     screenshot(driver, f"caseworker-jobs-done-{size}")
     path = _download(driver, downloads, css=f"tr[data-job='{job_id}'] a.dl-result")
