@@ -137,33 +137,31 @@ def _scalars(values: list[Any]) -> bool:
     return all(isinstance(v, (str, int, float, bool)) or v is None for v in values)
 
 
+def _walk_keyed(before: dict[str, Any], after: dict[str, Any], sub_path: Any, when: Any,
+                out: list[Change]) -> None:
+    """Entries of two keyed collections in order (``before``'s, then the new ones): added,
+    removed, or walked into; ``sub_path(name)`` and ``when(name)`` give an entry's path and date."""
+    for name in list(before) + [k for k in after if k not in before]:
+        if name not in after:
+            out.append(Change(sub_path(name), "removed", before=before[name], effective=when(name)))
+        elif name not in before:
+            out.append(Change(sub_path(name), "added", after=after[name], effective=when(name)))
+        else:
+            _walk(before[name], after[name], sub_path(name), when(name), out)
+
+
 def _walk(before: Any, after: Any, path: str, effective: str | None, out: list[Change]) -> None:
     if isinstance(before, dict) and isinstance(after, dict):
-        for key in list(before) + [k for k in after if k not in before]:
-            sub = f"{path}.{key}" if path else str(key)
-            if key not in after:
-                out.append(Change(sub, "removed", before=before[key], effective=effective))
-            elif key not in before:
-                out.append(Change(sub, "added", after=after[key], effective=effective))
-            else:
-                _walk(before[key], after[key], sub, effective, out)
+        _walk_keyed(before, after, lambda key: f"{path}.{key}" if path else str(key), lambda _: effective, out)
         return
     if isinstance(before, list) and isinstance(after, list):
         key = _key_of(before, after)
         if key is not None:
             old = {json.dumps(x[key], sort_keys=True): x for x in before}
             new = {json.dumps(x[key], sort_keys=True): x for x in after}
-            for name in list(old) + [k for k in new if k not in old]:
-                item = (old.get(name) or new[name])[key]
-                label = item if isinstance(item, str) else name
-                sub = f"{path}[{label}]"
-                when = str(item) if key == "from" else effective
-                if name not in new:
-                    out.append(Change(sub, "removed", before=old[name], effective=when))
-                elif name not in old:
-                    out.append(Change(sub, "added", after=new[name], effective=when))
-                else:
-                    _walk(old[name], new[name], sub, when, out)
+            item = {name: (old.get(name) or new[name])[key] for name in [*old, *new]}
+            _walk_keyed(old, new, lambda name: f"{path}[{item[name] if isinstance(item[name], str) else name}]",
+                        lambda name: str(item[name]) if key == "from" else effective, out)
             return
         if len(before) == len(after) and all(_same(a, b) for a, b in zip(before, after)):
             return
