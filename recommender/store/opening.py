@@ -41,12 +41,13 @@ def _engine(url: str, file: Path | None) -> Engine:
 
 
 def connect(url: str, *, create: bool = False) -> Engine:
-    """The engine for ``url`` (``create``: make an SQLite file's directory, for an upgrade).
+    """The engine for ``url`` (``create``: an SQLite file may be new, its directory is made).
 
     Raises
     ------
     StoreUnavailable
-        Not a URL, or no driver for it (the password never shown).
+        Not a URL, no driver for it, or (unless ``create``) no such SQLite file; the password
+        never shown.
     """
     try:
         file = _sqlite_file(url)
@@ -54,6 +55,8 @@ def connect(url: str, *, create: bool = False) -> Engine:
         raise StoreUnavailable("not a database URL (e.g. sqlite:///var/recommender.db)") from None
     if file is not None and create:
         file.parent.mkdir(parents=True, exist_ok=True)
+    elif file is not None and not file.is_file():
+        raise StoreUnavailable("no database file", f"no database file at {file}")
     try:
         return _engine(url, file)
     except (ImportError, sa_exc.SQLAlchemyError) as err:
@@ -89,8 +92,6 @@ def open_existing_store(url: str) -> Store:
     outcomes table, schema out of date), never showing the password."""
     engine = connect(url)
     file = _sqlite_file(url)
-    if file is not None and not file.is_file():
-        raise StoreUnavailable("no database file", f"no database file at {file}")
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table(_Outcome.__tablename__):

@@ -69,7 +69,7 @@ def _tables_and_columns(url: str, table: str) -> tuple[set[str], list[str]]:
 
 
 def _run(url: str, step: str, revision: str) -> None:
-    engine = connect(url)
+    engine = connect(url, create=True)
     with engine.begin() as conn:
         (upgrade_schema if step == "upgrade" else downgrade_schema)(conn, revision)
     engine.dispose()
@@ -209,6 +209,11 @@ def test_db_commands_on_a_bad_or_unreachable_database_are_exit_2(tmp_path: Path)
             result = runner.invoke(app, [*command, "--database-url", url])
             assert result.exit_code == 2, (command, result.output)
             assert result.stderr.startswith(message) and "secret" not in result.stderr, result.stderr
+    missing = tmp_path / "nowhere" / "recommender.db"
+    for command in (["db", "current"], ["db", "downgrade", "-1"]):       # only upgrade creates a database
+        result = runner.invoke(app, [*command, "--database-url", f"sqlite:///{missing}"])
+        assert result.exit_code == 2 and result.stderr == f"error: --database-url: no database file at {missing}\n"
+    assert not missing.parent.exists()
 
 
 def test_serve_refuses_a_database_behind_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
