@@ -84,3 +84,18 @@ def test_a_database_that_stops_answering_gives_503_until_it_is_back(tmp_path: Pa
             srv.client(KEYS["caseworker"]) as cw:
         export = cw.get("/v1/outcomes/export")
         assert export.text.splitlines()[1:] == ["F-1,cn-rd-super-deduction,2022-03-01,approved,,"]  # stored once
+
+
+def test_a_nul_in_a_job_id_or_a_policy_filter_finds_nothing_on_every_backend(
+        clients: dict[str | None, httpx.Client]) -> None:
+    """No stored text has a NUL (PostgreSQL cannot hold one): a lookup by one finds nothing,
+    as on SQLite, instead of a 500; the audit entry keeps the filter without it."""
+    cw = clients["caseworker"]
+    for path in ("/v1/jobs/a%00b", "/v1/jobs/a%00b/result", "/v1/jobs/a%00b/rejects"):
+        r = cw.get(path)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json() == {"detail": "no job 'a\\x00b'", "issues": [{"field": "job_id", "reason": "unknown job"}]}
+    export = cw.get("/v1/outcomes/export", params={"policy_id": "cn-rd-super-deduction\x00"})
+    assert export.status_code == 200 and export.text == "firm_id,policy_id,event_date,outcome,model_version,rank\n"
+    entry = clients["admin"].get("/v1/admin/audit", params={"limit": 1}).json()[0]
+    assert (entry["action"], entry["policy_id"]) == ("outcomes_export", "cn-rd-super-deduction")
