@@ -27,7 +27,8 @@ from api.main import create_app
 from recommender.cli.main import app as cli_app
 from recommender.matching.runtime import Matcher, load_matcher
 from recommender.settings import Settings, hash_key
-from recommender.store import SQLITE_BUSY_MS, Store, open_store
+from recommender.store import SQLITE_BUSY_MS, SchemaOutOfDate, Store, open_store
+from tests import db_kit
 from tests.api.api_testkit import AS_OF, KEYS, LiveServer, make_settings
 from tests.api.conftest import profile, profiles, registry_csv  # noqa: F401 - fixtures
 from tests.api.api_testkit import eventually, queue_job, submit_job, wait_job
@@ -269,6 +270,9 @@ def test_a_deleted_database_file_is_not_ready_and_accepts_nothing(tmp_path: Path
         _assert_503(r)
         _assert_503(c.get("/v1/jobs"))
         assert not db.exists()                                  # nothing wrote a fresh file either
+    with pytest.raises(SchemaOutOfDate, match="run `recommender db upgrade"):
+        open_store(settings.resolved_database_url())           # a restart would refuse: no database
+    db_kit.upgrade(settings.resolved_database_url())          # what the refusal says to run
     with LiveServer(create_app(settings)) as srv, srv.client(KEYS["caseworker"]) as c:   # restart
         assert c.get("/readyz").status_code == 200
         exported = c.get("/v1/outcomes/export").text
