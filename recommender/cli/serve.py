@@ -18,14 +18,14 @@ APP_FACTORY = "api.main:create_app"
 
 def check_database(url: str) -> None:
     """Exit 2 with the command to run when the database is not at this version's schema (the
-    service would refuse to start); a database that cannot be reached now is left to the
-    service, which answers 503 until it can."""
+    service would refuse to start: :class:`~recommender.store.SchemaOutOfDate`). One that cannot
+    be reached is left to uvicorn's start-up, which logs the driver's error."""
     from sqlalchemy import exc as sa_exc
 
-    from recommender.store import SchemaOutOfDate, StoreUnavailable, open_store
+    from recommender.store import StoreUnavailable, open_store
     try:
         open_store(url).close()
-    except (SchemaOutOfDate, StoreUnavailable) as err:
+    except StoreUnavailable as err:
         fail(f"database: {err}")
     except sa_exc.SQLAlchemyError:
         pass
