@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -87,21 +88,21 @@ def write_fairness(out: Path, matches: Path, registry: Path, ref: ReferenceTable
 
 
 def cached_fairness(out: Path, matches: Path, registry: Path, ref: ReferenceTables, *,
-                    settings: FairnessSettings = FairnessSettings(), rank_k: int = 1) -> Path:
-    """``out`` holding the report of ``matches`` (a finished job's output, which no longer
-    changes): computed on the first call, read back afterwards unless it was made with other
-    settings or by another report version."""
-    existing = Path(out) / JSON_NAME
-    if existing.exists() and (Path(out) / HTML_NAME).exists():
+                    settings: FairnessSettings = FairnessSettings(), rank_k: int = 1) -> tuple[Path, Path]:
+    """``(fairness.json, report.html)`` under ``out`` for ``matches`` (a finished job's output,
+    which no longer changes): computed on the first call, read back afterwards unless made
+    with other settings or by another report version."""
+    paths = Path(out) / JSON_NAME, Path(out) / HTML_NAME
+    if all(p.exists() for p in paths):
         try:
-            made = json.loads(existing.read_text(encoding="utf-8"))
+            made = json.loads(paths[0].read_text(encoding="utf-8"))
         except (OSError, ValueError):
             made = None
         if isinstance(made, dict) and made.get("version") == REPORT_VERSION \
                 and made.get("method") == _method(settings, rank_k):
-            return Path(out)
+            return paths
     write_fairness(out, matches, registry, ref, settings=settings, rank_k=rank_k)
-    return Path(out)
+    return paths
 
 
 def _method(settings: FairnessSettings, rank_k: int) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def _check(settings: FairnessSettings, rank_k: int) -> None:
 
 def _replace(path: Path, text: str) -> None:
     """Write ``text`` beside ``path`` and rename it into place (atomic on one file system)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")    # two requests may write at once
     try:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
