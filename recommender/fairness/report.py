@@ -179,7 +179,7 @@ def _chart(report: dict[str, Any], column: str, rows: list[dict[str, Any]]) -> s
         fig, axes = plt.subplots(1, 2, figsize=(11, height), sharey=True)
         for ax, (part, name, title) in zip(axes, (("rules", "eligible_share", "有可享政策的企业占比 (%)" if font else
                                                    "firms with an eligible policy (%)"),
-                                                  ("ranking", "recommended_share", "前k项推荐含可享政策 (%)" if font else
+                                                  ("ranking", "recommended_share", "有可享政策的企业中前k项推荐含可享政策 (%)" if font else
                                                    "eligible among the first k, of firms with one (%)"))):
             ys = range(len(shown))
             values, lows, highs = [], [], []
@@ -196,7 +196,7 @@ def _chart(report: dict[str, Any], column: str, rows: list[dict[str, Any]]) -> s
             ax.set_title(_k(title, report["method"]["rank_k"]), fontsize=10)
             ax.set_xlim(0, 100)
             ax.set_yticks(list(ys), labels, fontsize=8)
-            ax.invert_yaxis()
+        axes[0].invert_yaxis()            # the axes share y: inverted once, groups top to bottom
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
