@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -87,9 +88,20 @@ class Applications:
     other_firms: int                # decided rows of firms not in the matches
 
 
-def read_matches(path: Path, rank_k: int) -> tuple[FirmTable, pd.DataFrame]:
-    """The per-firm table of a ``match-registry`` output (CSV or Parquet), and its
-    ``(firm, policy_id, approval_probability)`` rows for the calibration gap.
+@dataclass(frozen=True)
+class ShownPairs:
+    """The (firm, policy) rows of the matches with their approval probability (NaN if none):
+    what the calibration gap compares applications with."""
+
+    firm: np.ndarray                # index into FirmTable
+    policy: pa.Array                # policy_id, "" on a no-match row
+    probability: np.ndarray
+
+
+def read_matches(path: Path, rank_k: int) -> tuple[FirmTable, ShownPairs]:
+    """The per-firm table of a ``match-registry`` output (CSV or Parquet), and its shown
+    (firm, policy) pairs for the calibration gap. Text columns stay in Arrow (5M rows of a
+    1M-firm output: no Python string per row).
 
     Raises
     ------
@@ -98,49 +110,54 @@ def read_matches(path: Path, rank_k: int) -> tuple[FirmTable, pd.DataFrame]:
         is not a whole number, an unknown verdict, a benefit that is not a number).
     """
     path = Path(path)
-    frame = _read_table(path, text=("firm_id", "policy_id", "verdict"))
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    table = _read_table(path, text=("firm_id", "policy_id", "verdict"))
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
         raise InputFileError(f"column {missing[0]}: required column missing (a match-registry output has "
                              f"{', '.join(REQUIRED_COLUMNS)})", path=str(path))
-    if not len(frame):
+    if not table.num_rows:
         raise InputFileError("the matches have no rows", path=str(path))
-    _no_blank(frame["firm_id"], "firm_id", path)
-    rank = _numbers(frame["rank"], "rank", path, whole=True)
-    benefit = _numbers(frame["estimated_benefit"], "estimated_benefit", path)
-    prob = (_numbers(frame["approval_probability"], "approval_probability", path)
-            if "approval_probability" in frame.columns else np.full(len(frame), np.nan))
+    firm, policy, verdict = (_text(table, c) for c in ("firm_id", "policy_id", "verdict"))
+    blank = _flags(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(firm), ""), True))
+    if blank.any():
+        raise InputFileError("column firm_id: empty value", path=str(path), location=f"row {_first(blank)}")
+    rank = _numbers(table, "rank", path, whole=True)
+    benefit = _numbers(table, "estimated_benefit", path)
+    prob = (_numbers(table, "approval_probability", path)
+            if "approval_probability" in table.column_names else np.full(table.num_rows, np.nan))
     bad_p = ~np.isnan(prob) & ((prob < 0) | (prob > 1))
     if bad_p.any():
         raise InputFileError("column approval_probability: must be between 0 and 1", path=str(path),
-                             location=f"row {int(np.flatnonzero(bad_p)[0]) + 1}")
-    verdict = frame["verdict"].fillna("").astype(str)
-    policy = frame["policy_id"].fillna("").astype(str)
-    bad = ~verdict.isin(("", *VERDICTS)).to_numpy()
+                             location=f"row {_first(bad_p)}")
+    verdict = pc.fill_null(verdict, "")
+    bad = ~_flags(pc.is_in(verdict, value_set=pa.array(["", *VERDICTS])))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputFileError(f"column verdict: {verdict.iloc[row]!r} is not one of {', '.join(VERDICTS)}",
-                             path=str(path), location=f"row {row + 1}")
-    codes, ids = pd.factorize(frame["firm_id"], sort=False)
+        row = _first(bad)
+        raise InputFileError(f"column verdict: {verdict[row - 1].as_py()!r} is not one of {', '.join(VERDICTS)}",
+                             path=str(path), location=f"row {row}")
+    encoded = pc.dictionary_encode(firm)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    ids = encoded.dictionary.to_pylist()
     if path.suffix.lower() == ".csv":
-        ids = pd.Index([_unguarded(str(i)) for i in ids])
+        ids = [_unguarded(i) for i in ids]
     n = len(ids)
-    eligible = (verdict == "eligible").to_numpy() & (policy != "").to_numpy()
-    k = int(np.nanmax(rank)) if len(rank) else 0
+    policy = pc.fill_null(policy, "")
+    has_policy = _flags(pc.not_equal(policy, ""))
+    eligible = _flags(pc.equal(verdict, "eligible")) & has_policy
+    k = int(rank.max())
 
     def per_firm(weights: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=weights.astype(np.float64), minlength=n)
 
-    shown = per_firm((policy != "").to_numpy())
-    table = FirmTable(
-        firm_ids=np.asarray(ids, dtype=object),
+    shown = per_firm(has_policy)
+    firms = FirmTable(
+        firm_ids=np.array(ids, dtype=object),
         n_eligible=per_firm(eligible),
         top_eligible=np.minimum(per_firm(eligible & (rank == 1)), 1.0),
         recommended=np.minimum(per_firm(eligible & (rank <= rank_k)), 1.0),
         benefit=per_firm(np.where(eligible, np.nan_to_num(benefit, nan=0.0), 0.0)),
-        match_rows=len(frame), shown_max=k, full_lists=int(((shown >= k) & (k > 0)).sum()), rank_k=rank_k)
-    pairs = pd.DataFrame({"firm": codes, "policy_id": policy.to_numpy(), "approval_probability": prob})
-    return table, pairs[policy.to_numpy() != ""]
+        match_rows=table.num_rows, shown_max=k, full_lists=int(((shown >= k) & (k > 0)).sum()), rank_k=rank_k)
+    return firms, ShownPairs(codes, policy, prob)
 
 
 def read_groups(path: Path, firms: FirmTable, ref: ReferenceTables) -> tuple[dict[str, Grouping], int]:
@@ -190,7 +207,7 @@ def read_groups(path: Path, firms: FirmTable, ref: ReferenceTables) -> tuple[dic
     return groups, len(registry) - firms.n
 
 
-def read_applications(path: Path, firms: FirmTable, pairs: pd.DataFrame) -> Applications:
+def read_applications(path: Path, firms: FirmTable, shown: ShownPairs) -> Applications:
     """Decided applications of the outcomes file whose firm is in the matches, with the
     approval probability the matches gave the same (firm, policy), if they showed it.
 
@@ -205,8 +222,13 @@ def read_applications(path: Path, firms: FirmTable, pairs: pd.DataFrame) -> Appl
     keep = decided & (firm >= 0)
     apps = pd.DataFrame({"firm": firm[keep], "policy_id": log["policy_id"].to_numpy()[keep],
                          "approved": (log["outcome"].to_numpy()[keep] == "approved").astype(np.float64)})
-    probability = pairs.drop_duplicates(["firm", "policy_id"])
-    apps = apps.merge(probability, on=["firm", "policy_id"], how="left", sort=False)
+    # only the shown pairs of firms that applied: a few of millions
+    near = np.isin(shown.firm, np.unique(apps["firm"].to_numpy()))
+    pairs = pd.DataFrame({"firm": shown.firm[near],
+                          "policy_id": shown.policy.filter(pa.array(near)).to_numpy(zero_copy_only=False),
+                          "approval_probability": shown.probability[near]})
+    pairs = pairs[pairs["policy_id"] != ""].drop_duplicates(["firm", "policy_id"])
+    apps = apps.merge(pairs, on=["firm", "policy_id"], how="left", sort=False)
     return Applications(firm=apps["firm"].to_numpy(), approved=apps["approved"].to_numpy(),
                         probability=apps["approval_probability"].to_numpy(dtype=np.float64),
                         rows_read=len(log), undecided=int((~decided).sum()),
@@ -225,8 +247,9 @@ def _grouping(name: str, values: np.ndarray, names: dict[str, str], order: tuple
     return Grouping(name, codes.astype(np.intp), keys, labels)
 
 
-def _read_table(path: Path, text: tuple[str, ...]) -> pd.DataFrame:
-    """A CSV (every column as text, empty cells null) or Parquet file as pandas."""
+def _read_table(path: Path, text: tuple[str, ...]) -> pa.Table:
+    """The columns of a CSV (every column as text, empty cells null) or Parquet file that a
+    report reads, as Arrow."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise InputFileError("file not found", path=str(path))
@@ -241,20 +264,29 @@ def _read_table(path: Path, text: tuple[str, ...]) -> pd.DataFrame:
             raise InputFileError(f"unsupported type {suffix!r} (use .csv or .parquet)", path=str(path))
     except (pa.ArrowInvalid, OSError, ValueError) as err:
         raise InputFileError(f"cannot read: {err}".replace("\n", " "), path=str(path)) from None
-    wanted = [c for c in (*REQUIRED_COLUMNS, "approval_probability") if c in table.column_names]
-    return table.select(wanted).to_pandas()
+    return table.select([c for c in (*REQUIRED_COLUMNS, "approval_probability") if c in table.column_names])
 
 
-def _no_blank(column: pd.Series, name: str, path: Path) -> None:
-    blank = column.isna().to_numpy() | (column.astype(str).str.strip() == "").to_numpy()
-    if blank.any():
-        raise InputFileError(f"column {name}: empty value", path=str(path),
-                             location=f"row {int(np.flatnonzero(blank)[0]) + 1}")
+def _text(table: pa.Table, name: str) -> pa.Array:
+    """A column as one Arrow string array (ids stored as numbers or dictionaries become text)."""
+    column = table.column(name).combine_chunks()
+    return column if column.type == pa.string() else pc.cast(column, pa.string())
 
 
-def _numbers(column: pd.Series, name: str, path: Path, *, whole: bool = False) -> np.ndarray:
+def _flags(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array (no nulls) as numpy."""
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _first(mask: np.ndarray) -> int:
+    """The 1-based row number of the first true entry."""
+    return int(np.flatnonzero(mask)[0]) + 1
+
+
+def _numbers(table: pa.Table, name: str, path: Path, *, whole: bool = False) -> np.ndarray:
     """A numeric column as float64 (NaN where empty); a cell that is not a number (or, with
     ``whole``, not a whole number >= 0, and never empty) is an error naming the column and row."""
+    column = table.column(name).to_pandas()
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     given = column.notna().to_numpy()
     bad = given & ~np.isfinite(values)
@@ -263,9 +295,9 @@ def _numbers(column: pd.Series, name: str, path: Path, *, whole: bool = False) -
         bad |= ~given | (np.isfinite(values) & ((values < 0) | (values != np.round(values))))
         what = "a whole number >= 0"
     if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputFileError(f"column {name}: {column.iloc[row]!r} is not {what}", path=str(path),
-                             location=f"row {row + 1}")
+        row = _first(bad)
+        raise InputFileError(f"column {name}: {column.iloc[row - 1]!r} is not {what}", path=str(path),
+                             location=f"row {row}")
     return values
 
 
