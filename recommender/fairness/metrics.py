@@ -133,7 +133,7 @@ def group_report(firms: FirmTable, apps: Applications | None, groups: dict[str, 
         counts = np.bincount(grouping.codes, minlength=len(grouping.keys))
         hidden = suppressed_groups(counts, settings.min_group_size)
         rows = _figures(units, codes, list(grouping.keys), counts, hidden, settings, d)
-        for row, key, label in zip(rows, grouping.keys, grouping.labels):
+        for row, label in zip(rows, grouping.labels):
             row["label"] = label
             if not row["suppressed"]:
                 _against_overall(row, overall)

@@ -36,11 +36,11 @@ def render_html(report: dict[str, Any]) -> str:
     for column, rows in report["by_group"].items():
         en, zh = DIMENSIONS[column]
         body.append(f"<h2>按{_e(zh)} <span class=muted>by {_e(en)} ({_e(column)})</span></h2>")
-        chart = _chart(report, column, rows)
+        chart = _chart(report, rows)
         if chart:
             body.append(f'<img alt="{_e(zh)}: eligible share and recommended share" src="data:image/png;base64,{chart}">')
         for part in parts:
-            body.append(_group_table(report, column, rows, part))
+            body.append(_group_table(report, rows, part))
     text = "\n".join(body)
     return ("<!DOCTYPE html>\n<html lang=zh-CN><head><meta charset=utf-8><title>公平性报告 fairness report</title>"
             f"<style>{_CSS}</style></head><body>\n{text}\n</body></html>\n")
@@ -128,7 +128,7 @@ def _overall_table(report: dict[str, Any], parts: list[str]) -> str:
     return "<table><tr><th>指标 metric</th><th>数值 value (95 % CI)</th></tr>" + "".join(rows) + "</table>"
 
 
-def _group_table(report: dict[str, Any], column: str, rows: list[dict[str, Any]], part: str) -> str:
+def _group_table(report: dict[str, Any], rows: list[dict[str, Any]], part: str) -> str:
     metrics = [m for m in METRICS if m.part == part and m.name in report["metrics"]]
     zh, en = _PART_TITLES[part]
     head = "<tr><th>组 group</th><th>企业数 firms</th>" + "".join(
@@ -163,7 +163,7 @@ def _font() -> str | None:
     return names[0] if names else None
 
 
-def _chart(report: dict[str, Any], column: str, rows: list[dict[str, Any]]) -> str | None:
+def _chart(report: dict[str, Any], rows: list[dict[str, Any]]) -> str | None:
     """Base64 PNG: per shown group, eligible share (rules) and recommended share (ranking)
     with their intervals, the overall figure as a dashed line; None when no group is shown."""
     shown = [r for r in rows if not r["suppressed"]]

@@ -84,7 +84,7 @@ def test_unknown_job_is_404_and_a_bad_format_422(clients: dict[Any, httpx.Client
     assert r.status_code == 422 and "format" in r.text
 
 
-def test_a_job_that_did_not_succeed_is_409(clients: dict[Any, httpx.Client], tmp_path: Path) -> None:
+def test_a_job_that_did_not_succeed_is_409(clients: dict[Any, httpx.Client]) -> None:
     c = clients["caseworker"]
     r = c.post("/v1/jobs", files={"file": ("bad.parquet", b"this is not parquet", "application/octet-stream")})
     job = wait_job(c, r.json()["id"])
