@@ -154,3 +154,32 @@ def test_out_of_range_options_exit_2(tmp_path: Path, option: tuple[str, str]) ->
     result = fairness(paths, tmp_path / "out", *option)
     assert result.exit_code == 2
     assert option[0] in result.output
+
+
+def test_report_of_a_real_match_registry_run(tmp_path: Path) -> None:
+    """match-registry over the sample firms with one bad row of each kind and a duplicate id,
+    then fairness over its output: every matched firm is counted once, the rejected rows are
+    in neither file, and the overall figures equal those computed straight from the output."""
+    from .registry_kit import planted_registry, write_registry
+    frame, good = planted_registry()
+    registry = write_registry(frame, tmp_path / "registry.csv")
+    out = tmp_path / "matches.parquet"
+    ran = run("match-registry", str(registry), "--out", str(out), "--as-of", "2022-06-30", "--top-k", "3", "--quiet")
+    assert ran.exit_code == 0, ran.output
+    result = run("fairness", "--matches", str(out), "--registry", str(registry), "--out", str(tmp_path / "f"),
+                 "--min-group-size", "1", "--reps", "50")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "f" / "fairness.json").read_text(encoding="utf-8"))
+    assert (report["inputs"]["firms"], report["inputs"]["registry_firms_not_matched"]) == (good, 0)
+    assert report["inputs"]["shown_per_firm"] <= 3
+    rows = pd.read_parquet(out)
+    eligible = rows[rows["verdict"] == "eligible"].groupby("firm_id").size().reindex(rows["firm_id"].unique(),
+                                                                                       fill_value=0)
+    top = rows[rows["rank"] == 1].set_index("firm_id")["verdict"].eq("eligible").reindex(eligible.index,
+                                                                                           fill_value=False)
+    overall = report["overall"]
+    assert overall["firms"] == good
+    assert overall["rules"]["eligible_share"]["value"] == pytest.approx((eligible > 0).mean())
+    assert overall["rules"]["mean_eligible"]["value"] == pytest.approx(eligible.mean())
+    assert overall["result"]["top_eligible_share"]["value"] == pytest.approx(top.mean())
+    assert sum(r["firms"] for r in report["by_group"]["region_code"]) == good
