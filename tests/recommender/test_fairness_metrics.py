@@ -14,10 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from .fairness_kit import matches_frame, write_case
 
 from recommender.fairness import FairnessSettings, fairness_report, suppressed_groups
+from recommender.fairness.inputs import FirmTable, Grouping
+from recommender.fairness.metrics import group_report
 from recommender.profile import ReferenceTables
 
 
@@ -160,3 +164,34 @@ def test_a_figure_over_too_few_units_is_withheld(tmp_path: Path, ref: ReferenceT
         "difference": None, "ratio": None}
     assert yubei["ranking"]["gap_split"] is None
     assert yubei["outcomes"]["approval_rate"]["value"] == pytest.approx(2 / 3)   # 3 decided applications
+
+
+@given(st.integers(min_value=1, max_value=80), st.integers(min_value=1, max_value=5), st.integers(0, 2**32 - 1))
+@settings(max_examples=25, deadline=None)
+def test_group_figures_equal_a_plain_groupby(n: int, n_groups: int, seed: int) -> None:
+    """Whatever the firms, each shown group's figures (MetricFrame over per-group sums and
+    counts) equal pandas' mean over the group's own firms, and the overall ones the mean
+    over all firms."""
+    rng = np.random.default_rng(seed)
+    n_eligible = rng.integers(0, 4, n).astype(float)
+    has = n_eligible > 0
+    firms = FirmTable(firm_ids=np.array([f"F{i}" for i in range(n)], dtype=object), n_eligible=n_eligible,
+                      top_eligible=(has & (rng.random(n) < 0.7)).astype(float),
+                      recommended=(has & (rng.random(n) < 0.8)).astype(float),
+                      benefit=np.where(has, rng.lognormal(8, 1, n), 0.0), match_rows=n, shown_max=3,
+                      full_lists=0, rank_k=1)
+    raw = rng.integers(0, n_groups, n)
+    keys = sorted(set(raw.tolist()))
+    grouping = Grouping("ownership", np.searchsorted(keys, raw), tuple(map(str, keys)), tuple(map(str, keys)))
+    got = group_report(firms, None, {"ownership": grouping}, FairnessSettings(min_group_size=1, reps=20))
+    frame = pd.DataFrame({"g": raw, "eligible_share": has.astype(float), "mean_eligible": n_eligible,
+                          "top_eligible_share": firms.top_eligible, "mean_benefit": firms.benefit,
+                          "recommended_share": np.where(has, firms.recommended, np.nan)})
+    for row, part in [(got["overall"], frame), *((r, frame[frame["g"] == int(r["group"])])
+                                                 for r in got["by_group"]["ownership"])]:
+        assert row["firms"] == len(part)
+        for name, value in values(row).items():
+            expected = part[name].mean()                 # NaN: no firm with an eligible policy
+            assert (value is None) == bool(np.isnan(expected)), name
+            if value is not None:
+                assert value == pytest.approx(expected), name
