@@ -7,27 +7,27 @@ replicate, a count of policies (a few dozen distinct values) a multinomial over 
 exact bootstrap at the cost of ``reps × distinct values``, whatever ``n``.
 
 A continuous value (yuan, a probability gap) has about as many distinct values as units.
-Its sorted values are cut into ``blocks`` blocks of equal size: how many draws fall in each
-block is drawn exactly (multinomial), and the sum of the draws inside a block by the central
-limit theorem (mean × count + sd × √count × normal). The between-block part, where skew
-lives, stays exact; within a block the values are close together, so the normal step is
-tight. With ``n <= blocks`` each block is one value and the bootstrap is exact again.
-
-A small group is resampled directly instead (``reps × n`` index draws), whenever that costs
-less than the draws over its cells: a binomial draw costs about twenty index draws
-(measured: 650 ns against 34 ns), so a continuous value is resampled directly up to about
-1,200 units. Either way small groups get the exact bootstrap.
+Up to :data:`DIRECT_MAX` units it is resampled directly (``reps × n`` index draws: the plain
+bootstrap). Above, its sorted values are cut into about ``blocks`` blocks, half of equal size
+and half holding equal shares of the squared deviations (so the tail, where a skewed amount's
+variance lives, is cut finely, its largest values often alone in a block): how many draws fall
+in each block is drawn exactly (multinomial), and the sum of the draws inside a block by the
+central limit theorem (mean × count + sd × √count × normal). Above :data:`DIRECT_MAX` units
+the mean's own skew is small (it falls with √n), which is where the normal step is safe.
+Measured coverage of the true mean of lognormal amounts at 95 % (300 samples, 500
+replicates): 93.0 % (σ = 1) and 94.0 % (σ = 1.5) at 10,000 units, 94.7 % (σ = 1.5) at 50,000;
+equal-size blocks alone had given 91.7 % at 3,000 units where the plain bootstrap gave 95.3 %.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_BLOCKS = 64
-"""Blocks of a continuous value (see the module docstring): 64 blocks × 1,000 replicates cost
-about 40 ms a group."""
-DIRECT_PER_CELL = 19
-"""Direct resampling while ``n <= DIRECT_PER_CELL × cells`` (the cost ratio in the module docstring)."""
+DEFAULT_BLOCKS = 96
+"""Blocks of a continuous value above :data:`DIRECT_MAX` units (module docstring)."""
+DIRECT_MAX = 8_000
+"""Units up to which a continuous value is resampled directly (8,000 × 1,000 replicates: about
+0.3 s a group)."""
 _DIRECT_CHUNK = 4_000_000
 """Index draws held at once by direct resampling (32 MB)."""
 
@@ -90,8 +90,8 @@ def group_mean_cis(values: np.ndarray, codes: np.ndarray, n_groups: int, *, reps
 def _replicate_means(x: np.ndarray, reps: int, rng: np.random.Generator, blocks: int) -> np.ndarray:
     """``reps`` bootstrap means of ``x`` (module docstring)."""
     n = len(x)
-    cells, sizes, spread = _cells(x, blocks)
-    if n <= DIRECT_PER_CELL * len(cells):
+    cells, sizes, spread = _cells(x, blocks, direct=n <= DIRECT_MAX)
+    if not len(cells):
         return _direct_means(x, reps, rng)
     counts = multinomial(rng, n, sizes / n, reps)
     sums = counts @ cells
@@ -111,16 +111,22 @@ def _direct_means(x: np.ndarray, reps: int, rng: np.random.Generator) -> np.ndar
     return out
 
 
-def _cells(x: np.ndarray, blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cells(x: np.ndarray, blocks: int, *, direct: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(means, sizes, standard deviations)`` of the cells ``x`` is resampled over: its
-    distinct values when there are at most ``blocks`` of them (sd 0), else ``blocks``
-    equal-size blocks of its sorted values."""
+    distinct values when there are at most ``blocks`` of them (sd 0); else, with ``direct``,
+    no cell (resample ``x`` itself); else the blocks of the module docstring."""
     distinct, counts = np.unique(x, return_counts=True)
     if len(distinct) <= blocks:
         return distinct, counts.astype(np.float64), np.zeros(len(distinct))
+    if direct:
+        return np.empty(0), np.empty(0), np.empty(0)
     xs = np.sort(x)
-    starts = np.linspace(0, len(xs), blocks + 1).round().astype(np.intp)[:-1]
-    sizes = np.diff(np.append(starts, len(xs))).astype(np.float64)
+    n = len(xs)
+    squares = np.cumsum((xs - xs.mean()) ** 2)
+    by_count = np.linspace(0, n, blocks // 2 + 1).round().astype(np.intp)[:-1]
+    by_spread = np.searchsorted(squares, np.linspace(0.0, squares[-1], blocks - blocks // 2 + 1)[:-1])
+    starts = np.unique(np.concatenate([by_count, np.minimum(by_spread, n - 1)]))
+    sizes = np.diff(np.append(starts, n)).astype(np.float64)
     means = np.add.reduceat(xs, starts) / sizes
     deviation = xs - np.repeat(means, sizes.astype(np.intp))
     spread = np.sqrt(np.add.reduceat(deviation * deviation, starts) / sizes)
