@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from api.deps import CaseworkerDep, MatcherDep, StoreDep
+from api.errors import ApiError
 from api.openapi import errors
 from api.routes.jobs import JobId, audit_download, finished_job
 from recommender import cached_fairness
@@ -32,6 +33,9 @@ def job_fairness(caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep, jo
     mean estimated benefit (yuan), each with a 95 % bootstrap interval and its difference and
     ratio to the overall figure; groups under 30 firms suppressed."""
     job = finished_job(store, job_id, caller)
+    if not job.firms_matched:
+        raise ApiError(409, f"job {job_id} matched no firm (every row was rejected): nothing to report on",
+                       [("job_id", "no matched firm")])
     report, page = cached_fairness(job.output_path.parent / FAIRNESS_DIR, job.output_path, job.input_path,
                                    matcher.ref)
     audit_download(store, caller, job, "job_fairness")

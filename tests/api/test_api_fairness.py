@@ -91,3 +91,15 @@ def test_a_job_that_did_not_succeed_is_409(clients: dict[Any, httpx.Client]) -> 
     assert job["state"] == "failed"
     r = c.get(f"/v1/jobs/{job['id']}/fairness")
     assert r.status_code == 409 and r.json()["issues"] == [{"field": "job_id", "reason": "state failed"}]
+
+
+def test_a_job_without_a_matched_firm_is_409(clients: dict[Any, httpx.Client], profiles: list[dict[str, Any]],
+                                              tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    registry_frame([{**profiles[0], "firm_id": "BAD-1", "revenue": -5.0}]).to_csv(path, index=False)
+    c = clients["caseworker"]
+    r = c.post("/v1/jobs", files={"file": ("bad.csv", path.read_bytes(), CSV)})
+    job = wait_job(c, r.json()["id"])
+    assert (job["state"], job["firms_matched"], job["rows_rejected"]) == ("succeeded", 0, 1)
+    r = c.get(f"/v1/jobs/{job['id']}/fairness")
+    assert r.status_code == 409 and r.json()["issues"] == [{"field": "job_id", "reason": "no matched firm"}]
