@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 from .fairness_kit import matches_frame, write_case
+from .registry_kit import planted_registry, write_registry
 
 from recommender.cli.main import app
 
@@ -160,7 +161,6 @@ def test_report_of_a_real_match_registry_run(tmp_path: Path) -> None:
     """match-registry over the sample firms with one bad row of each kind and a duplicate id,
     then fairness over its output: every matched firm is counted once, the rejected rows are
     in neither file, and the overall figures equal those computed straight from the output."""
-    from .registry_kit import planted_registry, write_registry
     frame, good = planted_registry()
     registry = write_registry(frame, tmp_path / "registry.csv")
     out = tmp_path / "matches.parquet"
