@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from recommender.advice import field_words
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
+    from recommender.fairness import cached_fairness
     from recommender.errors import (CatalogError, InputFileError, ModelArtifactError, NotFittedError,
                                     ProfileError, RecommenderError, UnknownPolicyError)
     from recommender.matching import (Cover, MatchOptions, Matcher, RankBy, handoff_csv, handoff_xlsx,
@@ -64,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "Store": "recommender.store",
     "StoreUnavailable": "recommender.store",
     "UnknownPolicyError": "recommender.errors",
+    "cached_fairness": "recommender.fairness",
     "database_down": "recommender.store",
     "districts_of": "recommender.profile",
     "evaluate_catalog": "recommender.engine",
@@ -95,6 +97,7 @@ __all__ = [
     "MAX_QUERY_CHARS", "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError",
     "OutcomeRecord", "Policy", "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError",
     "ReferenceTables", "Role", "Settings", "Store", "StoreUnavailable", "UnknownPolicyError",
+    "cached_fairness",
     "database_down", "districts_of", "evaluate_catalog", "explain_row", "field_words",
     "find_industries", "find_regions", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json",
     "load_matcher", "load_reference", "match_frame", "neutralise", "open_store", "parse_profile",

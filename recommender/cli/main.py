@@ -18,6 +18,7 @@ from recommender.profile import profiles_to_frame, read_profiles
 from recommender.matching import MatchOptions, match_frame
 from recommender.cli import (batch as cli_batch, catalog as cli_catalog, ml as cli_ml, models as cli_models,
                              serve as cli_serve)
+from recommender.cli import fairness as cli_fairness
 from recommender.settings import Settings
 from recommender.cli import db as cli_db
 
@@ -65,6 +66,7 @@ def main() -> None:  # pragma: no cover - console entry point
 for _module in (cli_batch, cli_catalog, cli_ml, cli_models, cli_serve):
     _module.register(app)
 cli_db.register(app)
+cli_fairness.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

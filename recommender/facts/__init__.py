@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from recommender.facts.fields import CATEGORY_VALUES, DERIVED_KINDS, FIELD_KINDS, source_fields
     from recommender.facts.frame import EvalFrame
     from recommender.facts.rowframe import RowFrame
-    from recommender.facts.size import SIZE_LABELS, SizeTable, industry_group
+    from recommender.facts.size import SIZE_LABELS, SIZE_NAMES_ZH, SizeTable, industry_group
 
 _EXPORTS: dict[str, str] = {
     "CATEGORY_FACTS": "declared",
@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "Ratio": "declared",
     "RowFrame": "rowframe",
     "SIZE_LABELS": "size",
+    "SIZE_NAMES_ZH": "size",
     "SMALL_LOW_PROFIT_MAX_ASSETS": "declared",
     "SMALL_LOW_PROFIT_MAX_EMPLOYEES": "declared",
     "SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME": "declared",
@@ -52,7 +53,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "CATEGORY_FACTS", "CATEGORY_VALUES", "CERT_COLUMNS", "Category", "Columns", "DAYS_PER_YEAR",
     "DERIVED_KINDS", "EvalFrame", "FACTS", "FIELD_KINDS", "Fact", "NUMERIC_FACTS", "RATIOS", "REPORTED",
-    "Ratio", "RowFrame", "SIZE_LABELS", "SMALL_LOW_PROFIT_MAX_ASSETS", "SMALL_LOW_PROFIT_MAX_EMPLOYEES",
+    "Ratio", "RowFrame", "SIZE_LABELS", "SIZE_NAMES_ZH", "SMALL_LOW_PROFIT_MAX_ASSETS", "SMALL_LOW_PROFIT_MAX_EMPLOYEES",
     "SMALL_LOW_PROFIT_MAX_TAXABLE_INCOME", "SizeTable", "derived_values", "industry_group",
     "size_table", "source_fields"
 ]

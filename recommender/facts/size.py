@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from recommender.facts.declared import Columns
 
 SIZE_LABELS: tuple[str, ...] = ("large", "medium", "small", "micro")
+SIZE_NAMES_ZH: dict[str, str] = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+"""Chinese name of each size class (大型、中型、小型、微型企业, as the standard names them)."""
 _TIERS = SIZE_LABELS[:3]
 
 

@@ -13,17 +13,18 @@ if TYPE_CHECKING:
     from recommender.learning.evaluation import evaluate_model
     from recommender.learning.mechanisms import MECHANISMS
     from recommender.learning.synth import write_synthetic
-    from recommender.learning.training import TrainResult, train
+    from recommender.learning.training import TrainResult, read_interactions, train
 
 _EXPORTS: dict[str, str] = {
     "MECHANISMS": "mechanisms",
     "TrainResult": "training",
     "evaluate_model": "evaluation",
+    "read_interactions": "training",
     "train": "training",
     "write_synthetic": "synth",
 }
 __all__ = [
-    "MECHANISMS", "TrainResult", "evaluate_model", "train", "write_synthetic"
+    "MECHANISMS", "TrainResult", "evaluate_model", "read_interactions", "train", "write_synthetic"
 ]
 
 
