@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from api.job_messages import client_message
+from api.logs import JOB_ID
 from recommender import (InputFileError, JobRecord, Matcher, ModelArtifactError, RecommenderError, Store,
                          run_registry)
 
@@ -231,6 +232,7 @@ class JobRunner:
 
     def _loop_once(self) -> None:
         self._wake.clear()
+        JOB_ID.set(None)                 # this thread's log lines name the job it runs, if any
         job = None
         try:
             if self._lead():
@@ -245,6 +247,7 @@ class JobRunner:
             return
         self._wake.set()                 # more may be queued: let an idle thread look too
         self._beat(job.id)
+        JOB_ID.set(job.id)
         try:
             self.run(job, matcher)
         except _Stopped:

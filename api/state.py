@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,8 @@ class ServiceState:
     loaded_stamp: str | None = None
     """The reload token current when :attr:`matcher` started loading (read before loading:
     a reload elsewhere during the load is then still followed)."""
+    count_reload: Callable[[str, str], None] = field(default=lambda source, outcome: None)
+    """Counts a reload by source (``admin``, ``follow``) and outcome (``succeeded``, ``failed``)."""
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reload(self) -> tuple[Matcher, Matcher]:
@@ -74,7 +77,12 @@ class ServiceState:
         matcher keeps serving. Reloads are serialised; matching is never blocked.
         """
         with self._reload_lock:
-            old, new = self.matcher, self._load_and_swap()
+            try:
+                old, new = self.matcher, self._load_and_swap()
+            except Exception:
+                self.count_reload("admin", "failed")
+                raise
+            self.count_reload("admin", "succeeded")
             self.loaded_stamp = write_stamp(stamp_path(self.settings))        # the other workers follow
             return old, new
 
@@ -103,7 +111,9 @@ class ServiceState:
             except Exception:  # noqa: BLE001 - a failed follow keeps serving what is loaded
                 log.exception("another worker reloaded, but loading here failed: the previous "
                               "catalog and model keep serving")
+                self.count_reload("follow", "failed")
                 return False
+            self.count_reload("follow", "succeeded")
             log.info("followed a reload: catalog %s, model %s", new.catalog_version, new.model_version)
             return True
 
