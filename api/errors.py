@@ -137,7 +137,7 @@ def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)   # called after the except
     request_id = REQUEST_ID.get()          # answered outside RequestObserver, which adds it to the others
     return error_response(500, "internal error", headers={REQUEST_ID_HEADER: request_id} if request_id else None)
 
