@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from .api_testkit import AS_OF, KEYS, LiveServer, make_settings
+from .api_testkit import AS_OF, KEYS, LiveServer, make_settings, wait_job
 
 from api.deps import get_matcher
 from api.logs import JOB_ID, REQUEST_ID, ContextFilter, JsonFormatter, TextFormatter, accept_request_id
@@ -149,6 +149,18 @@ def test_a_database_error_logged_in_a_handler_thread_carries_the_id(tmp_path: Pa
     assert r.status_code == 503 and r.headers["X-Request-ID"] == "db-gone"
     assert any(r.levelname == "ERROR" and r.getMessage().startswith("database unavailable on GET /v1/jobs")
                for r in _lines(caplog, "db-gone"))
+
+
+def test_a_job_threads_lines_name_the_job_and_no_request(server: LiveServer, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    caplog.handler.addFilter(ContextFilter())
+    with server.client(KEYS["caseworker"]) as c:
+        r = c.post("/v1/jobs", headers={"X-Request-ID": "upload-1"},
+                   files={"file": ("bad.parquet", b"this is not parquet", "application/octet-stream")})
+        job = wait_job(c, r.json()["id"])
+    assert job["state"] == "failed"
+    (failed,) = [r for r in caplog.records if r.getMessage().startswith(f"job {job['id']} failed")]
+    assert (failed.levelname, failed.job_id, failed.request_id) == ("WARNING", job["id"], None)
 
 
 DEV_KEY_WARNING = "the development API keys are active"
