@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys = KeyRing(cfg.key_roles())
         state = app.state.service = ServiceState(settings=cfg, keys=keys, matcher=matcher, store=store, jobs=runner,
                                                  sessions=signer_for(cfg, keys), loaded_stamp=stamp,
-                                                 count_reload=metrics.count_reload)
+                                                 count_follow=metrics.count_follow)
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         metrics.attach(state)

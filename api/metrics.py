@@ -31,11 +31,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import psutil
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
+from fastapi import Depends, Request
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ UNMATCHED_ROUTE = "unmatched"
 """The ``route`` label of a request no route matched (a 404 for an unknown path): raw paths
 never become labels, so a scan of random URLs cannot grow the series."""
 JOB_STATES = ("queued", "running", "succeeded", "failed")
+T = TypeVar("T")
+OutcomeCounter = Callable[[str], None]
+"""Counts one event by its outcome (``succeeded`` or ``failed``)."""
 _LIVE_FILE = re.compile(r"gauge_live\w+?_(\d+)\.db")
 
 
@@ -129,9 +133,20 @@ class ServiceMetrics:
             observe = self._observers[key] = self.requests.labels(method, route, str(status)).observe
         observe(seconds)
 
-    def count_reload(self, source: str, outcome: str) -> None:
-        """Count one reload: ``source`` ``admin`` or ``follow``, ``outcome`` ``succeeded`` or ``failed``."""
-        self.reloads.labels(source, outcome).inc()
+    def counting_reload(self, reload: Callable[[], T]) -> T:
+        """``reload()`` (``POST /v1/admin/reload``'s), counted as succeeded, or as failed when
+        it raises (re-raised)."""
+        try:
+            result = reload()
+        except Exception:
+            self.reloads.labels("admin", "failed").inc()
+            raise
+        self.reloads.labels("admin", "succeeded").inc()
+        return result
+
+    def count_follow(self, outcome: str) -> None:
+        """Count one reload followed from another process: ``succeeded`` or ``failed``."""
+        self.reloads.labels("follow", outcome).inc()
 
     def attach(self, state: ServiceState) -> None:
         """Read the loaded state from now on (versions, database, job runner)."""
@@ -237,3 +252,12 @@ def _process_exists(pid: int) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+async def get_metrics(request: Request) -> ServiceMetrics:
+    """The application's metrics (a dependency)."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]

@@ -18,11 +18,11 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.jobs import JobRunner
+from api.metrics import OutcomeCounter
 from api.security import KeyRing
 from api.session import SessionSigner
 from recommender import Matcher, Settings, Store, load_matcher
@@ -66,9 +66,9 @@ class ServiceState:
     loaded_stamp: str | None = None
     """The reload token current when :attr:`matcher` started loading (read before loading:
     a reload elsewhere during the load is then still followed)."""
-    count_reload: Callable[[str, str], None] = field(default=lambda source, outcome: None)
-    """Counts a reload by source (``admin``, ``follow``) and outcome (``succeeded``, ``failed``)."""
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+    count_follow: OutcomeCounter = field(default=lambda outcome: None)
+    """Counts a reload followed from another process: ``succeeded`` or ``failed`` (metrics)."""
 
     def reload(self) -> tuple[Matcher, Matcher]:
         """Load catalog and model afresh and swap them in; ``(old, new)``.
@@ -77,12 +77,7 @@ class ServiceState:
         matcher keeps serving. Reloads are serialised; matching is never blocked.
         """
         with self._reload_lock:
-            try:
-                old, new = self.matcher, self._load_and_swap()
-            except Exception:
-                self.count_reload("admin", "failed")
-                raise
-            self.count_reload("admin", "succeeded")
+            old, new = self.matcher, self._load_and_swap()
             self.loaded_stamp = write_stamp(stamp_path(self.settings))        # the other workers follow
             return old, new
 
@@ -111,9 +106,9 @@ class ServiceState:
             except Exception:  # noqa: BLE001 - a failed follow keeps serving what is loaded
                 log.exception("another worker reloaded, but loading here failed: the previous "
                               "catalog and model keep serving")
-                self.count_reload("follow", "failed")
+                self.count_follow("failed")
                 return False
-            self.count_reload("follow", "succeeded")
+            self.count_follow("succeeded")
             log.info("followed a reload: catalog %s, model %s", new.catalog_version, new.model_version)
             return True
 

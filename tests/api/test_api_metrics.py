@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from .api_testkit import AS_OF, KEYS, LiveServer, make_settings, submit_job, wait_job
+from .api_testkit import AS_OF, KEYS, LiveServer, eventually, make_settings, submit_job, wait_job
 from .metrics_kit import requests, scrape, value, with_name
 
 from api.main import create_app
@@ -120,3 +120,33 @@ def test_a_scrape_with_the_database_gone_reports_it_instead_of_failing(tmp_path:
         assert value(samples, "recommender_database_up") == 0
         assert with_name(samples, "recommender_jobs") == {}        # not a stale or made-up zero
         assert with_name(samples, "recommender_serving_info") != {}
+
+
+def test_reloads_followed_from_another_worker_are_counted(tmp_path: Path) -> None:
+    """Two workers on one var/ directory and database; the follower's catalog copy breaks after
+    it started, so its first follow fails and the second (after the copy is mended) succeeds."""
+    catalogs = []
+    for name in ("lead", "follower"):
+        catalogs.append(tmp_path / name)
+        shutil.copytree(Settings().resolved_catalog_dir(), catalogs[-1])
+    shared = {"rules_only": True, "reload_poll_seconds": 0.1}
+    lead = make_settings(tmp_path / "var", catalog_dir=catalogs[0], **shared)
+    follower = make_settings(tmp_path / "var", catalog_dir=catalogs[1], **shared)
+    victim = sorted(catalogs[1].rglob("*.yaml"))[0]
+    kept = victim.read_text(encoding="utf-8")
+    with LiveServer(create_app(lead)) as a, LiveServer(create_app(follower)) as b, \
+            a.client(KEYS["admin"]) as ca, b.client(KEYS["admin"]) as cb:
+        victim.write_text(kept + "\nsurprise_key: 1\n", encoding="utf-8")
+        assert ca.post("/v1/admin/reload").status_code == 200
+        assert eventually(lambda: value(scrape(cb), "recommender_reloads_total", source="follow",
+                                        outcome="failed") == 1)
+        victim.write_text(kept, encoding="utf-8")
+        assert ca.post("/v1/admin/reload").status_code == 200
+        assert eventually(lambda: value(scrape(cb), "recommender_reloads_total", source="follow",
+                                        outcome="succeeded") == 1)
+        on_a, on_b = scrape(ca), scrape(cb)
+    assert value(on_a, "recommender_reloads_total", source="admin", outcome="succeeded") == 2
+    assert with_name(on_a, "recommender_reloads_total").keys() == {frozenset({("source", "admin"),
+                                                                              ("outcome", "succeeded")})}
+    assert value(on_b, "recommender_reloads_total", source="follow", outcome="failed") == 1
+    assert value(on_b, "recommender_reloads_total", source="admin", outcome="succeeded") is None
