@@ -111,8 +111,10 @@ def test_the_request_id_round_trips_and_names_the_access_line(server: LiveServer
         assert r.status_code == 200 and r.headers["X-Request-ID"] == "lb-42.a"
         bad = c.get("/healthz", headers={"X-Request-ID": "<img src=x>" + "a" * 80})
         generated = c.get("/healthz")
+        too_big = c.post("/v1/match", content=b" " * (5 * 1024 * 1024), headers={"X-Request-ID": "big-1"})
     assert bad.headers["X-Request-ID"] != "" and "<" not in bad.headers["X-Request-ID"]
     assert len(bad.headers["X-Request-ID"]) == 32 and len(generated.headers["X-Request-ID"]) == 32
+    assert too_big.status_code == 413 and too_big.headers["X-Request-ID"] == "big-1"    # answered by a middleware
     (access,) = [r for r in _lines(caplog, "lb-42.a") if r.name == "api.access"]
     assert (access.getMessage(), access.route, access.status) == ("POST /v1/match 200", "/v1/match", 200)
     assert 0 < access.duration_ms < 60_000
