@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import psutil
+from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
-from fastapi import Depends, Request
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ UNMATCHED_ROUTE = "unmatched"
 """The ``route`` label of a request no route matched (a 404 for an unknown path): raw paths
 never become labels, so a scan of random URLs cannot grow the series."""
 JOB_STATES = ("queued", "running", "succeeded", "failed")
+"""The store's job states (``JobState``), each reported even when no job is in it."""
 T = TypeVar("T")
 OutcomeCounter = Callable[[str], None]
 """Counts one event by its outcome (``succeeded`` or ``failed``)."""
@@ -101,7 +102,7 @@ class ServiceMetrics:
 
     def __init__(self, api_version: str, multiproc_dir: Path | None = None) -> None:
         self.multiproc_dir = multiproc_dir if multiproc_dir is not None else multiprocess_dir()
-        self.api_version = api_version
+        self.build = {"version": package_version(), "api_version": api_version, "python": platform.python_version()}
         # in multiprocess mode the values live in files, collected by MultiProcessCollector
         self._own = CollectorRegistry()
         registry = None if self.multiproc_dir is not None else self._own
@@ -191,9 +192,7 @@ class ServiceMetrics:
 
     def scraped(self) -> Iterator[Metric]:
         """The figures read at scrape time (see the module docstring)."""
-        yield _info("recommender_build", "The running code",
-                    {"version": package_version(), "api_version": self.api_version,
-                     "python": platform.python_version()})
+        yield _info("recommender_build", "The running code", self.build)
         state = self._state
         if state is None:
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -17,7 +17,9 @@ from .api_testkit import AS_OF, KEYS, LiveServer, eventually, make_settings, sub
 from .metrics_kit import requests, scrape, value, with_name
 
 from api.main import create_app
+from api.metrics import JOB_STATES, ServiceMetrics
 from recommender.settings import Settings
+from recommender.store import JobState
 
 ADMIN = {"X-API-Key": KEYS["admin"]}
 CASEWORKER = {"X-API-Key": KEYS["caseworker"]}
@@ -150,3 +152,16 @@ def test_reloads_followed_from_another_worker_are_counted(tmp_path: Path) -> Non
                                                                               ("outcome", "succeeded")})}
     assert value(on_b, "recommender_reloads_total", source="follow", outcome="failed") == 1
     assert value(on_b, "recommender_reloads_total", source="admin", outcome="succeeded") is None
+
+
+def test_every_job_state_of_the_store_is_reported() -> None:
+    assert JOB_STATES == get_args(JobState)
+
+
+def test_multiprocess_mode_set_too_late_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """This process imported prometheus_client without PROMETHEUS_MULTIPROC_DIR: setting it
+    now would leave every count in memory, where no scrape of another worker sees it."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with pytest.raises(RuntimeError, match="PROMETHEUS_MULTIPROC_DIR was set after prometheus_client was "
+                                           "imported: set it before the service starts"):
+        ServiceMetrics(api_version="1.0.0")
