@@ -193,6 +193,7 @@ class JobRunner:
 
     def _beat(self, job_id: str | None) -> None:
         self._beats[threading.current_thread().name] = _Beat(time.monotonic(), job_id)
+        JOB_ID.set(job_id)               # the thread's log lines name the job it runs, if any
 
     def _lead(self) -> bool:
         """Hold the lock; on taking it over, queue again the jobs a previous holder left running."""
@@ -232,7 +233,6 @@ class JobRunner:
 
     def _loop_once(self) -> None:
         self._wake.clear()
-        JOB_ID.set(None)                 # this thread's log lines name the job it runs, if any
         job = None
         try:
             if self._lead():
@@ -247,7 +247,6 @@ class JobRunner:
             return
         self._wake.set()                 # more may be queued: let an idle thread look too
         self._beat(job.id)
-        JOB_ID.set(job.id)
         try:
             self.run(job, matcher)
         except _Stopped:

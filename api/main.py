@@ -95,9 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if cfg.api_keys is None:
-            log.warning("the development API keys are active (RECOMMENDER_API_KEYS is unset): anyone "
-                        "who has read docs/api.md holds the admin key; set RECOMMENDER_API_KEYS")
         stamp = read_stamp(stamp_path(cfg))
         matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
@@ -108,8 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            poll_seconds=cfg.job_poll_seconds)
         keys = KeyRing(cfg.key_roles())
         state = app.state.service = ServiceState(settings=cfg, keys=keys, matcher=matcher, store=store, jobs=runner,
-                                                 sessions=signer_for(cfg, keys), loaded_stamp=stamp,
-                                                 count_follow=metrics.count_follow)
+                                                 sessions=signer_for(cfg, keys), loaded_stamp=stamp)
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         metrics.attach(state)
@@ -117,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settle_heap()
         log.info("ready: catalog %s (%d policies), model %s", matcher.catalog_version,
                  len(matcher.catalog), matcher.model_version)
+        if cfg.api_keys is None:
+            log.warning("the development API keys are active (RECOMMENDER_API_KEYS is unset): anyone "
+                        "who has read docs/api.md holds the admin key; set RECOMMENDER_API_KEYS")
         try:
             yield
         finally:

@@ -150,8 +150,10 @@ class ServiceMetrics:
         self.reloads.labels("follow", outcome).inc()
 
     def attach(self, state: ServiceState) -> None:
-        """Read the loaded state from now on (versions, database, job runner)."""
+        """Read the loaded state from now on (versions, database, job runner) and count the
+        reloads it follows."""
         self._state = state
+        state.count_follow = self.count_follow
         self.refresh_runner()
 
     def refresh_runner(self) -> None:

@@ -163,6 +163,16 @@ class Store:
             row = s.get(_Job, job_id)
             return _job(row) if row is not None else None
 
+    def job_tallies(self) -> list[JobTally]:
+        """Every job state present, with its number of jobs and their matched and rejected
+        rows (counted once a job has succeeded): the figures of ``GET /metrics``. One query."""
+        query = (select(_Job.state, func.count(), func.coalesce(func.sum(_Job.firms_matched), 0),
+                        func.coalesce(func.sum(_Job.rows_rejected), 0))
+                 .group_by(_Job.state).order_by(_Job.state))
+        with self._session() as s:
+            return [JobTally(str(state), int(n), int(matched or 0), int(rejected or 0))
+                    for state, n, matched, rejected in s.execute(query)]
+
     def list_jobs(self, *, key_id: str | None, limit: int, offset: int = 0) -> tuple[list[JobRecord], int]:
         """Jobs created by ``key_id`` (``None``: every job), newest first: ``limit`` of them
         after skipping ``offset``, and how many there are in all."""
@@ -174,16 +184,6 @@ class Store:
             rows = s.scalars(query.order_by(_Job.created_at.desc(), _Job.id.desc())
                              .limit(limit).offset(offset)).all()
             return [_job(r) for r in rows], int(s.scalar(count) or 0)
-
-    def job_tallies(self) -> list[JobTally]:
-        """Every job state present, with its number of jobs and their matched and rejected
-        rows (counted once a job has succeeded): the figures of ``GET /metrics``. One query."""
-        query = (select(_Job.state, func.count(), func.coalesce(func.sum(_Job.firms_matched), 0),
-                        func.coalesce(func.sum(_Job.rows_rejected), 0))
-                 .group_by(_Job.state).order_by(_Job.state))
-        with self._session() as s:
-            return [JobTally(str(state), int(n), int(matched or 0), int(rejected or 0))
-                    for state, n, matched, rejected in s.execute(query)]
 
     def _update_job(self, job_id: str, **values: Any) -> None:
         with self._session() as s:
