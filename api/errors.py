@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.logs import REQUEST_ID, REQUEST_ID_HEADER
 from recommender import (CatalogError, InputFileError, ModelArtifactError, NotFittedError, ProfileError,
                          StoreUnavailable, UnknownPolicyError, database_down, profile_issues)
 
@@ -136,8 +137,9 @@ def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal error")
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)   # called after the except
+    request_id = REQUEST_ID.get()          # answered outside RequestObserver, which adds it to the others
+    return error_response(500, "internal error", headers={REQUEST_ID_HEADER: request_id} if request_id else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from api.job_messages import client_message
+from api.logs import JOB_ID
 from recommender import (InputFileError, JobRecord, Matcher, ModelArtifactError, RecommenderError, Store,
                          run_registry)
 
@@ -192,6 +193,7 @@ class JobRunner:
 
     def _beat(self, job_id: str | None) -> None:
         self._beats[threading.current_thread().name] = _Beat(time.monotonic(), job_id)
+        JOB_ID.set(job_id)               # the thread's log lines name the job it runs, if any
 
     def _lead(self) -> bool:
         """Hold the lock; on taking it over, queue again the jobs a previous holder left running."""

@@ -21,17 +21,21 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.limits import BodySizeLimit
+from api.metrics import ServiceMetrics
+from api.observe import RequestObserver
 from api.openapi import install_openapi
 from api.pages import STATIC_DIR
 from api.routes import (admin, apidocs, caseworker_auth, caseworker_lists, caseworker_policies, caseworker_records,
                         health, jobs, matches, outcomes, policies, reference, screening, sme)
 from api.routes import fairness as fairness_routes
+from api.routes import metrics as metrics_route
 from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
 from recommender import Settings, StoreUnavailable, load_matcher, open_store
 
 log = logging.getLogger("api")
+API_VERSION = "1.0.0"
 
 DESCRIPTION = """\
 Matches Chinese enterprise support policies to firms (SPEC §5 results), screens applicants
@@ -71,6 +75,14 @@ async def _follow_reloads(state: ServiceState, every: float) -> None:
             log.exception("checking for a reload by another worker failed")
 
 
+async def _refresh_gauges(metrics: ServiceMetrics, every: float) -> None:
+    """Keep this worker's job-runner gauges current (every ``every`` seconds) for the scrapes
+    another worker answers."""
+    while True:
+        await asyncio.sleep(every)
+        metrics.refresh_runner()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; nothing is loaded until the lifespan starts.
 
@@ -80,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Default: read from the environment now.
     """
     cfg = settings if settings is not None else Settings()
+    metrics = ServiceMetrics(api_version=API_VERSION)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,17 +113,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                  sessions=signer_for(cfg, keys), loaded_stamp=stamp)
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
+        metrics.attach(state)
+        gauges = asyncio.create_task(_refresh_gauges(metrics, cfg.reload_poll_seconds))
         settle_heap()
         log.info("ready: catalog %s (%d policies), model %s", matcher.catalog_version,
                  len(matcher.catalog), matcher.model_version)
+        if cfg.api_keys is None:
+            log.warning("the development API keys are active (RECOMMENDER_API_KEYS is unset): anyone "
+                        "who has read docs/api.md holds the admin key; set RECOMMENDER_API_KEYS")
         try:
             yield
         finally:
+            gauges.cancel()
+            metrics.detach()
             follower.cancel()
             runner.stop()
             store.close()
 
-    app = FastAPI(title="Enterprise policy recommender", version="1.0.0", description=DESCRIPTION,
+    app = FastAPI(title="Enterprise policy recommender", version=API_VERSION, description=DESCRIPTION,
                   openapi_tags=TAGS, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=cfg.max_body_bytes,
@@ -123,4 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")
     install_openapi(app)
+    app.include_router(metrics_route.router)
+    app.state.metrics = metrics
+    app.add_middleware(RequestObserver, metrics=metrics)     # added last: the outermost
     return app

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.jobs import JobRunner
+from api.metrics import OutcomeCounter
 from api.security import KeyRing
 from api.session import SessionSigner
 from recommender import Matcher, Settings, Store, load_matcher
@@ -66,6 +67,8 @@ class ServiceState:
     """The reload token current when :attr:`matcher` started loading (read before loading:
     a reload elsewhere during the load is then still followed)."""
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+    count_follow: OutcomeCounter = field(default=lambda outcome: None)
+    """Counts a reload followed from another process: ``succeeded`` or ``failed`` (metrics)."""
 
     def reload(self) -> tuple[Matcher, Matcher]:
         """Load catalog and model afresh and swap them in; ``(old, new)``.
@@ -103,7 +106,9 @@ class ServiceState:
             except Exception:  # noqa: BLE001 - a failed follow keeps serving what is loaded
                 log.exception("another worker reloaded, but loading here failed: the previous "
                               "catalog and model keep serving")
+                self.count_follow("failed")
                 return False
+            self.count_follow("succeeded")
             log.info("followed a reload: catalog %s, model %s", new.catalog_version, new.model_version)
             return True
 

@@ -12,7 +12,7 @@ resident memory (all its processes) every second.
 Usage::
 
     .venv/bin/python benchmarks/api_latency.py [--seconds 10] [--memory-seconds 60] [--rules-only]
-        [--workers 1]
+        [--workers 1] [--as-served]
 
 Targets on a 2-core machine: at 4 connections p50 <= 3 ms and p99 <= 10 ms; at 32
 connections >= 800 requests/s on one worker with no errors; memory flat.
@@ -183,12 +183,16 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def start_server(port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], workers: int = 1, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """uvicorn on ``api.main:create_app``; with ``log``, ``recommender serve`` instead (as
+    deployed: its log lines, JSON by default, written to ``log``, and multiprocess metrics)."""
     cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    if log is not None:
+        cmd = [sys.executable, "-m", "recommender.cli.main", "serve", "--port", str(port)]
     if workers > 1:
         cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=None if log is None else log.open("wb"))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -219,6 +223,8 @@ def main() -> None:
     parser.add_argument("--rules-only", action="store_true", help="no learned model (rule order)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (targets: 1)")
     parser.add_argument("--as-of", default="2022-06-30")
+    parser.add_argument("--as-served", action="store_true", help="start it with `recommender serve` (its "
+                        "log lines, to <var>/serve.log, and multiprocess metrics) instead of bare uvicorn")
     args = parser.parse_args()
 
     firms = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -237,7 +243,7 @@ def main() -> None:
         env = {**os.environ, "RECOMMENDER_VAR_DIR": var, "RECOMMENDER_RULES_ONLY": str(args.rules_only).lower()}
         env.pop("DATABASE_URL", None)
         env.pop("RECOMMENDER_DATABASE_URL", None)
-        proc = start_server(port, env, args.workers)
+        proc = start_server(port, env, args.workers, Path(var) / "serve.log" if args.as_served else None)
         try:
             ready = json.loads(subprocess.run(
                 [sys.executable, "-c", f"import httpx;print(httpx.get('http://127.0.0.1:{port}/readyz').text)"],

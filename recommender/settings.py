@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     session_hours: float = Field(8.0, gt=0, le=24 * 7, description="how long a workspace sign-in lasts")
     reload_poll_seconds: float = Field(1.0, gt=0, le=60, description="how often a worker process checks "
                                        "whether another one has reloaded the catalog and model")
+    log_format: Literal["json", "text"] = Field("json", description="``recommender serve``'s log lines: one "
+                                                "JSON object a line (for a log collector), or text for a terminal")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="the least severe "
+                                                                     "level ``recommender serve`` logs")
 
     @field_validator("api_keys")
     @classmethod

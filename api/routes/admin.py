@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import AdminDep, StateDep, StoreDep
 from api.errors import ApiError
+from api.metrics import MetricsDep
 from api.openapi import errors
 from api.schemas import AuditView, ReloadResult
 from recommender import ModelArtifactError, NotFittedError, RecommenderError
@@ -17,12 +18,12 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=errors(401, 403
 
 @router.post("/reload", response_model=ReloadResult, responses=errors(409),
              summary="Reload catalog and model atomically")
-def reload(caller: AdminDep, state: StateDep) -> Any:
+def reload(caller: AdminDep, state: StateDep, metrics: MetricsDep) -> Any:
     """Loads the configured catalog and model completely, then swaps them in with one
     assignment. Requests already running finish on the old ones; a broken catalog or model
     is refused with 409 naming the file, policy and criterion, and the old ones keep serving."""
     try:
-        old, new = state.reload()
+        old, new = metrics.counting_reload(state.reload)
     except (RecommenderError, ModelArtifactError, NotFittedError):
         raise
     except Exception as err:  # noqa: BLE001 - any loading failure is a refused reload, not a crash

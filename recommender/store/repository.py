@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint, func, select, text, update
 from sqlalchemy.engine import Engine
@@ -19,6 +19,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from recommender.safe_cells import neutralise
 from recommender.store.records import (OUTCOME_COLUMNS, OUTCOME_EXTRAS, AuditEntry, JobRecord, OutcomeRecord,
                                        StoreUnavailable, _clean, _file_identity, _now)
+
+
+class JobTally(NamedTuple):
+    """The jobs in one state: how many, and the rows they matched and rejected."""
+
+    state: str
+    jobs: int
+    firms_matched: int
+    rows_rejected: int
+
 
 class _Base(DeclarativeBase):
     pass
@@ -161,6 +171,16 @@ class Store:
         with self._session() as s:
             row = s.get(_Job, job_id)
             return _job(row) if row is not None else None
+
+    def job_tallies(self) -> list[JobTally]:
+        """Every job state present, with its number of jobs and their matched and rejected
+        rows (counted once a job has succeeded): the figures of ``GET /metrics``. One query."""
+        query = (select(_Job.state, func.count(), func.coalesce(func.sum(_Job.firms_matched), 0),
+                        func.coalesce(func.sum(_Job.rows_rejected), 0))
+                 .group_by(_Job.state).order_by(_Job.state))
+        with self._session() as s:
+            return [JobTally(str(state), int(n), int(matched or 0), int(rejected or 0))
+                    for state, n, matched, rejected in s.execute(query)]
 
     def list_jobs(self, *, key_id: str | None, limit: int, offset: int = 0) -> tuple[list[JobRecord], int]:
         """Jobs created by ``key_id`` (``None``: every job), newest first: ``limit`` of them
