@@ -18,6 +18,7 @@ from recommender.profile import profiles_to_frame, read_profiles
 from recommender.matching import MatchOptions, match_frame
 from recommender.cli import (batch as cli_batch, catalog as cli_catalog, ml as cli_ml, models as cli_models,
                              serve as cli_serve)
+from recommender.cli import reform as cli_reform
 from recommender.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -63,6 +64,7 @@ def main() -> None:  # pragma: no cover - console entry point
 # Commands that live in their own modules; each module's register() adds its commands.
 for _module in (cli_batch, cli_catalog, cli_ml, cli_models, cli_serve):
     _module.register(app)
+cli_reform.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
