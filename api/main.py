@@ -25,6 +25,7 @@ from api.openapi import install_openapi
 from api.pages import STATIC_DIR
 from api.routes import (admin, apidocs, caseworker_auth, caseworker_lists, caseworker_policies, caseworker_records,
                         health, jobs, matches, outcomes, policies, reference, screening, sme)
+from api.routes import reforms
 from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
@@ -57,6 +58,7 @@ TAGS = [
     {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
+TAGS.append({"name": "reforms", "description": "Policy sandbox: what a rule change would do across a registry (SPEC §9)."})
 
 
 async def _follow_reloads(state: ServiceState, every: float) -> None:
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (matches, screening, policies, reference, jobs, outcomes, admin, health, apidocs, sme,
                    caseworker_auth, caseworker_lists, caseworker_records, caseworker_policies):
         app.include_router(module.router)
+    app.include_router(reforms.router)
     caseworker_auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")

@@ -215,10 +215,10 @@ def _dask(chunks: Iterator[tuple[pd.DataFrame, int]], setup: dict[str, Any], sch
     ``LocalCluster`` of ``n_workers`` threads): the client reads the registry and sends chunks."""
     from dask.distributed import Client, LocalCluster
 
-    cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False,
+    cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False,  # type: ignore[no-untyped-call]  # dask is untyped
                                                   dashboard_address=":0")
     try:
-        with Client(scheduler or cluster) as client:
+        with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]  # dask is untyped
             shared = client.scatter([setup], broadcast=True)[0]
             pending: deque[Any] = deque()
             for raw, first in chunks:
