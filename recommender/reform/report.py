@@ -1,5 +1,6 @@
-"""``report.html`` of a reform: one self-contained page (no external URL; charts are PNG
-embedded as ``data:`` URIs, drawn by matplotlib with a CJK font when one is installed).
+"""``report.html`` of a reform: one self-contained page (no external URL; charts are inline
+SVG drawn here, their text set in the reader's fonts, so Chinese shows wherever the page does;
+matplotlib took 10 s for five charts, most of it loading a CJK font).
 
 What it shows, every figure labelled as firms or as 万元 (yuan ÷ 10,000): per touched policy
 the verdict counts and the transition matrix (firms), the cost before and after (万元, with
@@ -10,9 +11,7 @@ SME page uses).
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 from typing import Any
 
@@ -44,55 +43,45 @@ def wan(yuan: float) -> str:
     return f"{yuan / 10_000:,.2f}"
 
 
-def _font() -> list[str]:
-    """A CJK font family matplotlib knows (Noto Sans/Serif CJK …), else the default."""
-    from matplotlib import font_manager
-
-    names = sorted({f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "WenQuanYi" in f.name})
-    preferred = [n for n in names if "Sans" in n] + [n for n in names if "Sans" not in n]
-    return preferred[:1] + ["DejaVu Sans"]
-
-
-def _png(draw: Any, height: float) -> str:
-    """A chart drawn by ``draw(axes)`` as an ``<img>`` with a ``data:`` URI."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context({"font.family": _font(), "axes.unicode_minus": False}):
-        fig = Figure(figsize=(8, height), dpi=96)
-        draw(fig.add_subplot())
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f'<img alt="chart" src="data:image/png;base64,{data}">'
+def _bars(rows: list[tuple[str, list[float]]], series: list[tuple[str, str]], unit: str) -> str:
+    """A horizontal bar chart as inline SVG: one band per row, one bar per series (``(name,
+    colour)``), negative values to the left of the axis; ``unit`` labels the axis and each value."""
+    label_w, plot_w, band, top = 230, 470, 14 * max(2, len(series)) + 8, 30
+    values = [v for _, vs in rows for v in vs]
+    low, high = min(0.0, *values) if values else 0.0, max(0.0, *values) if values else 0.0
+    span = (high - low) or 1.0
+    x0 = label_w + plot_w * (-low / span)
+    height = top + band * len(rows) + 34
+    out = [f'<svg class="chart" role="img" width="{label_w + plot_w + 90}" height="{height}" '
+           f'viewBox="0 0 {label_w + plot_w + 90} {height}" font-size="12">']
+    for i, (name, colour) in enumerate(series):
+        out.append(f'<rect x="{label_w + 160 * i}" y="6" width="12" height="12" fill="{colour}"/>'
+                   f'<text x="{label_w + 160 * i + 16}" y="16">{html.escape(name)}</text>')
+    for r, (label, vs) in enumerate(rows):
+        y = top + band * r
+        out.append(f'<text x="{label_w - 6}" y="{y + band / 2 + 4:.1f}" text-anchor="end">{html.escape(label)}</text>')
+        for i, v in enumerate(vs):
+            x, w = (x0, plot_w * v / span) if v >= 0 else (x0 + plot_w * v / span, -plot_w * v / span)
+            by = y + 4 + 14 * i
+            shown = f"{v:,.2f}" if unit == "万元" else f"{abs(v):,.0f}"
+            out.append(f'<rect x="{x:.1f}" y="{by}" width="{max(w, 0.5):.1f}" height="12" fill="{series[i][1]}"/>'
+                       f'<text x="{max(x + w, x0) + 4:.1f}" y="{by + 10}" font-size="10">{shown}</text>')
+    bottom = top + band * len(rows)
+    out.append(f'<line x1="{x0:.1f}" y1="{top - 4}" x2="{x0:.1f}" y2="{bottom}" stroke="black"/>'
+               f'<text x="{label_w + plot_w / 2}" y="{bottom + 22}" text-anchor="middle">{html.escape(unit)}</text></svg>')
+    return "".join(out)
 
 
 def _cost_chart(summary: dict[str, Any], titles: dict[str, str]) -> str:
-    pids = list(summary["policies"])
-
-    def draw(ax: Any) -> None:
-        ys = range(len(pids))
-        before = [summary["policies"][p]["cost_before"] / 10_000 for p in pids]
-        after = [summary["policies"][p]["cost_after"] / 10_000 for p in pids]
-        ax.barh([y + 0.2 for y in ys], before, height=0.4, label="改革前 before", color="#8c8c8c")
-        ax.barh([y - 0.2 for y in ys], after, height=0.4, label="改革后 after", color="#1f6fb2")
-        ax.set_yticks(list(ys), [titles.get(p, p)[:24] for p in pids])
-        ax.set_xlabel("成本 cost (万元, eligible firms' estimated benefit)")
-        ax.legend()
-    return _png(draw, 1.2 + 0.5 * len(pids))
+    rows = [(f"{titles.get(pid, pid)[:18]}", [p["cost_before"] / 10_000, p["cost_after"] / 10_000])
+            for pid, p in summary["policies"].items()]
+    return _bars(rows, [("改革前 before", "#8c8c8c"), ("改革后 after", "#1f6fb2")], "万元")
 
 
 def _group_chart(rows: list[tuple[str, dict[str, Any]]]) -> str:
-    def draw(ax: Any) -> None:
-        ys = range(len(rows))
-        ax.barh([y + 0.2 for y in ys], [r["gained"] for _, r in rows], height=0.4, label="新增符合 gained", color="#2a9d4b")
-        ax.barh([y - 0.2 for y in ys], [-r["lost"] for _, r in rows], height=0.4, label="失去 lost", color="#c0392b")
-        ax.set_yticks(list(ys), [label[:22] for label, _ in rows])
-        ax.set_xlabel("企业数 firms (gained to the right, lost to the left)")
-        ax.axvline(0, color="black", linewidth=0.6)
-        ax.legend()
-    return _png(draw, 1.2 + 0.35 * len(rows))
+    return _bars([(label[:20], [float(r["gained"]), -float(r["lost"])]) for label, r in rows],
+                 [("新增符合 gained", "#2a9d4b"), ("失去 lost", "#c0392b")],
+                 "企业数 firms (gained to the right, lost to the left)")
 
 
 def _matrix(policy: dict[str, Any]) -> str:

@@ -85,14 +85,13 @@ def _side(policies: list[Policy | None], valid: pd.DataFrame, as_of: dt.date,
 
 def _groups(valid: pd.DataFrame, frame: Any) -> dict[str, np.ndarray]:
     """The group of every firm in each of :data:`GROUPS` (text; :data:`UNKNOWN` when unknown)."""
-    def text(values: Any) -> np.ndarray:
-        return np.array([UNKNOWN if v is None or v != v else str(v) for v in values], dtype=object)
+    def text(values: pd.Series) -> np.ndarray:
+        values = values.astype(object)
+        return values.where(values.notna(), UNKNOWN).to_numpy(dtype=object)
     codes, labels = frame.factorized("size_class")
-    size = np.array([labels[c] if c >= 0 else UNKNOWN for c in codes], dtype=object)
-    industry = valid["industry_code"].to_numpy(dtype=object)
-    return {"region_code": text(valid["region_code"]), "size_class": size,
-            "ownership": text(valid["ownership"]),
-            "industry_section": text([v[0] if isinstance(v, str) and v else None for v in industry])}
+    size = np.append(np.asarray(labels, dtype=object), UNKNOWN)[codes]       # code -1: unknown
+    return {"region_code": text(valid["region_code"]), "size_class": size, "ownership": text(valid["ownership"]),
+            "industry_section": text(valid["industry_code"].astype(object).str[0])}
 
 
 def reform_chunk(raw: pd.DataFrame, first_row: int, setup: dict[str, Any]) -> ChunkOutcome:
