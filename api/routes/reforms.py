@@ -64,6 +64,8 @@ def _changes(text: str) -> Any:
     except json.JSONDecodeError as err:
         raise ApiError(422, f"changes: not JSON ({err.msg} at character {err.pos})",
                        [("changes", f"not JSON: {err.msg}")]) from None
+    except RecursionError:
+        raise ApiError(422, "changes: nested too deeply", [("changes", "nested too deeply")]) from None
 
 
 def _cached(store: Store, jobs: JobRunner, key: str, caller: Principal) -> JobRecord | None:
@@ -77,7 +79,8 @@ def _cached(store: Store, jobs: JobRunner, key: str, caller: Principal) -> JobRe
     return job
 
 
-@router.post("", status_code=202, responses=errors(404, 413, 415),
+@router.post("", status_code=202, responses={**errors(404, 413, 415), 200: {
+             "description": "the earlier reform of the same registry, changes, catalog and date (cached: true)"}},
              summary="Run a reform (catalog changes) over a registry")
 def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: SettingsDep, store: StoreDep,
                   jobs: JobsDep,
@@ -98,6 +101,8 @@ def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: Settings
         reform = plan_reform(data, catalog_dir, matcher.ref)
     except CatalogError as err:
         raise ApiError(422, f"changes: {err}", [(f"changes: {err.path or ''}".rstrip(": "), str(err))]) from None
+    except RecursionError:
+        raise ApiError(422, "changes: nested too deeply", [("changes", "nested too deeply")]) from None
     job_id = str(uuid.uuid4())
     folder = jobs.job_dir(job_id)
     try:

@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from recommender.bulk import disk_errors
 from recommender.engine import VERDICTS, benefit_matrix, evaluate_catalog
 from recommender.errors import InputFileError
 from recommender.profile import (REJECT_COLUMNS, Chunk, ReferenceTables, drop_duplicate_ids, iter_raw_chunks,
@@ -266,6 +267,12 @@ def run_reform(registry: Path, out_dir: Path, *, reform: Reform, ref: ReferenceT
     threads = threads or (2 if (os.cpu_count() or 1) >= 2 else 1)
     outcomes = (_local(_numbered(registry, chunk_rows), setup, threads) if engine == "local"
                 else _dask(_numbered(registry, chunk_rows), setup, scheduler, threads))
+    with disk_errors(out_dir):
+        return _run(out_dir, reform, ref, as_of, outcomes, progress, report)
+
+
+def _run(out_dir: Path, reform: Reform, ref: ReferenceTables, as_of: dt.date,
+         outcomes: Iterator[ChunkOutcome], progress: Progress | None, report: bool) -> dict[str, Any]:
     tally = Tally(reform.touched)
     seen: set[str] = set()
     firms_tmp, rejects_tmp = out_dir / (FIRMS + ".tmp"), out_dir / (REJECTS + ".tmp")
