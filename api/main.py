@@ -25,7 +25,7 @@ from api.openapi import install_openapi
 from api.pages import STATIC_DIR
 from api.routes import (admin, apidocs, caseworker_auth, caseworker_lists, caseworker_policies, caseworker_records,
                         health, jobs, matches, outcomes, policies, reference, screening, sme)
-from api.routes import reforms
+from api.routes import caseworker_reforms, reforms
 from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    caseworker_auth, caseworker_lists, caseworker_records, caseworker_policies):
         app.include_router(module.router)
     app.include_router(reforms.router)
+    app.include_router(caseworker_reforms.router)
     caseworker_auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")

@@ -10,6 +10,7 @@ answers with that reform (``cached: true``, 200) instead of running again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import uuid
@@ -27,9 +28,9 @@ from api.openapi import errors
 from api.routes.jobs import REGISTRY_TYPES, JobId, audit_download, finished_job, visible_job
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.security import Principal
-from recommender import (REFORM_FIRMS_CSV, CatalogError, JobRecord, Store, file_sha256, is_reform_job, plan_reform,
-                         reform_cache_key, reform_result_dir, save_reform_request, saved_reform_request,
-                         saved_reform_summary)
+from recommender import (REFORM_FIRMS_CSV, CatalogError, JobRecord, Matcher, Settings, Store, file_sha256,
+                         is_reform_job, plan_reform, reform_cache_key, reform_result_dir, save_reform_request,
+                         saved_reform_request, saved_reform_summary)
 
 router = APIRouter(prefix="/v1/reforms", tags=["reforms"], responses=errors(401, 403, 422, 503))
 CACHE_DIR = "reform-cache"
@@ -50,7 +51,7 @@ def reform_view(job: JobRecord, jobs: JobRunner, *, cached: bool = False) -> dic
     }
 
 
-def _reform_job(store: Store, jobs: JobRunner, job_id: str, caller: Principal) -> JobRecord:
+def reform_job(store: Store, jobs: JobRunner, job_id: str, caller: Principal) -> JobRecord:
     """A job the caller may see that is a reform (404 otherwise, as for a job that does not exist)."""
     job = visible_job(store, job_id, caller)
     if not is_reform_job(jobs.job_dir(job.id)):
@@ -79,19 +80,13 @@ def _cached(store: Store, jobs: JobRunner, key: str, caller: Principal) -> JobRe
     return job
 
 
-@router.post("", status_code=202, responses={**errors(404, 413, 415), 200: {
-             "description": "the earlier reform of the same registry, changes, catalog and date (cached: true)"}},
-             summary="Run a reform (catalog changes) over a registry")
-def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: SettingsDep, store: StoreDep,
-                  jobs: JobsDep,
-                  changes: Annotated[str, Form(description="JSON list of {policy_id, path, value} (SPEC §9)")],
-                  file: Annotated[UploadFile | None, File(description="registry: CSV, Parquet or XLSX")] = None,
-                  registry_job_id: Annotated[str | None, Form(max_length=36, description="use the registry "
-                                                              "uploaded for this job instead of a file")] = None,
-                  as_of: AsOfQuery = None) -> Any:
-    """202 and the reform's job (poll ``GET /v1/reforms/{id}``); 200 with ``cached: true`` and
-    the earlier reform when the same registry, changes, catalog and date were run before."""
-    day = as_of_or_today(as_of)
+def submit_reform(caller: Principal, matcher: Matcher, settings: Settings, store: Store, jobs: JobRunner,
+                  changes: str, file: Upload | None, registry_job_id: str | None,
+                  day: dt.date) -> tuple[JobRecord, bool]:
+    """Check the changes, store the registry under a new job and queue it; ``(job, cached)``:
+    the earlier reform of the same registry content, changes, catalog and date when there is
+    one the caller can see. 422 for bad changes (naming the policy and path) or an empty file,
+    415 for another file type, 404 for an unknown ``registry_job_id``."""
     if (file is None) == (registry_job_id is None):
         raise ApiError(422, "give a registry file or registry_job_id (one of them)",
                        [("file", "give a file or registry_job_id, not both or neither")])
@@ -106,7 +101,7 @@ def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: Settings
     job_id = str(uuid.uuid4())
     folder = jobs.job_dir(job_id)
     try:
-        if isinstance(file, Upload):
+        if file is not None:
             suffix = upload_suffix(file, REGISTRY_TYPES)
             if save_upload(file, folder / f"input{suffix}") == 0:
                 raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])
@@ -121,8 +116,7 @@ def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: Settings
         earlier = _cached(store, jobs, key, caller)
         if earlier is not None:
             shutil.rmtree(folder, ignore_errors=True)
-            return JSONResponse(reform_view(earlier, jobs, cached=True), status_code=200,
-                                headers={"Location": f"/v1/reforms/{earlier.id}"})
+            return earlier, True
         save_reform_request(folder, data, reform, catalog_dir, key)
         result = reform_result_dir(folder)
         job = store.create_job(job_id=job_id, key_id=caller.key_id, input_name=name, input_path=folder / f"input{suffix}",
@@ -136,19 +130,37 @@ def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: Settings
     store.audit(key_id=caller.key_id, role=str(caller.role), action="reform", job_id=job.id, n_firms=0,
                 catalog_version=matcher.catalog_version, model_version=matcher.model_version)
     jobs.submit(job.id)
-    return JSONResponse(reform_view(job, jobs), status_code=202, headers={"Location": f"/v1/reforms/{job.id}"})
+    return job, False
+
+
+@router.post("", status_code=202, responses={**errors(404, 413, 415), 200: {
+             "description": "the earlier reform of the same registry, changes, catalog and date (cached: true)"}},
+             summary="Run a reform (catalog changes) over a registry")
+def create_reform(caller: CaseworkerDep, matcher: MatcherDep, settings: SettingsDep, store: StoreDep,
+                  jobs: JobsDep,
+                  changes: Annotated[str, Form(description="JSON list of {policy_id, path, value} (SPEC §9)")],
+                  file: Annotated[UploadFile | None, File(description="registry: CSV, Parquet or XLSX")] = None,
+                  registry_job_id: Annotated[str | None, Form(max_length=36, description="use the registry "
+                                                              "uploaded for this job instead of a file")] = None,
+                  as_of: AsOfQuery = None) -> Any:
+    """202 and the reform's job (poll ``GET /v1/reforms/{id}``); 200 with ``cached: true`` and
+    the earlier reform when the same registry, changes, catalog and date were run before."""
+    job, cached = submit_reform(caller, matcher, settings, store, jobs, changes,
+                                file if isinstance(file, Upload) else None, registry_job_id, as_of_or_today(as_of))
+    return JSONResponse(reform_view(job, jobs, cached=cached), status_code=200 if cached else 202,
+                        headers={"Location": f"/v1/reforms/{job.id}"})
 
 
 @router.get("/{job_id}", responses=errors(404), summary="A reform's state, then its summary")
 def get_reform(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id: JobId) -> Any:
-    return reform_view(_reform_job(store, jobs, job_id, caller), jobs)
+    return reform_view(reform_job(store, jobs, job_id, caller), jobs)
 
 
 @router.get("/{job_id}/report", responses={**errors(404, 409), 200: {"content": {"text/html": {}},
             "description": "the self-contained HTML report"}},
             response_class=FileResponse, summary="A finished reform's report (HTML)")
 def reform_report(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id: JobId) -> FileResponse:
-    _reform_job(store, jobs, job_id, caller)
+    reform_job(store, jobs, job_id, caller)
     job = finished_job(store, job_id, caller)
     audit_download(store, caller, job, "reform_report")
     return FileResponse(reform_result_dir(jobs.job_dir(job.id)) / "report.html", media_type="text/html")
@@ -158,7 +170,7 @@ def reform_report(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id:
             "description": "CSV: firm_id, policy_id, verdict_before, verdict_after, benefit_before, benefit_after"}},
             response_class=FileResponse, summary="A finished reform's changed firms (CSV)")
 def reform_firms(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id: JobId) -> FileResponse:
-    _reform_job(store, jobs, job_id, caller)
+    reform_job(store, jobs, job_id, caller)
     job = finished_job(store, job_id, caller)
     audit_download(store, caller, job, "reform_firms")
     return FileResponse(job.output_path, media_type="text/csv", filename=f"{job.id}-firms.csv")

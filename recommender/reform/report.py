@@ -104,7 +104,8 @@ def _matrix(policy: dict[str, Any]) -> str:
 CSS = """body{font-family:"Noto Sans CJK SC","Noto Serif CJK SC",sans-serif;margin:2em;max-width:60em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}
 th{background:#f2f2f2}caption{text-align:left;font-size:.9em;color:#444}img{max-width:100%}
-.note{color:#555;font-size:.9em}"""
+.note{color:#555;font-size:.9em}svg.chart{max-width:100%;height:auto}
+@media (max-width:40em){body{margin:.8em}table{display:block;overflow-x:auto}}"""
 
 
 def render_report(summary: dict[str, Any], reform: Reform, ref: ReferenceTables) -> str:
@@ -112,7 +113,7 @@ def render_report(summary: dict[str, Any], reform: Reform, ref: ReferenceTables)
     e = html.escape
     titles = {p.id: p.header.title_zh for p in reform.base}
     titles.update({p.id: p.header.title_zh for p in reform.reformed})
-    out = [f"<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>政策沙盘 Reform report</title>"
+    out = [f"<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'><title>政策沙盘 Reform report</title>"
            f"<style>{CSS}</style></head><body><h1>政策沙盘 Reform report</h1>",
            "<table><tr><th>改革 reform hash</th><td>" + e(summary["reform_hash"][:16]) + "…</td></tr>"
            f"<tr><th>目录版本 catalog</th><td>{e(summary['catalog_version'])} → {e(summary['reform_catalog_version'])}</td></tr>"
