@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from recommender.bulk import disk_errors
 from recommender.engine import VERDICTS, benefit_matrix, evaluate_catalog
 from recommender.errors import InputFileError
+from recommender.facts import EvalFrame
 from recommender.profile import (REJECT_COLUMNS, Chunk, ReferenceTables, drop_duplicate_ids, iter_raw_chunks,
                                  validate_chunk)
 from recommender.reform.changes import Reform
@@ -107,13 +108,11 @@ def reform_chunk(raw: pd.DataFrame, first_row: int, setup: dict[str, Any]) -> Ch
     vb, bb, frame_b = _side([base.get(pid) for pid in reform.touched], valid, setup["as_of"], ref)
     va, ba, frame_a = _side([after.get(pid) for pid in reform.touched], valid, setup["as_of"], ref)
     frame = frame_b if frame_b is not None else frame_a
+    if frame is None:                       # nothing evaluated (no touched policy): the groups still count
+        frame = EvalFrame.from_profiles(valid, setup["as_of"], ref)
     light = valid[["firm_id", "_row"]].copy()
-    if len(valid) and frame is not None:
-        for name, values in _groups(valid, frame).items():
-            light[name] = values
-    else:
-        for name in GROUPS:
-            light[name] = np.array([UNKNOWN] * len(valid), dtype=object)
+    for name, values in _groups(valid, frame).items():
+        light[name] = values
     return ChunkOutcome(Chunk(light, chunk.rejects, chunk.rows_read), vb, va, bb, ba)
 
 

@@ -151,11 +151,16 @@ def test_the_hash_is_of_the_changes_content_not_their_spelling() -> None:
         [{"policy_id": "cn-srdi-sme", "path": "valid_to", "value": "2030-01-02"}]))
 
 
-def test_a_change_that_changes_nothing_touches_nothing() -> None:
+def test_a_change_that_changes_nothing_touches_nothing(edge_registry, tmp_path) -> None:
     _, ref = catalog_and_ref()
     plan = reform_from_changes(CATALOG, parse_changes(
         [{"policy_id": "cn-srdi-sme", "path": "criteria.rd_ratio.value", "value": 0.03}]), ref)
     assert plan.touched == ()
+    assert plan.reformed.version == plan.base.version
+    summary = run_reform(edge_registry, tmp_path, reform=plan, ref=ref, as_of=pd.Timestamp("2022-06-30").date())
+    assert summary["policies"] == {}
+    assert summary["by_group"]["region_code"] == {"500103": {"firms": 1, "gained": 0, "lost": 0, "cost_delta": 0.0},
+                                                  "500112": {"firms": 2, "gained": 0, "lost": 0, "cost_delta": 0.0}}
     with pytest.raises(CatalogError, match="path does not exist: no item '7' under criteria.rd_intensity.tiers"):
         reform_from_changes(CATALOG, parse_changes(
             [{"policy_id": "cn-hnte-recognition", "path": "criteria.rd_intensity.tiers.7.value", "value": 1}]), ref)
