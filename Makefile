@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev,postgres]'
 	touch $(STAMP)
 
 # The default model's trees compiled to native code (lleaves, ~20 s once): match, the API and
@@ -26,6 +26,7 @@ install: $(STAMP) $(COMPILED)
 run: install
 	$(BIN)/recommender match data/samples/firms.jsonl --as-of 2022-06-30 --top-k 3 \
 	  | $(BIN)/python -c "import json,sys; [print(r['firm_id'], [(m['policy_id'], m['verdict'], m['estimated_benefit']) for m in r['matches']]) for r in map(json.loads, sys.stdin)]"
+	$(BIN)/recommender db upgrade
 	$(BIN)/recommender serve --host 127.0.0.1 --port 8000
 
 test: install

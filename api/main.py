@@ -29,7 +29,7 @@ from api.routes import caseworker_reforms, reforms
 from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
-from recommender import Settings, load_matcher, open_store
+from recommender import Settings, StoreUnavailable, load_matcher, open_store
 
 log = logging.getLogger("api")
 
@@ -84,11 +84,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:                                            # first: a database behind the schema stops the start
+            store = await run_in_threadpool(open_store, cfg.resolved_database_url())
+        except StoreUnavailable as err:
+            log.critical("not starting: %s", err)
+            raise
         stamp = read_stamp(stamp_path(cfg))
         matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
-        store = await run_in_threadpool(open_store, cfg.resolved_database_url())
         runner = JobRunner(store, cfg.var_dir / "jobs", lambda: app.state.service.matcher,
                            workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows,
                            poll_seconds=cfg.job_poll_seconds)

@@ -8,6 +8,8 @@ A learned model directory (``kind: ltr``) holds::
     approval_classifier.txt    approval classifier booster (text)
     calibrator.json            isotonic thresholds of the approval probability
     features.json              state of the feature transformer (JSON; opaque here)
+    apply_classifier.txt       P(apply) classifier booster (optional: models trained since
+    apply_calibrator.json      issue 21 have it; ``rank_by="expected_value"`` multiplies it in)
 
 :func:`load_artifact` refuses a missing or altered file, feature names that differ from the
 running code's, and (unless told otherwise) a model built for another catalog.
@@ -48,6 +50,11 @@ RANKER = "ranker.txt"
 CLASSIFIER = "approval_classifier.txt"
 CALIBRATOR = "calibrator.json"
 FEATURES = "features.json"
+APPLY_CLASSIFIER = "apply_classifier.txt"
+APPLY_CALIBRATOR = "apply_calibrator.json"
+REQUIRED = (RANKER, CLASSIFIER, CALIBRATOR, FEATURES)
+OPTIONAL = (APPLY_CLASSIFIER, APPLY_CALIBRATOR)
+"""Files of a learned model directory: always, and when its manifest lists them."""
 LINEAR = "linear.json"
 KINDS = ("ltr", "popularity", "rules", "logistic")
 """What a model directory holds: the learned ranker, or a baseline the gate shipped."""
@@ -61,6 +68,8 @@ class Artifact:
     approval: ApprovalModel
     feature_state: dict[str, Any]
     manifest: dict[str, Any]
+    apply: ApprovalModel | None = None
+    """Calibrated P(apply) over every candidate pair (None in a model saved without it)."""
 
     @property
     def version(self) -> str:
@@ -100,17 +109,20 @@ def library_versions() -> dict[str, str]:
 
 def save_artifact(directory: Path, ranker: LambdaRanker, approval: ApprovalModel,
                   feature_state: dict[str, Any], *, catalog_version: str, training_data_hash: str,
-                  metrics: dict[str, Any], training: dict[str, Any] | None = None) -> Artifact:
-    """Write a model directory; returns the artifact with its manifest.
+                  metrics: dict[str, Any], training: dict[str, Any] | None = None,
+                  apply: ApprovalModel | None = None) -> Artifact:
+    """Write a model directory; returns the artifact with its manifest. ``apply`` is the
+    calibrated P(apply) classifier (optional; written as :data:`OPTIONAL`).
 
     Raises
     ------
     ModelArtifactError
-        When the ranker and the classifier were fitted on different feature names.
+        When the ranker and the classifiers were fitted on different feature names.
     """
     names = [str(n) for n in ranker.feature_names_in_]
-    if list(approval.feature_names_in_) != names:
-        raise ModelArtifactError("ranker and approval classifier use different feature names")
+    for model in (approval, apply):
+        if model is not None and list(model.feature_names_in_) != names:
+            raise ModelArtifactError("ranker and classifiers use different feature names")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     blobs = {
@@ -119,9 +131,14 @@ def save_artifact(directory: Path, ranker: LambdaRanker, approval: ApprovalModel
         CALIBRATOR: json.dumps(approval.calibrator_.to_json()).encode(),
         FEATURES: json.dumps(feature_state, ensure_ascii=False, sort_keys=True).encode(),
     }
+    if apply is not None:
+        blobs[APPLY_CLASSIFIER] = apply.booster_.model_to_string().encode()
+        blobs[APPLY_CALIBRATOR] = json.dumps(apply.calibrator_.to_json()).encode()
+    for name in OPTIONAL:
+        (directory / name).unlink(missing_ok=True)           # a directory reused for a model without it
     for name, data in blobs.items():
         (directory / name).write_bytes(data)
-    model_hash = _sha(blobs[RANKER] + blobs[CLASSIFIER] + blobs[CALIBRATOR] + blobs[FEATURES])[:12]
+    model_hash = _sha(b"".join(blobs.values()))[:12]
     manifest = {
         "format_version": FORMAT_VERSION,
         "model_version": f"ltr-{model_hash}",
@@ -136,7 +153,7 @@ def save_artifact(directory: Path, ranker: LambdaRanker, approval: ApprovalModel
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
-    return Artifact(ranker, approval, feature_state, manifest)
+    return Artifact(ranker, approval, feature_state, manifest, apply)
 
 
 def save_baseline_artifact(directory: Path, kind: str, state: dict[str, Any], *, catalog_version: str,
@@ -151,7 +168,7 @@ def save_baseline_artifact(directory: Path, kind: str, state: dict[str, Any], *,
         raise ModelArtifactError("a logistic model needs its linear scorer (and only it does)")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in (RANKER, CLASSIFIER, CALIBRATOR, FEATURES, LINEAR):
+    for stale in (*REQUIRED, *OPTIONAL, LINEAR):
         (directory / stale).unlink(missing_ok=True)          # a directory reused for another kind
     blobs = {} if kind == "rules" else {FEATURES: json.dumps(state, ensure_ascii=False, sort_keys=True).encode()}
     if linear is not None:
@@ -245,7 +262,10 @@ def read_verified(directory: Path, *, expected_features: Sequence[str] | None = 
     if manifest["format_version"] != FORMAT_VERSION:
         raise ModelArtifactError(f"model {directory}: format_version {manifest['format_version']} "
                                  f"is not supported (expected {FORMAT_VERSION})")
-    blobs = {name: _read(directory, name) for name in (RANKER, CLASSIFIER, CALIBRATOR, FEATURES)}
+    listed = [name for name in OPTIONAL if name in manifest["files"]]
+    if len(listed) not in (0, len(OPTIONAL)):
+        raise ModelArtifactError(f"model {directory}: {MANIFEST} lists {listed[0]} without the rest of {OPTIONAL}")
+    blobs = {name: _read(directory, name) for name in (*REQUIRED, *listed)}
     for name, data in blobs.items():
         if manifest["files"].get(name) != _sha(data):
             raise ModelArtifactError(f"model {directory}: {name} does not match the digest in {MANIFEST}")
@@ -261,12 +281,12 @@ def read_verified(directory: Path, *, expected_features: Sequence[str] | None = 
     return manifest, blobs
 
 
-def read_calibrator(directory: Path, blobs: dict[str, bytes]) -> IsotonicMap:
-    """The approval calibrator of a verified model directory."""
+def read_calibrator(directory: Path, blobs: dict[str, bytes], name: str = CALIBRATOR) -> IsotonicMap:
+    """A calibrator of a verified model directory (the approval one by default)."""
     try:
-        return IsotonicMap.from_json(_json(directory, CALIBRATOR, blobs[CALIBRATOR]))
+        return IsotonicMap.from_json(_json(directory, name, blobs[name]))
     except (KeyError, ValueError) as err:
-        raise ModelArtifactError(f"model {directory}: {CALIBRATOR} is invalid ({err})") from None
+        raise ModelArtifactError(f"model {directory}: {name} is invalid ({err})") from None
 
 
 def read_booster(directory: Path, name: str, text: bytes, feature_names: Sequence[str]) -> lgb.Booster:
@@ -310,6 +330,10 @@ def load_artifact(directory: Path, *, expected_features: Sequence[str] | None = 
     ranker_booster = read_booster(directory, RANKER, blobs[RANKER], names)
     clf_booster = read_booster(directory, CLASSIFIER, blobs[CLASSIFIER], names)
     calibrator = read_calibrator(directory, blobs)
+    apply = None
+    if APPLY_CLASSIFIER in blobs:
+        apply = ApprovalModel.from_parts(read_booster(directory, APPLY_CLASSIFIER, blobs[APPLY_CLASSIFIER], names),
+                                         read_calibrator(directory, blobs, APPLY_CALIBRATOR))
     return Artifact(LambdaRanker.from_booster(ranker_booster),
                     ApprovalModel.from_parts(clf_booster, calibrator),
-                    _json(directory, FEATURES, blobs[FEATURES]), manifest)
+                    _json(directory, FEATURES, blobs[FEATURES]), manifest, apply)

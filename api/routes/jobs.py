@@ -7,6 +7,7 @@ that does not exist; an admin sees every job.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import uuid
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 403, 
 REGISTRY_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet",
                   ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 JobId = Annotated[str, Path(max_length=36, description="the id returned by POST /v1/jobs")]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def job_view(job: JobRecord) -> dict[str, Any]:
@@ -67,7 +69,11 @@ def finished_job(store: Store, job_id: str, caller: Principal) -> JobRecord:
 def submit_job(caller: Principal, matcher: Matcher, store: Store, jobs: JobRunner, file: Upload,
                as_of: dt.date, top_k: int) -> JobRecord:
     """Store an uploaded registry under a new job, queue the job and audit it (415 for a file
-    type other than CSV, Parquet or XLSX; 422 for an empty file)."""
+    type other than CSV, Parquet or XLSX; 422 for an empty file or a control character in its
+    name)."""
+    if _CONTROL.search(file.filename or ""):          # PostgreSQL cannot store a NUL; no name needs one
+        raise ApiError(422, "the uploaded file's name contains a control character",
+                       [("file", "file name contains a control character (NUL, tab, escape, ...)")])
     suffix = upload_suffix(file, REGISTRY_TYPES)
     job_id = str(uuid.uuid4())
     folder = jobs.job_dir(job_id)

@@ -20,6 +20,7 @@ from recommender.cli import (batch as cli_batch, catalog as cli_catalog, ml as c
                              serve as cli_serve)
 from recommender.cli import reform as cli_reform
 from recommender.settings import Settings
+from recommender.cli import db as cli_db
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Match firms to government support policies (SPEC §6).")
@@ -64,6 +65,7 @@ def main() -> None:  # pragma: no cover - console entry point
 # Commands that live in their own modules; each module's register() adds its commands.
 for _module in (cli_batch, cli_catalog, cli_ml, cli_models, cli_serve):
     _module.register(app)
+cli_db.register(app)
 cli_reform.register(app)
 
 if __name__ == "__main__":  # pragma: no cover

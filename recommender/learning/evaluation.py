@@ -15,8 +15,8 @@ from features.transformers import PairFeatures
 from models.artifacts import load_baseline_artifact, model_kind
 from models.metrics import expected_calibration_error, ranking_metrics
 from models.splits import train_test_windows
-from recommender.learning.training import (APPROVED, LEARNED, fit_baselines, labelled_pairs, score_table,
-                                           training_pairs)
+from recommender.learning.training import (APPROVED, LEARNED, TWO_STAGE, TwoStage, fit_baselines, labelled_pairs,
+                                           score_table, training_pairs)
 from recommender.profile import ReferenceTables
 from recommender.rules import Catalog
 
@@ -44,6 +44,7 @@ def evaluate_model(model_dir: Path, profiles: pd.DataFrame, events: pd.DataFrame
     te = labelled_pairs(profiles, catalog, ref, events, train_test_windows(until)[1])
     Xtr, Xte = lr.encoder.transform(tr), lr.encoder.transform(te)
     models = {LEARNED: art.ranker,
+              **({TWO_STAGE: TwoStage(art.apply, art.approval)} if art.apply is not None else {}),
               **fit_baselines(Xtr, tr, art.feature_names, categorical=lr.encoder.categorical_features)}
     dec = te["applied_decided"].to_numpy() == 1
     p, t = art.approval.predict_proba(Xte[dec]), te["approved"].to_numpy()[dec]

@@ -284,6 +284,17 @@ def fit_ranker(X: np.ndarray, pairs: pd.DataFrame, names: list[str], categorical
         categorical=categorical)
 
 
+class TwoStage:
+    """P(apply) × P(approve | apply) as one scorer (the order ``rank_by="expected_value"``
+    gives, before the benefit is multiplied in)."""
+
+    def __init__(self, apply: Any, approve: Any) -> None:
+        self.apply, self.approve = apply, approve
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.apply.predict_proba(X)) * np.asarray(self.approve.predict_proba(X))
+
+
 def fit_approval(X: np.ndarray, pairs: pd.DataFrame, names: list[str], categorical: Sequence[str], *,
                  seed: int, target: str = "approved", rows: str = "applied_decided") -> ApprovalModel:
     """Calibrated P(``target`` | ``rows``): approval given a decided application by default;
@@ -324,17 +335,19 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     Xtr = featurizer.transform(tr)
     ranker = fit_ranker(Xtr, tr, names, categorical, n_estimators=n_estimators, seed=seed)
     approval = fit_approval(Xtr, tr, names, categorical, seed=seed)
+    apply = fit_approval(Xtr, tr, names, categorical, seed=seed, target="applied", rows="")
     fit_seconds = time.perf_counter() - t0
     train_w, test_w = train_test_windows(until, train_years)
     te = labelled_pairs(profiles, catalog, ref, events, test_w)
     Xte = featurizer.transform(te)
     baselines = fit_baselines(Xtr, tr, names, seed, categorical=categorical)
-    table = score_table({LEARNED: ranker, **baselines}, Xte, te)
+    table = score_table({LEARNED: ranker, TWO_STAGE: TwoStage(apply, approval), **baselines}, Xte, te)
     dec_te = te["applied_decided"].to_numpy() == 1
     ece = (expected_calibration_error(te["approved"].to_numpy()[dec_te], approval.predict_proba(Xte[dec_te]))
            if dec_te.any() else float("nan"))
+    apply_ece = expected_calibration_error(te["applied"].to_numpy(), apply.predict_proba(Xte)) if len(te) else float("nan")
     metrics = {"test_window": [test_w.start.isoformat(), test_w.end.isoformat()],
-               "models": table, "approval_ece": ece, "fit_seconds": round(fit_seconds, 2),
+               "models": table, "approval_ece": ece, "apply_ece": apply_ece, "fit_seconds": round(fit_seconds, 2),
                "train_pairs": int(len(tr)), "test_pairs": int(len(te)), "gate": gate.to_json()}
     serve_history = history_stats(events, until, families(catalog), observed_from=observed_from(events))
     state = {"transformer": featurizer.get_state(), "history": serve_history.to_json()}
@@ -348,7 +361,8 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     artifact: Artifact | BaselineArtifact
     if gate.shipped == LEARNED:
         artifact = save_artifact(out_dir, ranker, approval, state, catalog_version=catalog.version,
-                                 training_data_hash=training_data_hash, metrics=metrics, training=training)
+                                 training_data_hash=training_data_hash, metrics=metrics, training=training,
+                                 apply=apply)
     else:
         linear = LinearScorer.from_baseline(baselines["logistic"]).to_json() if gate.shipped == "logistic" else None
         artifact = save_baseline_artifact(out_dir, gate.shipped, state, catalog_version=catalog.version,

@@ -26,7 +26,7 @@ from features.transformers import PairFeatures
 from models.gate import GateDecision, decide
 from models.metrics import ranking_metrics
 from models.splits import Window
-from recommender.learning.training import (APPROVED, BASELINES, LEARNED, SHIPPABLE, TWO_STAGE,
+from recommender.learning.training import (APPROVED, BASELINES, LEARNED, SHIPPABLE, TWO_STAGE, TwoStage,
                                            fit_approval, fit_baselines, fit_ranker, labelled_pairs)
 from recommender.profile import ReferenceTables
 from recommender.rules import Catalog
@@ -37,16 +37,6 @@ METRIC = "ndcg@10"
 def _months_before(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 - months
     return dt.date(index // 12, index % 12 + 1, day.day)
-
-
-class _TwoStage:
-    """P(apply) × P(approve | apply) as one scorer."""
-
-    def __init__(self, apply: Any, approve: Any) -> None:
-        self.apply, self.approve = apply, approve
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.apply.predict_proba(X)) * np.asarray(self.approve.predict_proba(X))
 
 
 def per_firm(models: dict[str, Any], X: np.ndarray, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -71,7 +61,7 @@ def fit_candidates(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalo
     Xtr = featurizer.transform(tr)
     models: dict[str, Any] = {
         LEARNED: fit_ranker(Xtr, tr, names, categorical, n_estimators=n_estimators, seed=seed),
-        TWO_STAGE: _TwoStage(fit_approval(Xtr, tr, names, categorical, seed=seed, target="applied", rows=""),
+        TWO_STAGE: TwoStage(fit_approval(Xtr, tr, names, categorical, seed=seed, target="applied", rows=""),
                              fit_approval(Xtr, tr, names, categorical, seed=seed)),
         **fit_baselines(Xtr, tr, names, seed, categorical=categorical)}
     return featurizer, models

@@ -196,4 +196,8 @@ class OneFirmMatcher:
         X = ranker.encoder.transform_firm(dated.features, firm_row(elig.frame, 0), pairs, cols)
         score[0, cols] = ranker.predict("ranker", X)
         prob[0, cols] = ranker.predict("approval", X)
-        return Scores(score=score, approval_probability=prob)
+        apply = None
+        if ranker.needs_apply:
+            apply = np.zeros((1, n_pol))
+            apply[0, cols] = ranker.predict("apply", X)
+        return Scores(score=score, approval_probability=prob, apply_probability=apply)

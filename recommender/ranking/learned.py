@@ -26,7 +26,8 @@ from features import columns as C
 from features.history import HistoryStats, attach_history
 from features.pair_table import PairTable
 from features.encoder import PairEncoder
-from models.artifacts import (CLASSIFIER, FEATURES, RANKER, Artifact, load_artifact, read_booster,
+from models.artifacts import (APPLY_CALIBRATOR, APPLY_CLASSIFIER, CLASSIFIER, FEATURES, RANKER, Artifact,
+                              load_artifact, read_booster,
                              read_calibrator, read_verified)
 from models.errors import ModelArtifactError
 from models.prediction import SMALL_PREDICT, predict_threads
@@ -76,8 +77,10 @@ class LearnedRanker:
         The catalog matching will run on; its version must equal the model's unless
         ``check_catalog`` is False.
     rank_by : {"relevance", "expected_value"}, default "relevance"
-        Within a verdict, order by the LambdaRank score, or by approval probability × benefit
-        (unknown benefit last, then by score).
+        Among the candidates, order by the LambdaRank score, or by expected value: P(apply) ×
+        P(approve | apply) × benefit (P(apply) when the model has it, :attr:`has_apply`;
+        unknown benefit last, then by score). The ``approval_probability`` shown stays
+        P(approve | apply).
     check_catalog : bool, default True
     compiled_dir : Path, optional
         Where the boosters compiled to native code (lleaves) are kept. When they are there,
@@ -111,8 +114,12 @@ class LearnedRanker:
                                         catalog_version=catalog.version if check_catalog else None)
         self.version: str = str(manifest["model_version"])
         self.feature_names: list[str] = list(self._features.feature_names)
-        self._calibrator = read_calibrator(model_dir, blobs)
+        self._files = {"ranker": RANKER, "approval": CLASSIFIER, "apply": APPLY_CLASSIFIER}
+        self._calibrators = {"approval": read_calibrator(model_dir, blobs)}
         self._texts = {"ranker": blobs[RANKER], "approval": blobs[CLASSIFIER]}
+        if APPLY_CLASSIFIER in blobs:
+            self._calibrators["apply"] = read_calibrator(model_dir, blobs, APPLY_CALIBRATOR)
+            self._texts["apply"] = blobs[APPLY_CLASSIFIER]
         self._boosters: dict[str, Any] = {}        # LightGBM, loaded on first use
         self._history_cache: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
         self._spans = policy_spans(tuple(catalog))
@@ -164,13 +171,24 @@ class LearnedRanker:
         table = self._table(elig)
         return self._features.transform(table), table.rows, table.cols
 
+    @property
+    def has_apply(self) -> bool:
+        """Whether the model has a P(apply) classifier (models trained since issue 21)."""
+        return "apply" in self._texts
+
+    @property
+    def needs_apply(self) -> bool:
+        """Whether the order multiplies P(apply) in (expected value, and the model has it)."""
+        return self.rank_by == "expected_value" and self.has_apply
+
     def predict(self, which: str, X: np.ndarray) -> np.ndarray:
-        """Ranker scores (``which="ranker"``) or calibrated approval probabilities of a
-        feature matrix in :attr:`feature_names` order."""
+        """Ranker scores (``which="ranker"``), calibrated approval probabilities
+        (``"approval"``, P(approve | apply)) or calibrated P(apply) (``"apply"``) of a feature
+        matrix in :attr:`feature_names` order."""
         return self._predict(which, X)
 
     def _predict(self, which: str, X: np.ndarray) -> np.ndarray:
-        """Ranker scores (``which="ranker"``) or calibrated approval probabilities.
+        """Ranker scores or a calibrated probability (see :meth:`predict`).
 
         By the compiled trees when they are at hand (compiled for a large batch if missing),
         else by LightGBM (loaded on first use): the same raw scores within float rounding.
@@ -181,21 +199,20 @@ class LearnedRanker:
             raw = compiled.predict(X, n_jobs=threads)
         else:
             raw = self._booster(which).predict(X, raw_score=True, num_threads=threads)
-        return np.asarray(raw) if which == "ranker" else self._calibrator(raw)
+        return np.asarray(raw) if which == "ranker" else self._calibrators[which](raw)
 
     def _booster(self, which: str) -> Any:
         if which not in self._boosters:
             with _LOAD_LOCK:                          # chunk threads: load once
                 if which not in self._boosters:
-                    name = RANKER if which == "ranker" else CLASSIFIER
-                    self._boosters[which] = read_booster(self._model_dir, name, self._texts[which],
+                    self._boosters[which] = read_booster(self._model_dir, self._files[which], self._texts[which],
                                                          self.feature_names)
         return self._boosters[which]
 
     def compile_trees(self) -> bool:
-        """Compile (or load from ``compiled_dir``) both boosters now rather than on the first
+        """Compile (or load from ``compiled_dir``) every booster now rather than on the first
         large batch; False when no ``compiled_dir`` is configured."""
-        return all(self._compiled_model(which, build=True) is not None for which in ("ranker", "approval"))
+        return all(self._compiled_model(which, build=True) is not None for which in self._texts)
 
     def _compiled_model(self, which: str, *, build: bool) -> Any:
         """The booster compiled to native code (raw scores): loaded from ``compiled_dir`` when
@@ -230,6 +247,7 @@ class LearnedRanker:
         # small enough that one more prediction costs less than building features twice.
         full_prob = self.rank_by == "expected_value" or len(table) < SMALL_PREDICT
         prob = np.zeros((n, n_pol)) if full_prob else None
+        apply = np.zeros((n, n_pol)) if self.needs_apply else None
         buffer = self._buffer(len(table))
         for start in range(0, len(table), BLOCK_PAIRS):
             part = table.take(np.arange(start, min(start + BLOCK_PAIRS, len(table))))
@@ -238,8 +256,10 @@ class LearnedRanker:
             score[rows, cols] = self._predict("ranker", X)
             if prob is not None:
                 prob[rows, cols] = self._predict("approval", X)
+            if apply is not None:
+                apply[rows, cols] = self._predict("apply", X)
         if prob is not None:
-            return Scores(score=score, approval_probability=prob)
+            return Scores(score=score, approval_probability=prob, apply_probability=apply)
         position = np.full((n, n_pol), -1, dtype=np.int64)
         position[table.rows, table.cols] = np.arange(len(table))
 
@@ -269,7 +289,7 @@ class LearnedRanker:
     def order_verdicts(self, verdict: np.ndarray, scores: Scores, benefit: np.ndarray) -> np.ndarray:
         """:meth:`order` from the verdict matrix itself."""
         if self.rank_by == "expected_value" and scores.approval_probability is not None:
-            return order_candidates(verdict, scores.approval_probability * benefit, scores.score)
+            return order_candidates(verdict, scores.expected_value(benefit), scores.score)
         return order_candidates(verdict, scores.score, benefit)
 
     def explain(self, elig: Eligibility, row: int, col: int, top: int = 3) -> list[str]:

@@ -29,6 +29,17 @@ class Scores:
     score: np.ndarray
     approval_probability: np.ndarray | None = None
     approval: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    apply_probability: np.ndarray | None = None
+    """P(apply) per pair, when the order needs it (expected value with a model that has it)."""
+
+    def expected_value(self, benefit: np.ndarray) -> np.ndarray:
+        """P(apply) × P(approve | apply) × benefit per pair (P(apply) taken as 1 when not
+        computed): what a recommendation is worth in yuan, counting whether firms like this one
+        apply at all. Needs the full approval matrix."""
+        if self.approval_probability is None:
+            raise ValueError("expected_value needs the full approval probability matrix")
+        value = self.approval_probability * benefit
+        return value if self.apply_probability is None else value * self.apply_probability
 
     @property
     def has_probability(self) -> bool:

@@ -1,17 +1,19 @@
-"""Opening a database: the engine for a URL (SQLite pragmas, pre-ping elsewhere), tables and
-columns created or added, or an existing database opened without creating anything."""
+"""Opening a database: the engine for a URL (SQLite pragmas, pre-ping elsewhere), checked to be
+at this version's schema revision. Nothing here creates tables: ``recommender db upgrade``
+(:mod:`recommender.store.schema`) does."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 
-from recommender.store.records import OUTCOME_EXTRAS, SQLITE_BUSY_MS, StoreUnavailable
-from recommender.store.repository import Store, _Base, _Outcome
+from recommender.store.records import SQLITE_BUSY_MS, StoreUnavailable
+from recommender.store.repository import Store, _Outcome
+from recommender.store.schema import SchemaOutOfDate, check_revision, head_revision, shown_url
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
@@ -38,50 +40,69 @@ def _engine(url: str, file: Path | None) -> Engine:
     return engine
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Add the :data:`OUTCOME_EXTRAS` columns (nullable: not given) to an ``outcomes`` table
-    created before them (a failure because another process just added one is no failure)."""
-    name, quote = _Outcome.__tablename__, engine.dialect.identifier_preparer.quote
-    have = {c["name"] for c in inspect(engine).get_columns(name)}
-    for col in [_Outcome.__table__.c[c] for c in OUTCOME_EXTRAS if c not in have]:
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(col.name)} "
-                                  f"{col.type.compile(dialect=engine.dialect)}"))
-        except (sa_exc.OperationalError, sa_exc.ProgrammingError):
-            if col.name not in {c["name"] for c in inspect(engine).get_columns(name)}:
-                raise
+def connect(url: str, *, create: bool = False) -> Engine:
+    """The engine for ``url`` (``create``: an SQLite file may be new, its directory is made).
+
+    Raises
+    ------
+    StoreUnavailable
+        Not a URL, no driver for it, or (unless ``create``) no such SQLite file; the password
+        never shown.
+    """
+    try:
+        file = _sqlite_file(url)
+    except sa_exc.ArgumentError:
+        raise StoreUnavailable("not a database URL (e.g. sqlite:///var/recommender.db)") from None
+    if file is not None and create:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    elif file is not None and not file.is_file():
+        raise StoreUnavailable("no database file", f"no database file at {file}")
+    try:
+        return _engine(url, file)
+    except (ImportError, sa_exc.SQLAlchemyError) as err:
+        raise StoreUnavailable("cannot open the database", f"cannot open {shown_url(url)}: "
+                               f"{type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
 
 
 def open_store(url: str) -> Store:
-    """Connect to ``url`` (creating an SQLite file's directory), create missing tables and
-    columns (:func:`_add_missing_columns`)."""
+    """Connect to ``url``, which must be at this version's schema revision.
+
+    Raises
+    ------
+    SchemaOutOfDate
+        The database is new, behind or ahead: the message says which command to run.
+    """
     file = _sqlite_file(url)
-    if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
+    if file is not None and not file.is_file():
+        raise SchemaOutOfDate(url, None, head_revision(), known=True)
     engine = _engine(url, file)
-    _Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    try:
+        with engine.connect() as conn:
+            check_revision(conn, url)
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine, file=file.resolve() if file is not None else None)
 
 
 def open_existing_store(url: str) -> Store:
-    """The store of an existing recommender database (with an ``outcomes`` table); nothing is
-    created where there is none. Raises :class:`StoreUnavailable` saying why (not a URL, no
-    driver, no such file, unreachable, no outcomes table), never showing the password."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
-        raise StoreUnavailable("not a database URL (e.g. sqlite:///var/recommender.db)") from None
+    """The store of an existing recommender database (with an ``outcomes`` table, at this
+    version's schema revision); nothing is created where there is none. Raises
+    :class:`StoreUnavailable` saying why (not a URL, no driver, no such file, unreachable, no
+    outcomes table, schema out of date), never showing the password."""
+    engine = connect(url)
     file = _sqlite_file(url)
-    if file is not None and not file.is_file():
-        raise StoreUnavailable("no database file", f"no database file at {file}")
     try:
-        engine = _engine(url, file)
-        if not inspect(engine).has_table(_Outcome.__tablename__):
-            raise StoreUnavailable("no outcomes table", f"{shown} has no outcomes table (not a recommender database)")
-        _add_missing_columns(engine)
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(_Outcome.__tablename__):
+                raise StoreUnavailable("no outcomes table",
+                                       f"{shown_url(url)} has no outcomes table (not a recommender database)")
+            check_revision(conn, url)
     except (ImportError, sa_exc.SQLAlchemyError) as err:
-        raise StoreUnavailable("cannot open the database", f"cannot open {shown}: {type(err).__name__}: "
+        engine.dispose()
+        raise StoreUnavailable("cannot open the database", f"cannot open {shown_url(url)}: {type(err).__name__}: "
                                f"{str(err).splitlines()[0][:200]}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine, file=file.resolve() if file is not None else None)

@@ -20,7 +20,7 @@ OUTCOME_COLUMNS = ("firm_id", "policy_id", "event_date", "outcome")
 """What identifies an application outcome (a row with the same four values is a duplicate)."""
 OUTCOME_EXTRAS = ("model_version", "rank")
 """Optional: the model version and rank shown when the policy was recommended (for later
-position-bias correction); added to older databases by :func:`open_store`."""
+position-bias correction); added to older databases by ``recommender db upgrade``."""
 SQLITE_BUSY_MS = 5000
 """How long an SQLite statement waits for another connection's lock before failing ("database
 is locked"): a locked database gives an error in bounded time, never a hung request."""

@@ -80,6 +80,13 @@ class _Audit(_Base):
     model_version: Mapped[str] = mapped_column(String(64))
 
 
+def _unstorable(value: str | None) -> bool:
+    """Whether ``value`` holds a NUL, which PostgreSQL text cannot: no stored row has it (stored
+    text is validated or cleaned), so a lookup by it finds nothing on every backend instead of
+    raising on PostgreSQL."""
+    return value is not None and "\x00" in value
+
+
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite drops the time zone; every stored time is UTC."""
     if value is not None and value.tzinfo is None:
@@ -149,6 +156,8 @@ class Store:
         return _job(row)
 
     def get_job(self, job_id: str) -> JobRecord | None:
+        if _unstorable(job_id):
+            return None
         with self._session() as s:
             row = s.get(_Job, job_id)
             return _job(row) if row is not None else None
@@ -251,6 +260,8 @@ class Store:
 
     def outcomes(self, *, policy_id: str | None = None) -> list[OutcomeRecord]:
         """Stored outcomes by event date, then firm and policy."""
+        if _unstorable(policy_id):
+            return []
         with self._session() as s:
             query = select(_Outcome).order_by(_Outcome.event_date, _Outcome.firm_id, _Outcome.policy_id)
             if policy_id is not None:
@@ -284,8 +295,9 @@ class Store:
     def audit(self, *, key_id: str, role: str, action: str, n_firms: int, catalog_version: str,
               model_version: str, policy_id: str | None = None, job_id: str | None = None) -> None:
         with self._session() as s:
-            s.add(_Audit(at=_now(), key_id=key_id, role=role, action=action, policy_id=policy_id,
-                         job_id=job_id, n_firms=n_firms, catalog_version=catalog_version,
+            s.add(_Audit(at=_now(), key_id=key_id, role=role, action=action,
+                         policy_id=None if policy_id is None else _clean(policy_id, 80),
+                         job_id=None if job_id is None else _clean(job_id, 36), n_firms=n_firms, catalog_version=catalog_version,
                          model_version=model_version))
 
     def audit_entries(self, *, limit: int = 100) -> list[AuditEntry]:

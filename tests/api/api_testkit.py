@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from api.security import key_id
 from recommender.settings import Settings
 from recommender.store import Store
+from tests import db_kit
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples" / "firms.jsonl"
@@ -64,8 +65,11 @@ class LiveServer:
 
 
 def make_settings(var_dir: Path, **overrides: Any) -> Settings:
-    return Settings(**{"var_dir": var_dir, "database_url": f"sqlite:///{var_dir / 'test.db'}",
-                       "api_keys": None, **overrides})
+    """Settings on ``var_dir`` and a fresh database at the schema's head, on the backend under
+    test (SQLite: ``var_dir/test.db``; tests/db_kit.py), unless ``database_url`` is given."""
+    if "database_url" not in overrides:
+        overrides["database_url"] = db_kit.fresh_url(var_dir)
+    return Settings(**{"var_dir": var_dir, "api_keys": None, **overrides})
 
 
 def registry_frame(profiles: list[dict[str, Any]]) -> pd.DataFrame:

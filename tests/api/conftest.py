@@ -17,6 +17,7 @@ import pytest
 from .api_testkit import KEYS, SAMPLES, LiveServer, make_settings, registry_frame
 
 from api.main import create_app
+from tests import db_kit
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +39,19 @@ def registry_csv(tmp_path_factory: pytest.TempPathFactory, profiles: list[dict[s
     return path
 
 
+@pytest.fixture(autouse=True)
+def _on_backend(on_backend: str) -> str:
+    """Every API test runs on each database backend under test (tests/db_kit.py)."""
+    return on_backend
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One live server for the session, configured as deployed (bundled catalog, default
+def server(tmp_path_factory: pytest.TempPathFactory, database_backend: str) -> Iterator[LiveServer]:
+    """One live server per database backend, configured as deployed (bundled catalog, default
     model), on its own var/ and database. Tests that need another configuration or a restart
     start their own."""
-    settings = make_settings(tmp_path_factory.mktemp("var"))
+    with db_kit.using(database_backend):
+        settings = make_settings(tmp_path_factory.mktemp("var"))
     with LiveServer(create_app(settings)) as srv:
         yield srv
 

@@ -23,6 +23,7 @@ from api.main import create_app
 from recommender.matching.runtime import load_matcher
 from recommender.settings import Settings
 from recommender.store import open_store
+from tests import db_kit
 
 CASEWORKER = {"X-API-Key": KEYS["caseworker"]}
 ADMIN = {"X-API-Key": KEYS["admin"]}
@@ -43,7 +44,7 @@ def test_runner_lock_is_held_by_one_holder_at_a_time(tmp_path: Path) -> None:
 
 
 def test_racing_claims_give_each_job_to_one_runner(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    store = open_store(db_kit.fresh_url(tmp_path, "jobs.db"))
     ids = [store.create_job(key_id="k", input_name="r.csv", input_path=tmp_path / f"{i}.csv",
                             output_path=tmp_path / f"{i}.out", rejects_path=tmp_path / f"{i}.rej",
                             as_of=dt.date(2022, 6, 30), top_k=3).id for i in range(40)]

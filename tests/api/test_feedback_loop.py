@@ -28,6 +28,7 @@ from recommender.learning.synth import generate_interactions, generate_registry,
 from recommender.profile.reference import load_reference
 from recommender.rules.catalog import load_catalog
 from recommender.settings import Settings
+from tests import db_kit
 
 LTR_CATALOG = Path(__file__).resolve().parents[1] / "recommender" / "ltr_catalog"
 END = dt.date(2023, 12, 31)
@@ -106,13 +107,16 @@ def test_outcomes_with_model_version_and_rank_train_like_the_file(history: dict[
 
 def test_a_bad_outcomes_database_is_exit_2(history: dict[str, Path], tmp_path: Path) -> None:
     import sqlite3
-    empty, foreign = tmp_path / "empty.db", tmp_path / "foreign.db"
-    from recommender.store import open_store
-    open_store(f"sqlite:///{empty}").close()
+    empty, foreign, old = tmp_path / "empty.db", tmp_path / "foreign.db", tmp_path / "old.db"
+    db_kit.upgrade(f"sqlite:///{empty}")
     sqlite3.connect(foreign).close()
+    with sqlite3.connect(old) as conn:               # created before migrations: no alembic_version
+        conn.execute("CREATE TABLE outcomes (id INTEGER PRIMARY KEY, firm_id VARCHAR(64))")
     cases = {f"sqlite:///{tmp_path / 'missing.db'}": f"no database file at {tmp_path / 'missing.db'}",
              f"sqlite:///{foreign}": "has no outcomes table (not a recommender database)",
              f"sqlite:///{empty}": "no outcome is recorded in the database",
+             f"sqlite:///{old}": "the database has no schema revision (new, or created before migrations): "
+                                 f"run `recommender db upgrade --database-url sqlite:///{old}`",
              "not a url": "not a database URL"}
     for url, reason in cases.items():
         result = runner.invoke(app, ["train", "--firms", str(history["registry"]), "--outcomes-db", url,

@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from recommender.cli.main import app
 from recommender.safe_cells import TRIGGERS, neutralise, neutralise_array, neutralise_frame, neutralise_table
 from recommender.store import OutcomeRecord, open_store
+from tests import db_kit
 
 from tests.api.api_testkit import AS_OF, KEYS, SAMPLES, LiveServer, make_settings, registry_frame
 
@@ -275,7 +276,7 @@ def test_job_result_and_rejects(caseworker: httpx.Client, hostile_csv: Path) -> 
 
 
 def test_outcome_export(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'o.db'}")
+    store = open_store(db_kit.fresh_url(tmp_path, "o.db"))
     store.add_outcomes([OutcomeRecord(firm_id=LINK, policy_id=POLICY, event_date=dt.date(2022, 5, 1),
                                       outcome="applied"),
                         OutcomeRecord(firm_id="OUT-1", policy_id=POLICY, event_date=dt.date(2022, 5, 2),

@@ -30,6 +30,30 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray, n
     return d, X, ranker.predict(X), approval.predict_proba(X)
 
 
+def test_apply_classifier_round_trip_and_partial_listing(saved, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The optional P(apply) classifier is saved, verified and loaded beside the approval one;
+    a manifest listing one of its two files and not the other is refused."""
+    d0, X, _, _ = saved
+    rng = np.random.default_rng(2)
+    y = (X[:, 1] + rng.normal(0, 0.5, len(X)) > 0).astype(int)
+    q = np.repeat(np.arange(80), 5)
+    ranker = LambdaRanker(n_estimators=10, min_child_samples=5).fit(X, y, q, NAMES)
+    approval = ApprovalModel(n_estimators=10, min_child_samples=5).fit(X, y, q % 4 == 0, NAMES)
+    apply = ApprovalModel(n_estimators=10, min_child_samples=5).fit(X, 1 - y, q % 4 == 1, NAMES)
+    d = tmp_path / "with-apply"
+    save_artifact(d, ranker, approval, {"transformer": {}}, catalog_version="cat1", training_data_hash="h",
+                  metrics={}, apply=apply)
+    art = load_artifact(d, expected_features=NAMES)
+    assert art.apply is not None
+    np.testing.assert_array_equal(art.apply.predict_proba(X), apply.predict_proba(X))
+    assert load_artifact(d0).apply is None
+    manifest = json.loads((d / "manifest.json").read_text())
+    del manifest["files"]["apply_calibrator.json"]
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelArtifactError, match=r"lists apply_classifier.txt without the rest"):
+        load_artifact(d)
+
+
 def test_round_trip_gives_identical_predictions(saved) -> None:  # type: ignore[no-untyped-def]
     d, X, scores, probs = saved
     art = load_artifact(d, expected_features=NAMES, catalog_version="cat1")

@@ -104,9 +104,48 @@ def test_compiled_trees_score_like_lightgbm(setup, tmp_path, monkeypatch) -> Non
     monkeypatch.setattr(lr, "SMALL_PREDICT", 0)                 # every batch goes to the compiled trees
     compiled = LearnedRanker(d, full, check_catalog=False, rank_by="expected_value", compiled_dir=tmp_path)
     got = compiled.score(elig, point)
-    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.so")) == ["approval", "ranker"]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.so")) == ["apply", "approval", "ranker"]
     np.testing.assert_allclose(got.score, plain.score, rtol=0, atol=1e-9)
     np.testing.assert_allclose(got.approval_probability, plain.approval_probability, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.apply_probability, plain.apply_probability, rtol=0, atol=1e-9)
+
+
+def test_expected_value_orders_by_apply_times_approval_times_benefit(setup, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21 item 5: ``expected_value`` is P(apply) × P(approve | apply) × benefit among the
+    candidates; a model saved before P(apply) existed orders by P(approve | apply) × benefit."""
+    import json
+    import shutil
+    from recommender.ranking.rules import order_candidates
+    d, full, _, ref, profiles, _ = setup
+    elig = evaluate_catalog(full, profiles, dt.date(2022, 6, 30), ref)
+    low, high = benefit_matrix(elig)
+    point = (low + high) / 2
+    verdict = elig.verdict_matrix()
+    ev = LearnedRanker(d, full, check_catalog=False, rank_by="expected_value")
+    assert ev.has_apply and ev.needs_apply and not LearnedRanker(d, full, check_catalog=False).needs_apply
+    scores = ev.score(elig, point)
+    cand = verdict >= 1
+    apply = scores.apply_probability
+    assert apply is not None and np.all(apply[~cand] == 0) and np.all((apply[cand] >= 0) & (apply[cand] <= 1))
+    assert apply[cand].std() > 0
+    assert scores.approval_probability is not None
+    value = scores.approval_probability * apply * point
+    np.testing.assert_array_equal(ev.order(elig, scores, point), order_candidates(verdict, value, scores.score))
+    # the two factors disagree somewhere, so the product is not either order
+    approval_only = order_candidates(verdict, scores.approval_probability * point, scores.score)
+    assert not np.array_equal(ev.order(elig, scores, point), approval_only)
+    old = tmp_path / "old"
+    shutil.copytree(d, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for name in ("apply_classifier.txt", "apply_calibrator.json"):
+        (old / name).unlink()
+        del manifest["files"][name]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    legacy = LearnedRanker(old, full, check_catalog=False, rank_by="expected_value")
+    assert not legacy.has_apply and not legacy.needs_apply
+    got = legacy.score(elig, point)
+    assert got.apply_probability is None
+    np.testing.assert_array_equal(legacy.order(elig, got, point), approval_only)
 
 
 def test_explain_names_features_in_words(setup) -> None:  # type: ignore[no-untyped-def]
@@ -140,8 +179,8 @@ def test_match_results_carry_rank_reasons_when_explained(setup) -> None:  # type
 
 def test_metrics_are_reported(setup) -> None:  # type: ignore[no-untyped-def]
     result = setup[-1]
-    assert set(result.metrics["models"]) == {"lambdarank", "rules", "popularity", "logistic"}
-    assert 0.0 <= result.metrics["approval_ece"] <= 1.0
+    assert set(result.metrics["models"]) == {"lambdarank", "two_stage", "rules", "popularity", "logistic"}
+    assert 0.0 <= result.metrics["approval_ece"] <= 1.0 and 0.0 <= result.metrics["apply_ece"] <= 1.0
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,5 +1,6 @@
 """Outcomes carry the model version and rank shown: a database created before those columns
-gains them (its rows kept, the new fields unknown); the training read creates nothing."""
+(and before migrations) gains them at ``recommender db upgrade`` (its rows kept, the new fields
+unknown); until then it is refused; the training read creates nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from recommender.store import OutcomeRecord, StoreUnavailable, open_existing_store, open_store
+from recommender.store import OutcomeRecord, SchemaOutOfDate, StoreUnavailable, open_existing_store, open_store
+from tests import db_kit
 
 OLD_OUTCOMES_DDL = """
 CREATE TABLE outcomes (
@@ -38,6 +40,10 @@ def _columns(path: Path) -> list[str]:
 def test_an_old_database_file_gains_the_columns_and_keeps_its_rows(tmp_path: Path) -> None:
     url = _old_database(tmp_path / "old.db")
     assert "rank" not in _columns(tmp_path / "old.db")
+    with pytest.raises(SchemaOutOfDate, match="created before migrations"):
+        open_store(url)
+    assert "rank" not in _columns(tmp_path / "old.db")       # opening changes nothing
+    db_kit.upgrade(url)
     store = open_store(url)
     assert _columns(tmp_path / "old.db")[-2:] == ["model_version", "rank"]
     new = OutcomeRecord(firm_id="NEW-1", policy_id="cn-rd-super-deduction", event_date=dt.date(2022, 4, 1),
@@ -56,8 +62,12 @@ def test_an_old_database_file_gains_the_columns_and_keeps_its_rows(tmp_path: Pat
     again.close()
 
 
-def test_reading_an_old_database_for_training_adds_the_columns_too(tmp_path: Path) -> None:
-    store = open_existing_store(_old_database(tmp_path / "old.db"))
+def test_reading_an_old_database_for_training_asks_for_the_upgrade(tmp_path: Path) -> None:
+    url = _old_database(tmp_path / "old.db")
+    with pytest.raises(StoreUnavailable, match=f"run `recommender db upgrade --database-url {url}`"):
+        open_existing_store(url)
+    assert "rank" not in _columns(tmp_path / "old.db")
+    store = open_existing_store(db_kit.upgrade(url))
     assert [(r.firm_id, r.model_version, r.rank) for r in store.outcomes()] == [("OLD-1", None, None)]
     store.close()
 
