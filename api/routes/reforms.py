@@ -25,7 +25,8 @@ from api.deps import CaseworkerDep, JobsDep, MatcherDep, SettingsDep, StoreDep
 from api.errors import ApiError
 from api.jobs import REJECTS_NAME, JobRunner
 from api.openapi import errors
-from api.routes.jobs import REGISTRY_TYPES, JobId, audit_download, finished_job, visible_job
+from api.routes.jobs import (REGISTRY_TYPES, JobId, audit_download, finished_job, refuse_control_characters,
+                             visible_job)
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.security import Principal
 from recommender import (REFORM_FIRMS_CSV, CatalogError, JobRecord, Matcher, Settings, Store, file_sha256,
@@ -102,6 +103,7 @@ def submit_reform(caller: Principal, matcher: Matcher, settings: Settings, store
     folder = jobs.job_dir(job_id)
     try:
         if file is not None:
+            refuse_control_characters(file)
             suffix = upload_suffix(file, REGISTRY_TYPES)
             if save_upload(file, folder / f"input{suffix}") == 0:
                 raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])

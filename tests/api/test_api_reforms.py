@@ -112,6 +112,18 @@ def test_registry_is_a_file_or_a_job_not_both_nor_neither(clients: dict[Any, htt
     assert _post(c, LOWER_BAR, registry_job_id="no-such-job").status_code == 404
 
 
+def test_a_control_character_in_the_file_name_is_422(clients: dict[Any, httpx.Client], edge_csv: Path) -> None:
+    boundary = "reform-boundary"                     # a raw body: httpx would percent-escape the NUL
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"changes\"\r\n\r\n{json.dumps(LOWER_BAR)}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"edge\x00.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\n").encode() + edge_csv.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    r = clients["caseworker"].post("/v1/reforms", params={"as_of": AS_OF}, content=body,
+                                   headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 422, r.text
+    assert r.json()["issues"] == [{"field": "file",
+                                   "reason": "file name contains a control character (NUL, tab, escape, ...)"}]
+
+
 def test_roles_and_unknown_reforms(clients: dict[Any, httpx.Client], edge_csv: Path, registry_csv: Path) -> None:
     assert _post(clients["public"], LOWER_BAR, edge_csv).status_code == 403
     assert clients["caseworker"].get("/v1/reforms/0000").status_code == 404
