@@ -30,6 +30,7 @@ from api.job_messages import client_message
 from api.logs import JOB_ID
 from recommender import (InputFileError, JobRecord, Matcher, ModelArtifactError, RecommenderError, Store,
                          run_registry)
+from recommender import is_reform_job, run_saved_reform
 
 log = logging.getLogger("api.jobs")
 RESULT_NAME = "result.csv"
@@ -285,6 +286,10 @@ class JobRunner:
                 raise _Stopped(job.id)
 
         def attempt(resume: bool) -> dict[str, Any]:
+            if is_reform_job(self.job_dir(job.id)):      # a policy-sandbox job (api/routes/reforms.py)
+                done = run_saved_reform(self.job_dir(job.id), job.input_path, ref=matcher.ref, as_of=job.as_of,
+                                        progress=progress)
+                return {**done, "firms_matched": done["firms"]}
             return run_registry(job.input_path, job.output_path, rejects=job.rejects_path,
                                 catalog=matcher.catalog, ref=matcher.ref, as_of=job.as_of,
                                 ranker=matcher.ranker, top_k=job.top_k, chunk_rows=self._chunk_rows,

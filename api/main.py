@@ -29,6 +29,7 @@ from api.routes import (admin, apidocs, caseworker_auth, caseworker_lists, casew
                         health, jobs, matches, outcomes, policies, reference, screening, sme)
 from api.routes import fairness as fairness_routes
 from api.routes import metrics as metrics_route
+from api.routes import caseworker_reforms, reforms
 from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, read_stamp, settle_heap, stamp_path
@@ -62,6 +63,7 @@ TAGS = [
     {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
+TAGS.append({"name": "reforms", "description": "Policy sandbox: what a rule change would do across a registry (SPEC §9)."})
 
 
 async def _follow_reloads(state: ServiceState, every: float) -> None:
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    caseworker_auth, caseworker_lists, caseworker_records, caseworker_policies):
         app.include_router(module.router)
     app.include_router(fairness_routes.router)
+    app.include_router(reforms.router)
+    app.include_router(caseworker_reforms.router)
     caseworker_auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")

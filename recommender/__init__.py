@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from recommender.safe_cells import neutralise
     from recommender.settings import ROLES, Role, Settings
     from recommender.store import JobRecord, OutcomeRecord, Store, StoreUnavailable, database_down, open_store
+    from recommender.reform import (REFORM_FIRMS_CSV, file_sha256, is_reform_job, plan_reform, reform_cache_key,
+                                    reform_result_dir, run_saved_reform, save_reform_request, saved_reform_request,
+                                    saved_reform_summary)
 
 _EXPORTS: dict[str, str] = {
     "CERTIFICATION_LABELS": "recommender.profile",
@@ -56,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "Policy": "recommender.rules",
     "PolicyQuery": "recommender.rules",
     "ProfileError": "recommender.errors",
+    "REFORM_FIRMS_CSV": "recommender.reform",
     "ROLES": "recommender.settings",
     "RankBy": "recommender.matching",
     "RecommenderError": "recommender.errors",
@@ -71,10 +75,12 @@ _EXPORTS: dict[str, str] = {
     "evaluate_catalog": "recommender.engine",
     "explain_row": "recommender.engine",
     "field_words": "recommender.advice",
+    "file_sha256": "recommender.reform",
     "find_industries": "recommender.profile",
     "find_regions": "recommender.profile",
     "handoff_csv": "recommender.matching",
     "handoff_xlsx": "recommender.matching",
+    "is_reform_job": "recommender.reform",
     "load_catalog": "recommender.rules",
     "load_json": "recommender.profile",
     "load_matcher": "recommender.matching",
@@ -83,12 +89,19 @@ _EXPORTS: dict[str, str] = {
     "neutralise": "recommender.safe_cells",
     "open_store": "recommender.store",
     "parse_profile": "recommender.profile",
+    "plan_reform": "recommender.reform",
     "policy_detail": "recommender.rules",
     "policy_summary": "recommender.rules",
     "profile_issues": "recommender.profile",
     "profiles_to_frame": "recommender.profile",
     "read_registry": "recommender.profile",
+    "reform_cache_key": "recommender.reform",
+    "reform_result_dir": "recommender.reform",
     "run_registry": "recommender.bulk",
+    "run_saved_reform": "recommender.reform",
+    "save_reform_request": "recommender.reform",
+    "saved_reform_request": "recommender.reform",
+    "saved_reform_summary": "recommender.reform",
     "search_policies": "recommender.rules",
 }
 __all__ = [
@@ -104,6 +117,10 @@ __all__ = [
     "policy_detail", "policy_summary", "profile_issues", "profiles_to_frame", "read_registry",
     "run_registry", "search_policies"
 ]
+__all__ += ["REFORM_FIRMS_CSV", "file_sha256", "is_reform_job", "plan_reform", "reform_cache_key",  # issue 22
+            "reform_result_dir", "run_saved_reform", "save_reform_request", "saved_reform_request",
+            "saved_reform_summary"]
+__all__.sort()
 
 
 __getattr__, __dir__ = surface(__name__, _EXPORTS, globals())

@@ -46,7 +46,8 @@ def test_public_facade_exports_exist() -> None:
     assert recommender.__all__ == sorted(recommender.__all__)
 
 
-PACKAGES = ("profile", "facts", "rules", "engine", "advice", "ranking", "matching", "bulk", "learning", "cli")
+PACKAGES = ("profile", "facts", "rules", "engine", "advice", "ranking", "matching", "bulk", "learning", "cli",
+            "reform")
 
 
 @pytest.mark.parametrize("name", ["recommender", *(f"recommender.{p}" for p in PACKAGES)])

@@ -66,14 +66,20 @@ def finished_job(store: Store, job_id: str, caller: Principal) -> JobRecord:
     return job
 
 
+def refuse_control_characters(file: Upload) -> None:
+    """422 for an upload whose name holds a control character (PostgreSQL cannot store a NUL;
+    no name needs one): every job's upload (matches, reforms) is named in the store."""
+    if _CONTROL.search(file.filename or ""):
+        raise ApiError(422, "the uploaded file's name contains a control character",
+                       [("file", "file name contains a control character (NUL, tab, escape, ...)")])
+
+
 def submit_job(caller: Principal, matcher: Matcher, store: Store, jobs: JobRunner, file: Upload,
                as_of: dt.date, top_k: int) -> JobRecord:
     """Store an uploaded registry under a new job, queue the job and audit it (415 for a file
     type other than CSV, Parquet or XLSX; 422 for an empty file or a control character in its
     name)."""
-    if _CONTROL.search(file.filename or ""):          # PostgreSQL cannot store a NUL; no name needs one
-        raise ApiError(422, "the uploaded file's name contains a control character",
-                       [("file", "file name contains a control character (NUL, tab, escape, ...)")])
+    refuse_control_characters(file)
     suffix = upload_suffix(file, REGISTRY_TYPES)
     job_id = str(uuid.uuid4())
     folder = jobs.job_dir(job_id)

@@ -19,6 +19,7 @@ from recommender.matching import MatchOptions, match_frame
 from recommender.cli import (batch as cli_batch, catalog as cli_catalog, ml as cli_ml, models as cli_models,
                              serve as cli_serve)
 from recommender.cli import fairness as cli_fairness
+from recommender.cli import reform as cli_reform
 from recommender.settings import Settings
 from recommender.cli import db as cli_db
 
@@ -67,6 +68,7 @@ for _module in (cli_batch, cli_catalog, cli_ml, cli_models, cli_serve):
     _module.register(app)
 cli_db.register(app)
 cli_fairness.register(app)
+cli_reform.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
                                               iter_raw_chunks, read_registry)
     from recommender.profile.uscc import ALPHABET
     from recommender.profile.validation import REJECT_COLUMNS, drop_duplicate_ids, validate_chunk
+    from recommender.profile.validation import Chunk
 
 _EXPORTS: dict[str, str] = {
     "ALPHABET": "uscc",
     "CERTIFICATIONS": "model",
+    "Chunk": "validation",
     "CERTIFICATION_LABELS": "model",
     "CHOICE_LABELS": "labels",
     "Certification": "model",
@@ -65,7 +67,7 @@ _EXPORTS: dict[str, str] = {
     "validate_chunk": "validation",
 }
 __all__ = [
-    "ALPHABET", "CERTIFICATIONS", "CERTIFICATION_LABELS", "CHOICE_LABELS", "Certification",
+    "ALPHABET", "CERTIFICATIONS", "CERTIFICATION_LABELS", "CHOICE_LABELS", "Certification", "Chunk",
     "FIELD_HINTS", "FIELD_LABELS", "FirmProfile", "IsoDate", "Kind", "MAX_LIMIT", "MAX_QUERY_CHARS",
     "PROFILE_CATEGORY_VALUES", "PROFILE_FIELDS", "PROFILE_KINDS", "REJECT_COLUMNS", "ReferenceTables",
     "SUPPORTED_SUFFIXES", "base_types", "check_header", "coerce_frame", "csv_header", "districts_of",

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from recommender.rules.catalog import (Catalog, Exclusion, FAMILIES, Family, Policy,
                                            UniqueKeyLoader, check_relations, content_version,
                                            load_catalog, parse_policy, policy_files)
+    from recommender.rules.catalog import build_catalog, read_policy_sources
     from recommender.rules.composites import AllOf, AnyOf, Not
     from recommender.rules.criteria import AsOfWindow, Compare, Declaration, Holds, Membership, Tiered
     from recommender.rules.node import Criterion, OneFirm
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "Tiered": "criteria",
     "UniqueKeyLoader": "catalog",
     "WORDING": "catalog_diff",
+    "build_catalog": "catalog",
     "check_relations": "catalog",
     "content_version": "catalog",
     "diff_catalogs": "catalog_diff",
@@ -77,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "policy_detail": "policy_view",
     "policy_files": "catalog",
     "policy_summary": "policy_view",
+    "read_policy_sources": "catalog",
     "read_raw_catalog": "catalog_source",
     "readme_block": "catalog_summary",
     "read_revision": "catalog_source",
@@ -93,9 +96,9 @@ __all__ = [
     "Compare", "Criterion", "Declaration", "Exclusion", "Expiry", "ExpiryReport", "FAMILIES",
     "Family", "Holds", "Indicator", "LOWER_BOUND_OPS", "Membership", "Not", "OPS", "OneFirm",
     "Policy", "PolicyDiff", "PolicyQuery", "RawCatalog", "Score", "SearchIndex", "Tiered",
-    "UniqueKeyLoader", "WORDING", "check_relations", "content_version", "diff_catalogs",
+    "UniqueKeyLoader", "WORDING", "build_catalog", "check_relations", "content_version", "diff_catalogs",
     "diff_policy", "diff_rows", "expiring", "format_value", "git_toplevel", "load_catalog",
-    "locate", "parse_policy", "policy_detail", "policy_files", "policy_summary", "read_raw_catalog",
+    "locate", "parse_policy", "policy_detail", "policy_files", "policy_summary", "read_policy_sources", "read_raw_catalog",
     "read_revision", "read_side", "readme_block", "replace_block", "search_policies",
     "successors_of", "summary_rows", "window_status", "window_table"
 ]

@@ -266,18 +266,21 @@ def content_version(texts: list[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DATA_DIR) -> Catalog:
-    """Load and validate every ``*.yaml`` under ``catalog_dir`` (default ``data/catalog``)."""
-    root = Path(catalog_dir) if catalog_dir is not None else Path(data_dir) / "catalog"
-    if not root.is_dir():
-        raise CatalogError(f"catalog directory {root} does not exist")
-    ref = load_reference(Path(data_dir))
-    policies: dict[str, Policy] = {}
+def read_policy_sources(root: Path) -> list[tuple[str, bytes, Any]]:
+    """``(path relative to root, bytes, parsed YAML)`` of every policy file under ``root``, in
+    :func:`policy_files` order: the catalog's source data, before validation.
+
+    Raises
+    ------
+    CatalogError
+        ``root`` holds no policy file, or a file is not UTF-8 YAML.
+    """
     files = policy_files(root)
     if not files:
         raise CatalogError(f"no policy files under {root}")
-    texts = [(str(path.relative_to(root)), path.read_bytes()) for path in files]
-    for path, (rel, text) in zip(files, texts):
+    sources = []
+    for path in files:
+        rel, text = str(path.relative_to(root)), path.read_bytes()
         try:
             raw = yaml.load(text.decode("utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - safe loader subclass
         except UnicodeDecodeError as err:
@@ -285,16 +288,36 @@ def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DA
                                "policy files are UTF-8 YAML", file=rel) from None
         except yaml.YAMLError as err:
             raise CatalogError(f"invalid YAML: {err}".replace("\n", " "), file=rel) from None
+        sources.append((rel, text, raw))
+    return sources
+
+
+def build_catalog(sources: list[tuple[str, Any]], version: str, ref: ReferenceTables | None) -> Catalog:
+    """Validate ``(relative path, parsed YAML)`` policy sources into a catalog of ``version``:
+    each policy parsed, ids unique, each file under its family's directory, relations checked."""
+    policies: dict[str, Policy] = {}
+    for rel, raw in sources:
         policy = parse_policy(raw, rel, ref)
         if policy.id in policies:
             raise CatalogError(f"duplicate policy id (also in {policies[policy.id].file})",
                                file=rel, policy_id=policy.id)
-        if path.parent.name != policy.header.family:
+        if Path(rel).parent.name != policy.header.family:
             raise CatalogError(f"file must live under {policy.header.family}/ (its family)",
                                file=rel, policy_id=policy.id)
         policies[policy.id] = policy
     check_relations(policies)
-    return Catalog(tuple(policies[k] for k in sorted(policies)), content_version(texts))
+    return Catalog(tuple(policies[k] for k in sorted(policies)), version)
+
+
+def load_catalog(catalog_dir: Path | None = None, *, data_dir: Path = DEFAULT_DATA_DIR) -> Catalog:
+    """Load and validate every ``*.yaml`` under ``catalog_dir`` (default ``data/catalog``)."""
+    root = Path(catalog_dir) if catalog_dir is not None else Path(data_dir) / "catalog"
+    if not root.is_dir():
+        raise CatalogError(f"catalog directory {root} does not exist")
+    ref = load_reference(Path(data_dir))
+    sources = read_policy_sources(root)
+    return build_catalog([(rel, raw) for rel, _, raw in sources],
+                         content_version([(rel, text) for rel, text, _ in sources]), ref)
 
 
 _MIRROR = {"replaces": "replaced_by", "replaced_by": "replaces"}
