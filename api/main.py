@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.jobs import JobRunner
+from api.jobs import LOCK_NAME, JobRunner
 from api.limits import BodySizeLimit
 from api.metrics import ServiceMetrics
 from api.observe import RequestObserver
@@ -31,7 +31,7 @@ from api.routes import fairness as fairness_routes
 from api.routes import metrics as metrics_route
 from api.security import KeyRing
 from api.session import signer_for
-from api.state import ServiceState, read_stamp, settle_heap, stamp_path
+from api.state import ServiceState, settle_heap
 from recommender import Settings, StoreUnavailable, load_matcher, open_store
 
 log = logging.getLogger("api")
@@ -65,7 +65,8 @@ TAGS = [
 
 
 async def _follow_reloads(state: ServiceState, every: float) -> None:
-    """Swap in what another worker process reloaded (checked every ``every`` seconds)."""
+    """Swap in what another process reloaded (the database's reload generation, read every
+    ``every`` seconds)."""
     while True:
         await asyncio.sleep(every)
         try:
@@ -101,16 +102,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except StoreUnavailable as err:
             log.critical("not starting: %s", err)
             raise
-        stamp = read_stamp(stamp_path(cfg))
+        generation = await run_in_threadpool(store.reload_generation)     # read before loading
         matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
-        runner = JobRunner(store, cfg.var_dir / "jobs", lambda: app.state.service.matcher,
+        runner = JobRunner(store, cfg.resolved_jobs_dir(), lambda: app.state.service.matcher,
                            workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows,
-                           poll_seconds=cfg.job_poll_seconds)
+                           poll_seconds=cfg.job_poll_seconds, lease_seconds=cfg.job_lease_seconds,
+                           lock_path=cfg.var_dir / LOCK_NAME)
         keys = KeyRing(cfg.key_roles())
         state = app.state.service = ServiceState(settings=cfg, keys=keys, matcher=matcher, store=store, jobs=runner,
-                                                 sessions=signer_for(cfg, keys), loaded_stamp=stamp)
+                                                 sessions=signer_for(cfg, keys), loaded_generation=generation)
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         metrics.attach(state)

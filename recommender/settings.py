@@ -77,6 +77,11 @@ class Settings(BaseSettings):
                                                 "JSON object a line (for a log collector), or text for a terminal")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="the least severe "
                                                                      "level ``recommender serve`` logs")
+    jobs_dir: Path | None = Field(None, description="jobs' input, result and checkpoint files; with several "
+                                  "hosts, a directory all of them mount at the same path; default <var_dir>/jobs")
+    job_lease_seconds: float = Field(30.0, ge=1, le=3600, description="how long a running job stays claimed "
+                                     "without a heartbeat (renewed every third of it); after that another "
+                                     "runner takes it over (its runner died)")
 
     @field_validator("api_keys")
     @classmethod
@@ -96,6 +101,10 @@ class Settings(BaseSettings):
             return self.model_dir
         default = self.data_dir / "models" / "default"
         return default if (default / "manifest.json").exists() else None
+
+    def resolved_jobs_dir(self) -> Path:
+        """The configured jobs directory, or ``<var_dir>/jobs``."""
+        return self.jobs_dir or self.var_dir / "jobs"
 
     @property
     def compiled_dir(self) -> Path:
