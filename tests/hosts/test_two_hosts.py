@@ -139,6 +139,7 @@ def _wait_finished(url: str, ids: list[str], timeout: float) -> dict[str, str]:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_forty_jobs_on_two_hosts_each_run_once_and_a_killed_host_is_taken_over(
         two_hosts: tuple[Service, Service, str], tmp_path: Path, profiles: list[dict[str, Any]]) -> None:  # noqa: F811
     a, b, url = two_hosts
