@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.pg_kit import Cluster, start_cluster, why_no_postgres
+from tests.hosts.pg_kit import Cluster, at_head, start_cluster, why_no_postgres
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +26,13 @@ def pg_cluster() -> Iterator[Cluster]:
 
 @pytest.fixture()
 def pg_url(pg_cluster: Cluster) -> str:
-    """A new empty PostgreSQL database."""
-    return pg_cluster.new_database()
+    """A new PostgreSQL database with the service's tables and nothing in them."""
+    return at_head(pg_cluster.new_database())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new empty database, on each backend."""
+    """A new database with the service's tables and nothing in them, on each backend."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'jobs.db'}"
+        return at_head(f"sqlite:///{tmp_path / 'jobs.db'}")
     return str(request.getfixturevalue("pg_url"))

@@ -3,9 +3,10 @@
 :func:`start_cluster` runs ``initdb`` and ``pg_ctl`` (as the ``postgres`` user when the tests
 run as root) in a temporary directory, listening on a free loopback port with trust
 authentication and no fsync; :meth:`Cluster.new_database` makes a fresh database per test.
-``RECOMMENDER_TEST_PG_URL`` (a server URL, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5433/postgres``)
-uses a running server instead. :func:`why_no_postgres` says why the cluster cannot be had
-(no binaries, no driver), for a skip reason.
+A running server is used instead when ``RECOMMENDER_TEST_PG_URL`` names one (a server URL,
+e.g. ``postgresql+psycopg://postgres@127.0.0.1:5433/postgres``), or the PostgreSQL entry of
+``RECOMMENDER_TEST_DATABASE_URLS`` (the backends CI runs the store and API suites on).
+:func:`why_no_postgres` says why no server can be had (no binaries, no driver), for a skip reason.
 """
 
 from __future__ import annotations
@@ -23,9 +24,17 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from recommender.store import open_store
 from tests.api.api_testkit import free_port
 
 URL_ENV = "RECOMMENDER_TEST_PG_URL"
+BACKENDS_ENV = "RECOMMENDER_TEST_DATABASE_URLS"
+
+
+def server_url() -> str | None:
+    """The running PostgreSQL server the environment names, if any."""
+    named = [os.environ.get(URL_ENV, "")] + os.environ.get(BACKENDS_ENV, "").split(",")
+    return next((u.strip() for u in named if u.strip().startswith("postgresql")), None)
 
 
 def pg_bin() -> Path | None:
@@ -45,7 +54,7 @@ def why_no_postgres() -> str | None:
         import psycopg  # noqa: F401
     except ImportError:
         return "psycopg (PostgreSQL driver) is not installed: pip install -e '.[postgres]'"
-    if os.environ.get(URL_ENV):
+    if server_url() is not None:
         return None
     if pg_bin() is None:
         return ("no PostgreSQL binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin: "
@@ -80,10 +89,26 @@ class Cluster:
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     def stop(self) -> None:
+        """Stop the cluster this session started and remove it; on a server it did not start,
+        drop the databases it made."""
         if self.data_dir is None or self.pg_ctl is None:
+            engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
+            try:
+                with engine.connect() as conn:
+                    for name in self._made:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            finally:
+                engine.dispose()
             return
         _as_postgres([str(self.pg_ctl), "-D", str(self.data_dir / "data"), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def at_head(url: str) -> str:
+    """``url``, its database given the service's tables; the one place the several-hosts tests
+    prepare a database (opening the store creates them today; with migrations, an upgrade)."""
+    open_store(url).close()
+    return url
 
 
 def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess[str]:
@@ -95,8 +120,9 @@ def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess[str]:
 
 def start_cluster() -> Cluster:
     """Start a throw-away cluster (or use ``$RECOMMENDER_TEST_PG_URL``); see the module doc."""
-    if os.environ.get(URL_ENV):
-        return Cluster(server_url=os.environ[URL_ENV])
+    running = server_url()
+    if running is not None:
+        return Cluster(server_url=running)
     bindir = pg_bin()
     assert bindir is not None, why_no_postgres()
     base = Path(tempfile.mkdtemp(prefix="recommender-pg-"))

@@ -89,7 +89,6 @@ class Service:
 
 @pytest.fixture()
 def two_hosts(pg_url: str, tmp_path: Path) -> Iterator[tuple[Service, Service, str]]:
-    open_store(pg_url).close()                    # the schema (a deployment runs its migrations first)
     engine = create_engine(pg_url)
     with engine.begin() as conn:
         conn.execute(text(TRANSITIONS))
