@@ -129,6 +129,13 @@ def _states(url: str, ids: list[str]) -> dict[str, str]:
         store.close()
 
 
+def _checkpoints(output: Path) -> dict[str, tuple[int, int]]:
+    """The checkpoint files of a job writing ``output`` (not temporaries): name → (inode, mtime)."""
+    parts = output.with_name(output.name + ".parts")
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts.iterdir()
+            if not p.name.startswith(".")} if parts.is_dir() else {}
+
+
 def _wait_finished(url: str, ids: list[str], timeout: float) -> dict[str, str]:
     deadline = time.monotonic() + timeout
     while True:
@@ -176,6 +183,16 @@ def test_forty_jobs_on_two_hosts_each_run_once_and_a_killed_host_is_taken_over(
             killed_at, chunks_at_kill = time.time(), job.chunks_done
             os.kill(victim.proc.pid, signal.SIGKILL)
             victim.proc.wait(10)
+            checkpoints = _checkpoints(job.output_path)
+            assert len(checkpoints) >= chunks_at_kill           # the finished chunks' parts (and the manifest)
+            deadline = time.monotonic() + 60
+            while (now := store.get_job(job_id)) is not None and now.state == "running" and not (
+                    now.attempts == 2 and now.chunks_done >= chunks_at_kill + 2):
+                assert time.monotonic() < deadline, "nobody took the job over"
+                time.sleep(0.05)
+            assert now is not None and now.state == "running", now
+            # resumed, not restarted: the parts the killed host finished stand, untouched
+            assert {k: v for k, v in _checkpoints(job.output_path).items() if k in checkpoints} == checkpoints
             finished = _wait_finished(url, [job_id], timeout=180)
             assert finished == {job_id: "succeeded"}
             done = store.get_job(job_id)
