@@ -241,17 +241,19 @@ class JobRunner:
                 except Exception as err:  # noqa: BLE001 - the next beat tries again; the lease may run out
                     log.warning("renewing the lease of job %s failed (%s: %s)", job_id, type(err).__name__, err)
                     continue
-                if not held:
-                    log.warning("job %s: lease lost (another runner took it over); dropping it", job_id)
-                    with self._claims_lock:
-                        self._lost.add(job_id)
+                with self._claims_lock:
+                    if held or self._claims.get(job_id) != claimant:
+                        continue                    # renewed, or the job ended here meanwhile
+                    self._lost.add(job_id)
+                log.warning("job %s: lease lost (another runner took it over); dropping it", job_id)
 
     def _beat(self, job_id: str | None) -> None:
         self._beats[threading.current_thread().name] = _Beat(time.monotonic(), job_id)
         JOB_ID.set(job_id)               # the thread's log lines name the job it runs, if any
 
     def _lead(self) -> bool:
-        """Hold the lock; on taking it over, queue again the jobs a previous holder left running."""
+        """Hold the lock; on taking it over, queue again the jobs left running without a lease
+        (leased ones are taken over when their lease expires)."""
         with self._leading:
             if self._lock.held:
                 return True

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     rules_only: bool = Field(False, description="ignore any model; rank by the rule order rules-v1")
 
     # --- API service -----------------------------------------------------------------
-    var_dir: Path = Field(PROJECT_ROOT / "var", description="jobs' files and the default SQLite database")
+    var_dir: Path = Field(PROJECT_ROOT / "var", description="the job runner lock, and by default jobs' files "
+                          "and the SQLite database")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("RECOMMENDER_DATABASE_URL", "DATABASE_URL", "database_url"),
         description="any SQLAlchemy URL; default sqlite:///<var_dir>/recommender.db")
