@@ -66,14 +66,22 @@ TAGS = [
 
 async def _follow_reloads(state: ServiceState, every: float) -> None:
     """Swap in what another process reloaded (the database's reload generation, read every
-    ``every`` seconds)."""
+    ``every`` seconds). A database that does not answer is logged once, not at every check."""
+    failing = False
     while True:
         await asyncio.sleep(every)
         try:
-            if state.reload_pending():
+            if await run_in_threadpool(state.reload_pending):     # a database read: off the event loop
                 await run_in_threadpool(state.follow_reload)
-        except Exception:  # noqa: BLE001 - the check runs for the service's lifetime
-            log.exception("checking for a reload by another worker failed")
+        except Exception as err:  # noqa: BLE001 - the check runs for the service's lifetime
+            if not failing:
+                log.warning("checking for a reload by another process failed (%s: %s); retrying every %.1f s",
+                            type(err).__name__, str(err).splitlines()[0][:200] if str(err) else "", every)
+            failing = True
+        else:
+            if failing:
+                log.info("checking for reloads by other processes works again")
+            failing = False
 
 
 async def _refresh_gauges(metrics: ServiceMetrics, every: float) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import time
@@ -13,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from api.main import create_app
+from api.main import _follow_reloads, create_app
 from recommender.settings import Settings
 from recommender.store import open_store
 from tests.api.api_testkit import KEYS, LiveServer, eventually, make_settings, submit_job, wait_job
@@ -104,3 +105,35 @@ def test_the_jobs_directory_defaults_to_var_jobs(tmp_path: Path, monkeypatch: An
     assert Settings(var_dir=tmp_path).resolved_jobs_dir() == tmp_path / "jobs"
     monkeypatch.setenv("RECOMMENDER_JOBS_DIR", str(tmp_path / "shared"))
     assert Settings(var_dir=tmp_path).resolved_jobs_dir() == tmp_path / "shared"
+
+
+def test_an_unreachable_database_is_logged_once_by_the_reload_follower(caplog: pytest.LogCaptureFixture) -> None:
+    """The follower reads the database every poll; an outage is one warning, its end one note."""
+    answers = [OperationalError("SELECT service_state …", {}, sqlite3.OperationalError("unable to open"))] * 3 \
+        + [False] * 3 + [True]
+    followed: list[int] = []
+
+    class Fake:
+        def reload_pending(self) -> bool:
+            answer = answers.pop(0) if answers else False
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        def follow_reload(self) -> bool:
+            followed.append(1)
+            return True
+
+    async def run() -> None:
+        task = asyncio.create_task(_follow_reloads(Fake(), 0.01))  # type: ignore[arg-type]
+        while answers:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        task.cancel()
+
+    with caplog.at_level("INFO", logger="api"):
+        asyncio.run(run())
+    messages = [(r.levelname, r.getMessage().split(" (")[0]) for r in caplog.records if r.name == "api"]
+    assert messages == [("WARNING", "checking for a reload by another process failed"),
+                        ("INFO", "checking for reloads by other processes works again")]
+    assert followed == [1]
