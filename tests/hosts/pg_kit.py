@@ -2,7 +2,7 @@
 
 :func:`start_cluster` runs ``initdb`` and ``pg_ctl`` (as the ``postgres`` user when the tests
 run as root) in a temporary directory, listening on a free loopback port with trust
-authentication and no fsync; :meth:`Cluster.new_database` makes a fresh database per test.
+authentication and no fsync; the tests make their databases on it with :mod:`tests.db_kit`.
 A running server is used instead when ``RECOMMENDER_TEST_PG_URL`` names one (a server URL,
 e.g. ``postgresql+psycopg://postgres@127.0.0.1:5433/postgres``), or the PostgreSQL entry of
 ``RECOMMENDER_TEST_DATABASE_URLS`` (the backends CI runs the store and API suites on).
@@ -17,14 +17,10 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from recommender.store import open_store
+from tests import db_kit
 from tests.api.api_testkit import free_port
 
 URL_ENV = "RECOMMENDER_TEST_PG_URL"
@@ -74,47 +70,14 @@ class Cluster:
     server_url: str
     data_dir: Path | None = None
     pg_ctl: Path | None = None
-    _made: list[str] = field(default_factory=list)
-
-    def new_database(self) -> str:
-        """A new empty database; its SQLAlchemy URL (psycopg 3)."""
-        name = f"hosts_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
-        self._made.append(name)
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     def stop(self) -> None:
-        """Stop the cluster this session started and remove it; on a server it did not start,
-        drop the databases it made."""
-        if self.data_dir is None or self.pg_ctl is None:
-            engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-            try:
-                with engine.connect() as conn:
-                    for name in self._made:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            finally:
-                engine.dispose()
-            return
-        _as_postgres([str(self.pg_ctl), "-D", str(self.data_dir / "data"), "-m", "immediate", "-w", "stop"])
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-def at_head(url: str) -> str:
-    """``url``, its database given the service's tables; the one place the several-hosts tests
-    prepare a database. With the migrations (branch ``ops-db``: ``tests/db_kit.py``) it is
-    upgraded to head as ``recommender db upgrade`` does; before them, opening the store creates
-    the tables."""
-    try:
-        from tests import db_kit  # type: ignore[attr-defined,unused-ignore]  # with the migrations
-    except ImportError:
-        open_store(url).close()
-        return url
-    return str(db_kit.upgrade(url))
+        """Stop and remove the cluster if this session started it (a server named by the
+        environment is left running; ``tests/conftest.py`` drops what the tests made there)."""
+        if self.data_dir is not None and self.pg_ctl is not None:
+            db_kit.drop_session_databases(self.server_url)       # while the server still answers
+            _as_postgres([str(self.pg_ctl), "-D", str(self.data_dir / "data"), "-m", "immediate", "-w", "stop"])
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess[str]:
