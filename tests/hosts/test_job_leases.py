@@ -243,3 +243,26 @@ def test_a_runner_that_lost_its_claim_drops_the_job_without_ending_it(
         ("running", "other:7:ab", 1, 0)                      # its chunk was not recorded either
     assert ends == Counter()                                 # it never tried to end the job
     store.close()
+
+
+def test_stopping_puts_a_running_job_back_in_the_queue_at_once(
+        store_url: str, tmp_path: Path, registry_csv: Path, rules_matcher: Matcher) -> None:  # noqa: F811
+    store, settings = _runner_on(store_url, tmp_path, registry_csv)
+    record, first_chunk = store.record_progress, threading.Event()
+
+    def noted(job_id: str, **kwargs: Any) -> bool:
+        first_chunk.set()
+        time.sleep(0.2)
+        return record(job_id, **kwargs)
+
+    store.record_progress = noted  # type: ignore[method-assign]
+    runner = JobRunner(store, settings.resolved_jobs_dir(), lambda: rules_matcher, chunk_rows=5,
+                       poll_seconds=0.05, lease_seconds=30.0)
+    runner.start()
+    assert first_chunk.wait(30)
+    runner.stop()                                            # interrupted after this chunk
+    job = store.get_job("slow")
+    assert job is not None and (job.state, job.claimed_by, job.lease_expires_at, job.attempts) == \
+        ("queued", None, None, 1)                            # claimable now, not in 30 s
+    assert _claim(store, "next:1:aa") == "slow"
+    store.close()
