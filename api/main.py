@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.jobs import JobRunner
+from api.jobs import LOCK_NAME, JobRunner
 from api.limits import BodySizeLimit
 from api.metrics import ServiceMetrics
 from api.observe import RequestObserver
@@ -32,7 +32,7 @@ from api.routes import metrics as metrics_route
 from api.routes import caseworker_reforms, reforms
 from api.security import KeyRing
 from api.session import signer_for
-from api.state import ServiceState, read_stamp, settle_heap, stamp_path
+from api.state import ServiceState, settle_heap
 from recommender import Settings, StoreUnavailable, load_matcher, open_store
 
 log = logging.getLogger("api")
@@ -67,14 +67,23 @@ TAGS.append({"name": "reforms", "description": "Policy sandbox: what a rule chan
 
 
 async def _follow_reloads(state: ServiceState, every: float) -> None:
-    """Swap in what another worker process reloaded (checked every ``every`` seconds)."""
+    """Swap in what another process reloaded (the database's reload generation, read every
+    ``every`` seconds). A database that does not answer is logged once, not at every check."""
+    failing = False
     while True:
         await asyncio.sleep(every)
         try:
-            if state.reload_pending():
+            if await run_in_threadpool(state.reload_pending):     # a database read: off the event loop
                 await run_in_threadpool(state.follow_reload)
-        except Exception:  # noqa: BLE001 - the check runs for the service's lifetime
-            log.exception("checking for a reload by another worker failed")
+        except Exception as err:  # noqa: BLE001 - the check runs for the service's lifetime
+            if not failing:
+                log.warning("checking for a reload by another process failed (%s: %s); retrying every %.1f s",
+                            type(err).__name__, str(err).splitlines()[0][:200] if str(err) else "", every)
+            failing = True
+        else:
+            if failing:
+                log.info("checking for reloads by other processes works again")
+            failing = False
 
 
 async def _refresh_gauges(metrics: ServiceMetrics, every: float) -> None:
@@ -103,16 +112,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except StoreUnavailable as err:
             log.critical("not starting: %s", err)
             raise
-        stamp = read_stamp(stamp_path(cfg))
+        generation = await run_in_threadpool(store.reload_generation)     # read before loading
         matcher = await run_in_threadpool(lambda: load_matcher(cfg, model_fallback=True, one_firm=True))
         if matcher.model_error:
             log.error("model not loaded, ranking by rules-v1: %s", matcher.model_error)
-        runner = JobRunner(store, cfg.var_dir / "jobs", lambda: app.state.service.matcher,
+        runner = JobRunner(store, cfg.resolved_jobs_dir(), lambda: app.state.service.matcher,
                            workers=cfg.job_workers, chunk_rows=cfg.job_chunk_rows,
-                           poll_seconds=cfg.job_poll_seconds)
+                           poll_seconds=cfg.job_poll_seconds, lease_seconds=cfg.job_lease_seconds,
+                           lock_path=cfg.var_dir / LOCK_NAME)
         keys = KeyRing(cfg.key_roles())
         state = app.state.service = ServiceState(settings=cfg, keys=keys, matcher=matcher, store=store, jobs=runner,
-                                                 sessions=signer_for(cfg, keys), loaded_stamp=stamp)
+                                                 sessions=signer_for(cfg, keys), loaded_generation=generation)
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         metrics.attach(state)

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     rules_only: bool = Field(False, description="ignore any model; rank by the rule order rules-v1")
 
     # --- API service -----------------------------------------------------------------
-    var_dir: Path = Field(PROJECT_ROOT / "var", description="jobs' files and the default SQLite database")
+    var_dir: Path = Field(PROJECT_ROOT / "var", description="the job runner lock, and by default jobs' files "
+                          "and the SQLite database")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("RECOMMENDER_DATABASE_URL", "DATABASE_URL", "database_url"),
         description="any SQLAlchemy URL; default sqlite:///<var_dir>/recommender.db")
@@ -77,6 +78,11 @@ class Settings(BaseSettings):
                                                 "JSON object a line (for a log collector), or text for a terminal")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="the least severe "
                                                                      "level ``recommender serve`` logs")
+    jobs_dir: Path | None = Field(None, description="jobs' input, result and checkpoint files; with several "
+                                  "hosts, a directory all of them mount at the same path; default <var_dir>/jobs")
+    job_lease_seconds: float = Field(30.0, ge=1, le=3600, description="how long a running job stays claimed "
+                                     "without a heartbeat (renewed every third of it); after that another "
+                                     "runner takes it over (its runner died)")
 
     @field_validator("api_keys")
     @classmethod
@@ -96,6 +102,10 @@ class Settings(BaseSettings):
             return self.model_dir
         default = self.data_dir / "models" / "default"
         return default if (default / "manifest.json").exists() else None
+
+    def resolved_jobs_dir(self) -> Path:
+        """The configured jobs directory, or ``<var_dir>/jobs``."""
+        return self.jobs_dir or self.var_dir / "jobs"
 
     @property
     def compiled_dir(self) -> Path:

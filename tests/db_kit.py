@@ -116,9 +116,12 @@ def empty_url(folder: Path, name: str = "test.db") -> str:
     return f"sqlite:///{folder / name}" if not on_postgresql() else empty_postgresql_url()
 
 
-def drop_session_databases() -> None:
-    """Drop the PostgreSQL databases this session created."""
+def drop_session_databases(server_url: str | None = None) -> None:
+    """Drop the PostgreSQL databases this session created (only on ``server_url``, if given:
+    before that server is stopped)."""
     for server, (engine, url) in list(_pg_sessions.items()):
+        if server_url is not None and server != server_url:
+            continue
         engine.dispose()
         root = create_engine(server, isolation_level="AUTOCOMMIT")
         with root.connect() as conn:

@@ -11,7 +11,7 @@ from api.errors import ApiError
 from api.metrics import MetricsDep
 from api.openapi import errors
 from api.schemas import AuditView, ReloadResult
-from recommender import ModelArtifactError, NotFittedError, RecommenderError
+from recommender import ModelArtifactError, NotFittedError, RecommenderError, database_down
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=errors(401, 403, 503))
 
@@ -27,6 +27,8 @@ def reload(caller: AdminDep, state: StateDep, metrics: MetricsDep) -> Any:
     except (RecommenderError, ModelArtifactError, NotFittedError):
         raise
     except Exception as err:  # noqa: BLE001 - any loading failure is a refused reload, not a crash
+        if database_down(err):
+            raise                  # recording the reload failed: 503, nothing was swapped
         raise ApiError(409, f"reload refused: {type(err).__name__}: {err}"[:500],
                        [("catalog", "could not be loaded")]) from None
     state.store.audit(key_id=caller.key_id, role=str(caller.role), action="reload",

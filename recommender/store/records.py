@@ -111,6 +111,10 @@ class JobRecord:
     error: str | None
     catalog_version: str | None
     model_version: str | None
+    claimed_by: str | None = None
+    """The claim the job runs (ran) under: ``host:pid:random`` of the runner that claimed it last."""
+    lease_expires_at: dt.datetime | None = None
+    """While running: when another runner may take it over unless the claimant renews the lease."""
 
 
 @dataclass(frozen=True)

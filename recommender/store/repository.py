@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint, func, select, text, update
+from sqlalchemy import (ColumnElement, Date, DateTime, Integer, String, Text, UniqueConstraint, and_, func, or_,
+                        select, text, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -58,6 +59,21 @@ class _Job(_Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     catalog_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class _ServiceState(_Base):
+    """Named counters every service process polls; one row, ``reload``: the generation of the
+    catalog and model (raised by each reload, followed by every other process)."""
+
+    __tablename__ = "service_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    catalog_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class _Outcome(_Base):
@@ -113,7 +129,25 @@ def _job(row: _Job) -> JobRecord:
         rejects_path=Path(row.rejects_path), as_of=row.as_of, top_k=row.top_k,
         rows_done=row.rows_done, chunks_done=row.chunks_done, rows_read=row.rows_read,
         firms_matched=row.firms_matched, rows_rejected=row.rows_rejected, attempts=row.attempts,
-        error=row.error, catalog_version=row.catalog_version, model_version=row.model_version)
+        error=row.error, catalog_version=row.catalog_version, model_version=row.model_version,
+        claimed_by=row.claimed_by, lease_expires_at=_aware(row.lease_expires_at))
+
+
+def _claimable(now: dt.datetime) -> ColumnElement[bool]:
+    """A job a runner may claim: queued, or running under a lease that expired before ``now``
+    (its worker died or lost the database)."""
+    return or_(_Job.state == "queued", and_(_Job.state == "running", _Job.lease_expires_at < now))
+
+
+def _held(job_id: str, claimant: str | None) -> ColumnElement[bool]:
+    """Job ``job_id``, while running under the claim ``claimant`` (``None``: whoever holds it)."""
+    if claimant is None:
+        return _Job.id == job_id
+    return and_(_Job.id == job_id, _Job.state == "running", _Job.claimed_by == claimant)
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)        # the CursorResult of an UPDATE
 
 
 class Store:
@@ -194,56 +228,121 @@ class Store:
                              .limit(limit).offset(offset)).all()
             return [_job(r) for r in rows], int(s.scalar(count) or 0)
 
-    def _update_job(self, job_id: str, **values: Any) -> None:
+    def _update_job(self, job_id: str, claimant: str | None, **values: Any) -> bool:
+        """Update the job (only while running under ``claimant``, if given); whether it was."""
         with self._session() as s:
-            s.execute(update(_Job).where(_Job.id == job_id).values(**values))
+            return _rowcount(s.execute(update(_Job).where(_held(job_id, claimant)).values(**values))) == 1
 
-    def claim_next_job(self, *, catalog_version: str, model_version: str) -> JobRecord | None:
-        """The oldest queued job, now marked running under these versions (``None`` when none
-        is queued). The claim is a conditional update (``state = 'queued'``): of runners racing
-        for one job (threads, or worker processes sharing the database) exactly one gets it."""
+    def _clock(self, session: Session) -> dt.datetime:
+        """Now, by the database's clock where it has one (PostgreSQL: the hosts' clocks need not
+        agree to the second for leases to expire in order), else this host's; UTC."""
+        if self.engine.dialect.name == "postgresql":
+            now = session.scalar(select(func.clock_timestamp()))
+            assert isinstance(now, dt.datetime)
+            return now.astimezone(dt.timezone.utc)
+        return dt.datetime.now(dt.timezone.utc)
+
+    def claim_next_job(self, *, catalog_version: str, model_version: str, claimant: str | None = None,
+                       lease_seconds: float | None = None) -> JobRecord | None:
+        """The oldest claimable job — queued, or running under an expired lease (its runner died:
+        it resumes from its checkpoints) — now running under ``claimant`` and these versions,
+        with a lease of ``lease_seconds`` (``None``: no lease, see :meth:`requeue_running`);
+        ``None`` when there is none.
+
+        Of runners racing for one job (threads, processes, hosts) exactly one gets it:
+        PostgreSQL locks the candidate row with ``FOR UPDATE SKIP LOCKED`` (the others skip to
+        the next job); elsewhere (SQLite, one host) the claim is a conditional update whose
+        row count says whether it won.
+        """
         while True:
             with self._session() as s:
-                job_id = s.scalars(select(_Job.id).where(_Job.state == "queued")
-                                   .order_by(_Job.created_at, _Job.id).limit(1)).first()
+                now = self._clock(s)
+                job_id = s.scalars(select(_Job.id).where(_claimable(now)).order_by(_Job.created_at, _Job.id)
+                                   .limit(1).with_for_update(skip_locked=True)).first()
                 if job_id is None:
                     return None
+                lease = None if lease_seconds is None else now + dt.timedelta(seconds=lease_seconds)
                 claimed = s.execute(
-                    update(_Job).where(_Job.id == job_id, _Job.state == "queued")
-                    .values(state="running", started_at=_now(), attempts=_Job.attempts + 1,
-                            catalog_version=catalog_version, model_version=model_version))
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
+                    update(_Job).where(_Job.id == job_id, _claimable(now))
+                    .values(state="running", started_at=now.replace(microsecond=0), attempts=_Job.attempts + 1,
+                            catalog_version=catalog_version, model_version=model_version,
+                            claimed_by=claimant, lease_expires_at=lease))
+                if _rowcount(claimed) == 1:
                     row = s.get(_Job, job_id)
                     assert row is not None
                     return _job(row)
             # another runner claimed it between the two statements: look again
 
+    def renew_lease(self, job_id: str, *, claimant: str, lease_seconds: float) -> bool:
+        """Extend the lease of a job running under ``claimant`` to ``lease_seconds`` from now;
+        False when the claim is lost (another runner took the job over, or it was requeued)."""
+        with self._session() as s:
+            until = self._clock(s) + dt.timedelta(seconds=lease_seconds)
+            return _rowcount(s.execute(update(_Job).where(_held(job_id, claimant))
+                                       .values(lease_expires_at=until))) == 1
+
     def requeue_running(self) -> int:
-        """Put jobs left ``running`` by a runner that stopped or died back in the queue (they
-        resume from their checkpoints); the number requeued."""
+        """Put jobs left ``running`` without a lease (claimed by a runner of a version before
+        leases, or straight through :meth:`claim_next_job` without one) back in the queue; the
+        number requeued. A job under a lease is never touched: it is claimable once the lease expires."""
         with self._session() as s:
-            result = s.execute(update(_Job).where(_Job.state == "running").values(state="queued"))
-            return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
+            return _rowcount(s.execute(update(_Job).where(_Job.state == "running", _Job.lease_expires_at.is_(None))
+                                       .values(state="queued", claimed_by=None)))
 
-    def requeue_job(self, job_id: str) -> bool:
-        """Put one job back in the queue if it is still ``running`` (its runner gave it up);
-        whether it was."""
+    def requeue_job(self, job_id: str, *, claimant: str | None = None) -> bool:
+        """Put one job back in the queue if it is still ``running`` (under ``claimant``, if
+        given: its runner gave it up or stops); whether it was."""
         with self._session() as s:
-            result = s.execute(update(_Job).where(_Job.id == job_id, _Job.state == "running")
-                               .values(state="queued"))
-            return int(result.rowcount) == 1  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
+            return _rowcount(s.execute(update(_Job).where(_held(job_id, claimant), _Job.state == "running")
+                                       .values(state="queued", claimed_by=None, lease_expires_at=None))) == 1
 
-    def record_progress(self, job_id: str, *, rows_done: int, chunks_done: int) -> None:
-        self._update_job(job_id, rows_done=rows_done, chunks_done=chunks_done)
+    def record_progress(self, job_id: str, *, rows_done: int, chunks_done: int, claimant: str | None = None,
+                        lease_seconds: float | None = None) -> bool:
+        """Record a finished chunk (and renew the lease by ``lease_seconds``, if given); False
+        when ``claimant`` no longer holds the job."""
+        with self._session() as s:
+            values: dict[str, Any] = {"rows_done": rows_done, "chunks_done": chunks_done}
+            if lease_seconds is not None:
+                values["lease_expires_at"] = self._clock(s) + dt.timedelta(seconds=lease_seconds)
+            return _rowcount(s.execute(update(_Job).where(_held(job_id, claimant)).values(**values))) == 1
 
-    def mark_succeeded(self, job_id: str, *, rows_read: int, firms_matched: int, rows_rejected: int) -> None:
-        self._update_job(job_id, state="succeeded", finished_at=_now(), rows_read=rows_read,
-                         rows_done=rows_read, firms_matched=firms_matched, rows_rejected=rows_rejected,
-                         error=None)
+    def mark_succeeded(self, job_id: str, *, rows_read: int, firms_matched: int, rows_rejected: int,
+                       claimant: str | None = None) -> bool:
+        """Record the job's success — only while ``claimant`` (if given) still holds it, so a job
+        taken over from a runner thought dead ends exactly once; whether it was recorded."""
+        return self._update_job(job_id, claimant, state="succeeded", finished_at=_now(), rows_read=rows_read,
+                                rows_done=rows_read, firms_matched=firms_matched, rows_rejected=rows_rejected,
+                                error=None, lease_expires_at=None)
 
-    def mark_failed(self, job_id: str, *, error: str) -> None:
-        self._update_job(job_id, state="failed", finished_at=_now(),
-                         error=_clean(error, 2000, keep_newlines=True))
+    def mark_failed(self, job_id: str, *, error: str, claimant: str | None = None) -> bool:
+        """Record the job's failure (conditional on ``claimant`` as :meth:`mark_succeeded`)."""
+        return self._update_job(job_id, claimant, state="failed", finished_at=_now(),
+                                error=_clean(error, 2000, keep_newlines=True), lease_expires_at=None)
+
+    # --- reload propagation ------------------------------------------------------------
+    def reload_generation(self) -> int:
+        """How many reloads any service process has recorded (0: none yet)."""
+        with self._session() as s:
+            row = s.get(_ServiceState, "reload")
+            return row.generation if row is not None else 0
+
+    def record_reload(self, *, catalog_version: str, model_version: str) -> int:
+        """Count a reload (with the versions it loaded): every other process sees the new
+        generation at its next poll and loads the configured catalog and model too; the new
+        generation."""
+        while True:
+            try:
+                with self._session() as s:
+                    bumped = s.execute(update(_ServiceState).where(_ServiceState.name == "reload").values(
+                        generation=_ServiceState.generation + 1, catalog_version=catalog_version,
+                        model_version=model_version, updated_at=_now()))
+                    if _rowcount(bumped) == 0:
+                        s.add(_ServiceState(name="reload", generation=1, catalog_version=catalog_version,
+                                            model_version=model_version, updated_at=_now()))
+                        s.flush()
+                    return int(s.scalar(select(_ServiceState.generation).where(_ServiceState.name == "reload")) or 0)
+            except IntegrityError:
+                continue                      # another process inserted the row first: bump it
 
     # --- outcomes --------------------------------------------------------------------
     def add_outcomes(self, records: list[OutcomeRecord], *, key_id: str) -> tuple[int, int]:

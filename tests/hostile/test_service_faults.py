@@ -159,10 +159,10 @@ def test_a_running_job_that_makes_progress_is_not_stuck(tmp_path: Path, registry
     seen: list[list[tuple[str, str]]] = []
     record = store.record_progress
 
-    def slow_progress(job_id: str, **kwargs: int) -> None:
+    def slow_progress(job_id: str, **kwargs: Any) -> bool:
         time.sleep(0.3)                                       # longer than the idle bound
         seen.append(runner.problems())
-        record(job_id, **kwargs)
+        return record(job_id, **kwargs)                       # False: the claim is lost
 
     store.record_progress = slow_progress  # type: ignore[method-assign]
     runner = JobRunner(store, settings.var_dir / "jobs", lambda: rules_matcher, chunk_rows=3,
