@@ -158,13 +158,20 @@ def get_reform(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id: Jo
     return reform_view(reform_job(store, jobs, job_id, caller), jobs)
 
 
+def _downloaded(caller: Any, store: Any, jobs: Any, job_id: str, what: str) -> Any:
+    """A succeeded reform of the caller's (404 unknown or another kind, 409 unfinished), its
+    download recorded in the audit log as ``what``."""
+    reform_job(store, jobs, job_id, caller)
+    job = finished_job(store, job_id, caller)
+    audit_download(store, caller, job, what)
+    return job
+
+
 @router.get("/{job_id}/report", responses={**errors(404, 409), 200: {"content": {"text/html": {}},
             "description": "the self-contained HTML report"}},
             response_class=FileResponse, summary="A finished reform's report (HTML)")
 def reform_report(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id: JobId) -> FileResponse:
-    reform_job(store, jobs, job_id, caller)
-    job = finished_job(store, job_id, caller)
-    audit_download(store, caller, job, "reform_report")
+    job = _downloaded(caller, store, jobs, job_id, "reform_report")
     return FileResponse(reform_result_dir(jobs.job_dir(job.id)) / "report.html", media_type="text/html")
 
 
@@ -172,7 +179,5 @@ def reform_report(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id:
             "description": "CSV: firm_id, policy_id, verdict_before, verdict_after, benefit_before, benefit_after"}},
             response_class=FileResponse, summary="A finished reform's changed firms (CSV)")
 def reform_firms(caller: CaseworkerDep, store: StoreDep, jobs: JobsDep, job_id: JobId) -> FileResponse:
-    reform_job(store, jobs, job_id, caller)
-    job = finished_job(store, job_id, caller)
-    audit_download(store, caller, job, "reform_firms")
+    job = _downloaded(caller, store, jobs, job_id, "reform_firms")
     return FileResponse(job.output_path, media_type="text/csv", filename=f"{job.id}-firms.csv")
