@@ -10,7 +10,7 @@ interpolation, exactly as :class:`sklearn.isotonic.IsotonicRegression` with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -32,10 +32,14 @@ class ApprovalModel:
     min_child_samples : int, default 50
     random_state : int, default 0
     n_jobs : int, default 2
+    lgb_params : mapping, optional
+        Further LightGBM parameters (e.g. ``monotone_constraints``).
     """
 
     def __init__(self, n_estimators: int = 150, learning_rate: float = 0.05, num_leaves: int = 15,
-                 min_child_samples: int = 50, random_state: int = 0, n_jobs: int = 2) -> None:
+                 min_child_samples: int = 50, random_state: int = 0, n_jobs: int = 2,
+                 lgb_params: Mapping[str, Any] | None = None) -> None:
+        self.lgb_params = lgb_params
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -67,7 +71,7 @@ class ApprovalModel:
             n_estimators=self.n_estimators, learning_rate=self.learning_rate,
             num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
             random_state=self.random_state, n_jobs=self.n_jobs, verbose=-1, deterministic=True,
-            force_row_wise=True)
+            force_row_wise=True, **dict(self.lgb_params or {}))
         clf.fit(X[~holdout], y[~holdout], feature_name=names,
                 categorical_feature=categorical_columns(names, categorical))
         self.booster_ = clf.booster_

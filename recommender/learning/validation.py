@@ -1,11 +1,20 @@
 """Out-of-time validation inside ``train``: every candidate fitted before a validation period
 and compared on it, and the gate's decision (:mod:`models.gate`).
 
-The validation period is the last ``validation_months`` before ``until`` (one window). Its
-pairs are built as serving builds them: eligibility as of the period's middle, history as of
-its start, the log's coverage as it is. The candidates are fitted on the covered training
-windows that end by the period's start and never read an event dated inside it (their
-features read history before each window's start; their labels come from their own windows).
+The validation period mirrors serving. A shipped model serves the year after ``until`` with its
+history statistics frozen at ``until``; so the period is the last ``validation_months`` (12)
+before ``until``, its pairs built as serving builds them (eligibility as of its middle, history
+as of its start, the log's coverage as it is), and the candidates are fitted on the covered
+training windows that end by its start, never reading an event dated inside it. When no covered
+window ends before a 12-month period (a history of two years: the first year is the look-back
+of the second) the period is the last training window instead, and the decision says so.
+
+Why a year and not the last half-year window: with the half-year window the validation's
+history (the 12 months before July) shares half a year with the period itself, while serving's
+history ends where its year begins. Where activity moves by the year (budgets, campaigns: the
+generator zoo's ``trend`` history, 3,000 firms), popularity looked best on 2022H2 (NDCG@10 0.443
+vs rules 0.229) and was shipped, and scored 0.196 on 2023 against rules' 0.392; validated on the
+whole of 2022 the order is rules 0.253, logistic 0.232, popularity 0.185, as on 2023.
 
 Candidates: ``lambdarank`` (the learned ranker, as shipped), ``two_stage`` (P(apply) ×
 P(approve | apply), two calibrated LightGBM classifiers: reported, and a reminder of what
@@ -51,6 +60,19 @@ def validation_period(until: dt.date, validation_months: int) -> Window:
     return Window(_months_before(until, validation_months), until)
 
 
+def validation_plan(windows: list[Window], until: dt.date, validation_months: int,
+                    window_months: int) -> tuple[Window, list[Window]]:
+    """The validation period and the covered windows fitted before it: the last
+    ``validation_months`` when a covered window ends by its start, else the last
+    ``window_months`` (no fit window at all: an empty list)."""
+    for months in dict.fromkeys((validation_months, window_months)):
+        period = validation_period(until, months)
+        fit = [w for w in windows if w.end <= period.start]
+        if fit:
+            return period, fit
+    return validation_period(until, window_months), []
+
+
 def fit_candidates(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
                    fit_windows: list[Window], *, seed: int, n_estimators: int) -> tuple[PairFeatures, dict[str, Any]]:
     """The feature transformer and every candidate, fitted on ``fit_windows`` only."""
@@ -69,12 +91,12 @@ def fit_candidates(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalo
 
 def validate(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
              windows: list[Window], until: dt.date, validation_months: int, *, seed: int,
-             n_estimators: int) -> GateDecision:
-    """Fit every candidate on the windows before the validation period, score them on it, and
-    decide. Without enough history for both (no covered window before the period, or no
-    approval in it) the learned ranker is shipped unvalidated and the decision says so."""
-    period = validation_period(until, validation_months)
-    fit_windows = [w for w in windows if w.end <= period.start]
+             n_estimators: int, window_months: int | None = None) -> GateDecision:
+    """Fit every candidate on the windows before the validation period
+    (:func:`validation_plan`), score them on it, and decide. Without enough history for both
+    (no covered window before the period, or no approval in it) the learned ranker is shipped
+    unvalidated and the decision says so."""
+    period, fit_windows = validation_plan(windows, until, validation_months, window_months or validation_months)
     span = (period.start.isoformat(), period.end.isoformat())
     if not fit_windows:
         return _unvalidated(f"no covered training window ends before the validation period {span[0]}", span)
@@ -88,7 +110,12 @@ def validate(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref
     fitted = [w.start.isoformat() for w in fit_windows]
     return GateDecision(decision.shipped, decision.learned, decision.best_baseline, decision.candidates,
                         decision.difference, decision.reason, span, decision.firms,
-                        {"fit_windows": fitted, "validation_pairs": int(len(va))})
+                        {"fit_windows": fitted, "validation_pairs": int(len(va)),
+                         "validation_months": _months_between(period.start, period.end)})
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
 
 
 def _unvalidated(why: str, span: tuple[str, str]) -> GateDecision:

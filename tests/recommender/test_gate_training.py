@@ -18,7 +18,8 @@ from features import columns as C
 from recommender.engine.eligibility import benefit_matrix, evaluate_catalog
 from recommender.learning.synth import generate_registry
 from recommender.learning.training import covered_windows, train
-from recommender.learning.validation import fit_candidates, validation_period
+from recommender.learning.validation import fit_candidates, validation_plan
+from models.splits import Window
 from recommender.matching.results import MatchOptions, match_frame
 from recommender.matching.runtime import load_ranker
 from recommender.profile.frame import coerce_frame
@@ -99,8 +100,9 @@ def trained(world: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, t
 def test_a_trend_the_features_cannot_see_ships_a_baseline(trained: Any) -> None:
     manifest = trained["hidden"][1]
     gate = manifest["metrics"]["gate"]
-    assert gate["validation_window"] == ["2022-07-01", "2023-01-01"]      # the last training window
-    assert gate["fit_windows"] == ["2021-01-01", "2021-07-01", "2022-01-01"]   # 2020's: look-back not covered
+    assert gate["validation_window"] == ["2022-01-01", "2023-01-01"]      # the serving horizon: a year
+    assert gate["validation_months"] == 12
+    assert gate["fit_windows"] == ["2021-01-01", "2021-07-01"]      # 2020's: look-back not covered
     assert gate["difference"]["lower"] <= 0
     assert gate["shipped"] != "lambdarank" and manifest["kind"] == gate["shipped"]
     assert manifest["model_version"].startswith(("popularity-", "logistic-", "rules-v1"))
@@ -119,8 +121,8 @@ def test_approval_the_model_can_see_ships_the_learned_ranker(trained: Any) -> No
 def test_the_candidates_never_read_the_validation_labels(world: Any) -> None:
     catalog, ref, profiles, pairs = world
     events = _events(pairs, _visible, 0)
-    period = validation_period(UNTIL, 6)
-    windows = [w for w in covered_windows(events, UNTIL, 2, 6) if w.end <= period.start]
+    period, windows = validation_plan(covered_windows(events, UNTIL, 2, 6), UNTIL, 12, 6)
+    assert period == Window(dt.date(2022, 1, 1), UNTIL) and len(windows) == 2
     inside = period.contains(events[C.EVENT_DATE])
     flipped = events.copy()
     flipped.loc[inside, C.OUTCOME] = np.where(events.loc[inside, C.OUTCOME] == "approved", "rejected", "approved")
@@ -133,6 +135,32 @@ def test_the_candidates_never_read_the_validation_labels(world: Any) -> None:
         predictions.append({name: m.predict(X) for name, m in models.items()})
     for name in predictions[0]:
         np.testing.assert_array_equal(predictions[0][name], predictions[1][name], err_msg=name)
+
+
+def _halves(*starts: str) -> list[Window]:
+    out = []
+    for s in starts:
+        start = dt.date.fromisoformat(s)
+        out.append(Window(start, dt.date(start.year + (start.month == 7), 1 if start.month == 7 else 7, 1)))
+    return out
+
+
+@pytest.mark.parametrize(("covered", "period", "fitted"), [
+    # four covered half-years: the last year validates, the two before it are fitted
+    (("2021-01-01", "2021-07-01", "2022-01-01", "2022-07-01"), ("2022-01-01", "2023-01-01"),
+     ["2021-01-01", "2021-07-01"]),
+    # three: the last year still has one window before it
+    (("2021-07-01", "2022-01-01", "2022-07-01"), ("2022-01-01", "2023-01-01"), ["2021-07-01"]),
+    # two (a two-year history: its first year is the second's look-back): the last half-year
+    (("2022-01-01", "2022-07-01"), ("2022-07-01", "2023-01-01"), ["2022-01-01"]),
+    # one: nothing to fit before any period
+    (("2022-07-01",), ("2022-07-01", "2023-01-01"), []),
+])
+def test_validation_plan_prefers_the_serving_year(covered: tuple[str, ...], period: tuple[str, str],
+                                                  fitted: list[str]) -> None:
+    got, fit = validation_plan(_halves(*covered), UNTIL, 12, 6)
+    assert (got.start.isoformat(), got.end.isoformat()) == period
+    assert [w.start.isoformat() for w in fit] == fitted
 
 
 @pytest.mark.parametrize("history", ["hidden", "visible"])
