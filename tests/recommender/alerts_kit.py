@@ -47,6 +47,6 @@ def matcher_for(settings: Settings) -> Matcher:
     return load_matcher(settings, one_firm=True)
 
 
-def request(matcher: Matcher, webhook_url: str, **changes: Any) -> SubscriptionRequest:
-    body = {"profile": FIRM, "webhook_url": webhook_url, "consent": True, **changes}
+def request(matcher: Matcher, **fields: Any) -> SubscriptionRequest:
+    body = {"profile": FIRM, "consent": True, **fields}
     return SubscriptionRequest.model_validate(body, context={"ref": matcher.ref})

@@ -1,0 +1,132 @@
+"""Subscriptions (SPEC §10): a firm subscribes to alerts with its profile, a webhook and its
+consent; with the unsubscribe token it sees, renews or deletes what is stored.
+
+``GET``, ``DELETE``, ``/renew`` and ``/matches`` answer 404 alike for an unknown id and a
+wrong token (the token is compared with the stored digest in constant time), so the id alone
+reveals nothing. Deleting removes the profile and every pending alert; the audit log keeps
+that it happened (subscription id, never the profile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from api.bodies import subscription_body
+from api.deps import MatcherDep, PublicDep, SettingsDep, StoreDep
+from api.errors import ApiError
+from api.match_json import match_response
+from api.openapi import EXAMPLE_PROFILE, errors, json_body
+from api.routes.params import AsOfQuery, as_of_or_today
+from api.schemas import MatchResult
+from recommender import (AlertsConfig, FirmProfile, MatchOptions, Store, SubscriptionRequest, Subscriptions,
+                         interest_issues, renew, subscribe, unsubscribe)
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], responses=errors(401, 403, 422, 503))
+_EXAMPLE = {"profile": EXAMPLE_PROFILE, "webhook_url": "https://firm.example.cn/hooks/policy",
+            "families": ["innovation"], "consent": True}
+
+
+class SubscriptionCreated(BaseModel):
+    id: str = Field(description="the subscription id (in every alert's subscription_id)")
+    unsubscribe_token: str = Field(description="shown once: needed to see, renew or delete the subscription")
+    secret: str = Field(description="shown once: the key of each alert's X-Signature HMAC")
+    expires_at: dt.datetime = Field(description="deleted then unless renewed (POST …/renew)")
+
+
+class SubscriptionView(BaseModel):
+    id: str
+    firm_id: str
+    profile: dict[str, Any] = Field(description="the profile as given (SPEC §2)")
+    webhook_url: str
+    families: list[str]
+    policies: list[str]
+    consent_at: dt.datetime
+    consent_by: str = Field(description="firm, or the key id of the caseworker who subscribed it")
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    alerts: list[dict[str, Any]] = Field(description="the alerts decided so far: policy, kind, window, "
+                                         "delivery state, attempts")
+
+
+class Renewed(BaseModel):
+    id: str
+    expires_at: dt.datetime
+
+
+async def _body(request: Request, matcher: MatcherDep) -> SubscriptionRequest:
+    body = await subscription_body(request, matcher.ref)
+    bad = interest_issues(body.policies, matcher.catalog, prefix="body.")
+    if bad:
+        raise ApiError(422, "policies of interest that are not in the catalog",
+                       [(i.field, i.reason) for i in bad][:50])
+    return body
+
+
+IdPath = Annotated[str, Path(min_length=1, max_length=36, description="the subscription id")]
+TokenQuery = Annotated[str, Query(min_length=1, max_length=200, description="the unsubscribe token")]
+
+
+def _owned(store: Store, subscription_id: str, token: str) -> Any:
+    record = Subscriptions(store).get(subscription_id, token)
+    if record is None:
+        raise ApiError(404, "no subscription with this id and token",
+                       [("token", "unknown subscription or wrong token")])
+    return record
+
+
+@router.post("", status_code=201, response_model=SubscriptionCreated, summary="Subscribe a firm to alerts",
+             responses=errors(413, 415), openapi_extra=json_body("SubscriptionRequest", example=_EXAMPLE))
+def create_subscription(caller: PublicDep, body: Annotated[SubscriptionRequest, Depends(_body)],
+                        store: StoreDep, matcher: MatcherDep, settings: SettingsDep) -> Any:
+    """Store the profile for alerts (``consent: true`` is required). The firm's current
+    matches are recorded as known: it is alerted only to what changes from now on (a policy
+    newly eligible or undetermined, a deadline within 14 days, a policy it held that ended).
+    The token and secret are shown only in this answer."""
+    record, token = subscribe(store, matcher, body, AlertsConfig.from_settings(settings),
+                              key_id=caller.key_id, role=str(caller.role))
+    return {"id": record.id, "unsubscribe_token": token, "secret": record.secret, "expires_at": record.expires_at}
+
+
+@router.get("/{subscription_id}", response_model=SubscriptionView, responses=errors(404),
+            summary="What is stored for a subscription")
+def show_subscription(caller: PublicDep, subscription_id: IdPath, token: TokenQuery, store: StoreDep) -> Any:
+    record = _owned(store, subscription_id, token)
+    alerts = [{k: row[k] for k in ("policy_id", "kind", "window", "state", "attempts")}
+              for row in Subscriptions(store).outbox(record.id)]
+    return {"id": record.id, "firm_id": record.firm_id, "profile": record.profile, "webhook_url": record.webhook_url,
+            "families": record.families, "policies": record.policies, "consent_at": record.consent_at,
+            "consent_by": record.consent_by, "created_at": record.created_at, "expires_at": record.expires_at,
+            "alerts": alerts}
+
+
+@router.delete("/{subscription_id}", status_code=204, response_class=Response, responses=errors(404),
+               summary="Unsubscribe: delete the subscription and its profile")
+def delete_subscription(caller: PublicDep, subscription_id: IdPath, token: TokenQuery, store: StoreDep,
+                        matcher: MatcherDep) -> Response:
+    record = _owned(store, subscription_id, token)
+    unsubscribe(store, matcher, record.id, key_id=caller.key_id, role=str(caller.role))
+    return Response(status_code=204)
+
+
+@router.post("/{subscription_id}/renew", response_model=Renewed, responses=errors(404),
+             summary="Keep a subscription for another term")
+def renew_subscription(caller: PublicDep, subscription_id: IdPath, token: TokenQuery, store: StoreDep,
+                       settings: SettingsDep) -> Any:
+    """Extend the subscription by ``RECOMMENDER_SUBSCRIPTION_DAYS`` (365) from now."""
+    record = _owned(store, subscription_id, token)
+    return {"id": record.id, "expires_at": renew(store, record.id, AlertsConfig.from_settings(settings))}
+
+
+@router.get("/{subscription_id}/matches", response_model=MatchResult, responses=errors(404),
+            summary="The subscribed firm's matches (the page alerts link to)")
+def subscription_matches(caller: PublicDep, subscription_id: IdPath, token: TokenQuery, store: StoreDep,
+                         matcher: MatcherDep, as_of: AsOfQuery = None) -> Any:
+    """The SPEC §5 result of the stored profile (eligible and undetermined policies, best first)."""
+    record = _owned(store, subscription_id, token)
+    profile = FirmProfile.model_validate(record.profile, context={"ref": matcher.ref})
+    return match_response(matcher.match_one(profile, as_of_or_today(as_of), MatchOptions(top_k=None)))
