@@ -17,7 +17,7 @@ from recommender.lazy import surface
 if TYPE_CHECKING:
     from recommender.advice import field_words
     from recommender.alerts import (AlertsConfig, SubscriptionRequest, interest_issues, outreach, renew, run_alerts,
-                                    subscribe, unsubscribe)
+                                    subscribe, subscribe_registry, unsubscribe)
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
     from recommender.fairness import cached_fairness
@@ -114,6 +114,7 @@ _EXPORTS: dict[str, str] = {
     "saved_reform_summary": "recommender.reform",
     "search_policies": "recommender.rules",
     "subscribe": "recommender.alerts",
+    "subscribe_registry": "recommender.alerts",
     "unsubscribe": "recommender.alerts",
 }
 __all__ = [
@@ -136,7 +137,7 @@ __all__ = [
     "policy_detail", "policy_summary", "profile_issues", "profiles_to_frame", "read_registry",
     "renew", "run_alerts",
     "run_registry", "search_policies",
-    "subscribe", "unsubscribe",
+    "subscribe", "subscribe_registry", "unsubscribe",
 ]
 __all__ += ["REFORM_FIRMS_CSV", "file_sha256", "is_reform_job", "plan_reform", "reform_cache_key",  # issue 22
             "reform_result_dir", "run_saved_reform", "save_reform_request", "saved_reform_request",

@@ -12,19 +12,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import tempfile
+from pathlib import Path as FilePath
+
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
-from api.bodies import subscription_body
-from api.deps import MatcherDep, PublicDep, SettingsDep, StoreDep
+from api.bodies import SPREADSHEET_TYPES, save_upload, subscription_body, upload_suffix
+from api.deps import CaseworkerDep, MatcherDep, PublicDep, SettingsDep, StoreDep
 from api.errors import ApiError
 from api.match_json import match_response
 from api.openapi import EXAMPLE_PROFILE, errors, json_body
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.schemas import MatchResult
-from recommender import (AlertsConfig, FirmProfile, MatchOptions, Store, SubscriptionRequest, Subscriptions,
-                         interest_issues, renew, subscribe, unsubscribe)
+from recommender import (AlertsConfig, FirmProfile, Matcher, MatchOptions, Settings, Store, SubscriptionRequest,
+                         Subscriptions, interest_issues, renew, subscribe, subscribe_registry, unsubscribe)
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], responses=errors(401, 403, 422, 503))
 _EXAMPLE = {"profile": EXAMPLE_PROFILE, "webhook_url": "https://firm.example.cn/hooks/policy",
@@ -130,3 +135,56 @@ def subscription_matches(caller: PublicDep, subscription_id: IdPath, token: Toke
     record = _owned(store, subscription_id, token)
     profile = FirmProfile.model_validate(record.profile, context={"ref": matcher.ref})
     return match_response(matcher.match_one(profile, as_of_or_today(as_of), MatchOptions(top_k=None)))
+
+
+class BulkSubscribed(BaseModel):
+    subscribed: list[dict[str, Any]] = Field(description="row, firm_id, id, unsubscribe_token, secret, expires_at: "
+                                             "hand each firm its own token and secret (shown only here)")
+    rejects: list[dict[str, Any]] = Field(description="row, firm_id, field, reason: not subscribed")
+
+
+_BULK_DOC = {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV or XLSX: SPEC §2 columns plus consent (yes/no per firm) and webhook_url"},
+        "families": {"type": "string", "description": "comma-separated families of interest (default: all)"},
+        "policies": {"type": "string", "description": "comma-separated policy ids of interest"}}}}}}
+
+
+def _listed(text: object) -> list[str]:
+    return [t.strip() for t in str(text or "").split(",") if t.strip()]
+
+
+def _bulk(upload: UploadFile, families: list[str], policies: list[str], caller_key: str, caller_role: str,
+          store: Store, matcher: Matcher, settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    suffix = upload_suffix(upload, SPREADSHEET_TYPES)
+    with tempfile.TemporaryDirectory(prefix="subscribe-") as tmp:
+        path = FilePath(tmp) / f"registry{suffix}"
+        if save_upload(upload, path) == 0:
+            raise ApiError(422, "the uploaded file is empty", [("file", "empty file")])
+        return subscribe_registry(store, matcher, path, AlertsConfig.from_settings(settings), families=families,
+                                  policies=policies, key_id=caller_key, role=caller_role,
+                                  max_rows=settings.max_screen_applicants)
+
+
+@router.post("/bulk", status_code=201, response_model=BulkSubscribed, responses=errors(413, 415),
+             openapi_extra={"requestBody": _BULK_DOC}, summary="Subscribe the consenting firms of a registry")
+async def bulk_subscribe(request: Request, caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep,
+                         settings: SettingsDep) -> Any:
+    """A caseworker uploads a registry with each firm's consent (``consent`` column) and
+    webhook (``webhook_url`` column); every consenting, valid row is subscribed (its current
+    matches known), every other row is listed under ``rejects`` with the field and reason."""
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(422, "no file uploaded", [("body.file", "required (CSV or XLSX)")])
+        families, policies = _listed(form.get("families")), _listed(form.get("policies"))
+        bad = [(f"body.families.{i}", f"unknown family {f!r}") for i, f in enumerate(families)
+               if f not in {p.header.family for p in matcher.catalog}]
+        bad += [(i.field, i.reason) for i in interest_issues(policies, matcher.catalog, prefix="body.")]
+        if bad:
+            raise ApiError(422, "unknown families or policies of interest", bad[:50])
+        subscribed, rejects = await run_in_threadpool(_bulk, upload, families, policies, caller.key_id,
+                                                      str(caller.role), store, matcher, settings)
+    return {"subscribed": subscribed, "rejects": rejects}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from recommender.lazy import surface
 
 if TYPE_CHECKING:
+    from recommender.alerts.bulk import subscribe_registry
     from recommender.alerts.changes import DEADLINE_DAYS, alerts_for, current_state
     from recommender.alerts.delivery import (DeliveryFailed, DeliveryPolicy, Sender, body_bytes, signature,
                                              webhook_sender)
@@ -34,13 +35,14 @@ _EXPORTS: dict[str, str] = {
     "run_alerts": "run",
     "signature": "delivery",
     "subscribe": "run",
+    "subscribe_registry": "bulk",
     "unsubscribe": "run",
     "webhook_sender": "delivery",
 }
 __all__ = [
     "AlertsConfig", "DEADLINE_DAYS", "DeliveryFailed", "DeliveryPolicy", "Sender", "SubscriptionRequest",
     "alerts_for", "body_bytes", "check_webhook_url", "current_state", "interest_issues", "outreach", "renew",
-    "run_alerts", "signature", "subscribe", "unsubscribe", "webhook_sender",
+    "run_alerts", "signature", "subscribe", "subscribe_registry", "unsubscribe", "webhook_sender",
 ]
 
 

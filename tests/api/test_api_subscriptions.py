@@ -20,7 +20,7 @@ from recommender.store import Subscriptions
 from tests.recommender.alerts_kit import FAST, FIRM, add_policy, catalog_copy
 from tests.recommender.webhook_kit import Receiver
 
-from .api_testkit import KEYS, LiveServer, make_settings
+from .api_testkit import CASEWORKER_KEY_ID, KEYS, LiveServer, make_settings, registry_frame
 
 
 class Service:
@@ -181,3 +181,36 @@ def test_the_outreach_list_names_subscribed_firms_that_qualify(service: Service,
     assert service.client("public").get("/v1/alerts", params={"policy_id": "cn-test-alert-a"}).status_code == 403
     assert public.get("/v1/alerts", params={"policy_id": "cn-test-alert-a"}).status_code == 401
     assert caseworker.get("/v1/alerts", params={"policy_id": "no-such"}).status_code == 404
+
+
+def test_a_caseworker_subscribes_the_consenting_firms_of_a_registry(shared: Service, hook: Receiver) -> None:
+    rows = [{**FIRM, "firm_id": "R-1", "consent": "是", "webhook_url": hook.url},
+            {**FIRM, "firm_id": "R-2", "consent": "no", "webhook_url": hook.url},
+            {**FIRM, "firm_id": "R-3", "consent": "yes", "webhook_url": "ftp://x.example.cn/"},
+            {**FIRM, "firm_id": "R-4", "consent": "TRUE", "revenue": -5, "webhook_url": hook.url},
+            {**FIRM, "firm_id": "R-5", "consent": "", "webhook_url": hook.url}]
+    data = registry_frame(rows).to_csv(index=False).encode("utf-8")
+    caseworker = shared.client("caseworker")
+    got = caseworker.post("/v1/subscriptions/bulk", files={"file": ("firms.csv", data, "text/csv")},
+                          data={"families": "relief,innovation"})
+    assert got.status_code == 201, got.text
+    body = got.json()
+    assert [(s["row"], s["firm_id"]) for s in body["subscribed"]] == [(1, "R-1")]
+    no_consent = "no consent recorded for this firm (the consent column must say yes)"
+    assert body["rejects"] == [
+        {"row": 2, "firm_id": "R-2", "field": "consent", "reason": no_consent},
+        {"row": 3, "firm_id": "R-3", "field": "webhook_url", "reason": "the scheme must be http or https, not 'ftp'"},
+        {"row": 4, "firm_id": "R-4", "field": "revenue", "reason": "must be >= 0"},
+        {"row": 5, "firm_id": "R-5", "field": "consent", "reason": no_consent}]
+    [made] = body["subscribed"]
+    view = shared.client().get(f"/v1/subscriptions/{made['id']}", params={"token": made["unsubscribe_token"]}).json()
+    assert (view["families"], view["consent_by"]) == (["relief", "innovation"], CASEWORKER_KEY_ID)
+    bad_family = caseworker.post("/v1/subscriptions/bulk", files={"file": ("firms.csv", data, "text/csv")},
+                                 data={"families": "sports"})
+    assert (bad_family.status_code, bad_family.json()["issues"]) == (
+        422, [{"field": "body.families.0", "reason": "unknown family 'sports'"}])
+    extra = registry_frame([{**rows[0], "colour": "red"}]).to_csv(index=False).encode("utf-8")
+    unknown = caseworker.post("/v1/subscriptions/bulk", files={"file": ("firms.csv", extra, "text/csv")})
+    assert unknown.status_code == 422 and "unknown column(s) colour" in unknown.json()["issues"][0]["reason"]
+    assert shared.client("public").post("/v1/subscriptions/bulk",
+                                        files={"file": ("firms.csv", data, "text/csv")}).status_code == 403
