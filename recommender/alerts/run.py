@@ -161,7 +161,7 @@ def run_alerts(store: Store, matcher: Matcher, config: AlertsConfig, *, as_of: d
             result = evaluate(matcher, profile, day)
             current = current_state(result, record.families, record.policies)
             alerts = alerts_for(record.known, current, result, day, config.link(sid))
-            summary["alerts"] += subs.record_run(sid, alerts, current)
+            summary["alerts"] += subs.record_run(sid, alerts, current, moment)
             summary["subscriptions"] += 1
         counts = deliver_due(store, sender or webhook_sender(config.delivery.timeout_seconds), config.delivery,
                              catalog_version=matcher.catalog_version, model_version=matcher.model_version,

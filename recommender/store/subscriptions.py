@@ -218,11 +218,13 @@ class Subscriptions:
             return int(s.scalar(select(func.count()).select_from(_Subscription)) or 0)
 
     # --- outbox ----------------------------------------------------------------------
-    def record_run(self, subscription_id: str, alerts: list[OutboxAlert], known: dict[str, Any]) -> int:
+    def record_run(self, subscription_id: str, alerts: list[OutboxAlert], known: dict[str, Any],
+                   now: dt.datetime | None = None) -> int:
         """In one transaction: write ``alerts`` to the outbox (each key at most once, ever:
-        an alert already there is skipped) and store the new known state; the number of
-        alerts written. Nothing is written when the subscription was deleted meanwhile."""
-        now = _now()
+        an alert already there is skipped), due at ``now``, and store the new known state;
+        the number of alerts written. Nothing is written when the subscription was deleted
+        meanwhile."""
+        now = now or _now()
         written = 0
         with self.store._session() as s:
             if s.get(_Subscription, subscription_id) is None:

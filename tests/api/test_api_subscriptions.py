@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,10 @@ from .api_testkit import CASEWORKER_KEY_ID, KEYS, LiveServer, make_settings, reg
 
 
 class Service:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, alerts_every_seconds: float = 0) -> None:
         self.catalog = catalog_copy(root)
         self.app = create_app(make_settings(root / "var", catalog_dir=self.catalog, rules_only=True,
-                                            alerts_every_seconds=0))
+                                            alerts_every_seconds=alerts_every_seconds))
         self.server = LiveServer(self.app)
         self.clients: list[httpx.Client] = []
 
@@ -214,3 +215,22 @@ def test_a_caseworker_subscribes_the_consenting_firms_of_a_registry(shared: Serv
     assert unknown.status_code == 422 and "unknown column(s) colour" in unknown.json()["issues"][0]["reason"]
     assert shared.client("public").post("/v1/subscriptions/bulk",
                                         files={"file": ("firms.csv", data, "text/csv")}).status_code == 403
+
+
+def test_the_job_runner_runs_alerts_periodically(tmp_path: Path, hook: Receiver) -> None:
+    """The service itself runs the alerts (RECOMMENDER_ALERTS_EVERY_SECONDS): a subscription
+    and a reload are enough for the delivery to arrive."""
+    svc = Service(tmp_path, alerts_every_seconds=0.2)
+    with svc.server:
+        public, admin = svc.client(), svc.client("admin")
+        sub = public.post("/v1/subscriptions", json=_body(hook.url)).json()
+        add_policy(svc.catalog, "cn-test-alert-a")
+        admin.post("/v1/admin/reload")
+        deadline = time.monotonic() + 20
+        while not hook.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)                                    # more turns of the task: still one delivery
+        for c in svc.clients:
+            c.close()
+    assert len(hook.received) == 1
+    assert hook.received[0].json()["subscription_id"] == sub["id"]

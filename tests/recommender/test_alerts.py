@@ -14,7 +14,7 @@ import pytest
 from recommender.alerts import run_alerts, subscribe, unsubscribe
 from recommender.store import Store, Subscriptions, open_store
 from tests.recommender.alerts_kit import AS_OF, FAST, add_policy, catalog_copy, matcher_for, request, settings_for
-from tests.recommender.webhook_kit import Receiver
+from tests.recommender.webhook_kit import Received, Receiver
 
 
 class World:
@@ -236,3 +236,38 @@ def test_two_runners_at_once_deliver_each_alert_once(world: World, lease: bool) 
         assert sorted(s["lease"] for s in summaries) in (["busy", "held"], ["held", "held"])
     for s in stores:
         s.close()
+
+
+def test_a_policy_held_eligible_that_leaves_the_catalog_ends(world: World) -> None:
+    path = add_policy(world.catalog, "cn-test-alert-e")
+    world.reload()
+    world.subscribe()
+    path.unlink()
+    world.reload()
+    assert world.run()["alerts"] == 1
+    [alert] = world.hook.received[0].json()["alerts"]
+    assert {k: alert[k] for k in ("policy_id", "kind", "verdict", "reasons")} == {
+        "policy_id": "cn-test-alert-e", "kind": "ended", "verdict": None,
+        "reasons": ["已移出政策目录 / no longer in the catalog"]}
+
+
+def test_a_runner_dying_mid_post_is_followed_by_the_same_delivery(world: World) -> None:
+    """A batch claimed and never settled (its runner died) is sent again once the claim
+    expires, with the same Idempotency-Key and body: the receiver can drop the repeat."""
+    world.subscribe()
+    add_policy(world.catalog, "cn-test-alert-a")
+    world.reload()
+
+    def dies(url: str, body: bytes, headers: dict[str, str]) -> None:
+        world.hook.received.append(Received(url, headers, body))
+        raise KeyboardInterrupt                            # not a delivery failure: the process "dies"
+
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with pytest.raises(KeyboardInterrupt):
+        world.run(now=start, sender=dies)
+    assert [r["state"] for r in Subscriptions(world.store).outbox()] == ["sending"]
+    claim = 2 * FAST.delivery.timeout_seconds + 30
+    assert world.run(now=start + dt.timedelta(seconds=claim - 1))["delivered"] == 0   # still claimed
+    assert world.run(now=start + dt.timedelta(seconds=claim + 1))["delivered"] == 1
+    first, second = world.hook.received
+    assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"] and first.body == second.body
