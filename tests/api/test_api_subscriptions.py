@@ -234,3 +234,22 @@ def test_the_job_runner_runs_alerts_periodically(tmp_path: Path, hook: Receiver)
             c.close()
     assert len(hook.received) == 1
     assert hook.received[0].json()["subscription_id"] == sub["id"]
+
+
+@pytest.mark.parametrize(("raw", "field"), [
+    ('{"profile": ' * 5000 + "{}" + "}" * 5000, "body"),
+    ('{"profile": {"firm_id": "F", "region_code": "500112", "industry_code": "C3670", "revenue": NaN}, '
+     '"webhook_url": "https://x.example.cn/", "consent": true}', "body.profile.revenue"),
+    ('{"profile": {"firm_id": "F", "region_code": "500112", "industry_code": "C3670", "revenue": 1e400}, '
+     '"webhook_url": "https://x.example.cn/", "consent": true}', "body.profile.revenue"),
+    ('{"profile": {"firm_id": "F", "region_code": "500112", "industry_code": "C3670"}, '
+     '"webhook_url": "https://x.example.cn/#top", "consent": true}', "body.webhook_url"),
+    ('{"profile": {"firm_id": "F", "region_code": "500112", "industry_code": "C3670"}, '
+     '"webhook_url": "https://x.example.cn/' + "a" * 2000 + '", "consent": true}', "body.webhook_url"),
+    ('{"profile": {"firm_id": "F", "region_code": "500112", "industry_code": "C3670"}, '
+     '"webhook_url": "https://x.example.cn:99999/", "consent": true}', "body.webhook_url"),
+])
+def test_hostile_subscription_bodies_are_422(shared: Service, raw: str, field: str) -> None:
+    got = shared.client().post("/v1/subscriptions", content=raw, headers={"Content-Type": "application/json"})
+    assert got.status_code == 422, got.text
+    assert field in [i["field"] for i in got.json()["issues"]]
