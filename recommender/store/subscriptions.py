@@ -7,7 +7,7 @@
   it could be applied for, the application window and each criterion's outcome (no figures)
   as of the last run. Deleting a subscription deletes its row: the profile is gone.
 * ``alert_outbox`` — every alert ever decided, unique per ``(subscription_id, policy_id, kind,
-  window)``: an insert that would repeat one is a no-op (``ON CONFLICT DO NOTHING``), so no
+  window_key)``: an insert that would repeat one is a no-op (``ON CONFLICT DO NOTHING``), so no
   alert is decided twice, whatever runs at the same time. Delivery state per row: ``pending``
   → ``sending`` (claimed by a conditional update; its ``next_attempt_at`` is then the claim's
   deadline) → ``delivered``, or back to ``pending`` with a later ``next_attempt_at``, or
@@ -60,14 +60,14 @@ class _Subscription(_Base):
 
 class _Outbox(_Base):
     __tablename__ = "alert_outbox"
-    __table_args__ = (UniqueConstraint("subscription_id", "policy_id", "kind", "window", name="uq_alert_once"),)
+    __table_args__ = (UniqueConstraint("subscription_id", "policy_id", "kind", "window_key", name="uq_alert_once"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subscription_id: Mapped[str] = mapped_column(String(36), ForeignKey("subscriptions.id", ondelete="CASCADE"),
                                                  index=True)
     policy_id: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))
-    window: Mapped[str] = mapped_column(String(32))
+    window_key: Mapped[str] = mapped_column(String(32))   # "opens..closes" ("window" is reserved in SQL)
     payload: Mapped[str] = mapped_column(Text)           # the alert's JSON, as delivered
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -230,7 +230,8 @@ class Subscriptions:
             if s.get(_Subscription, subscription_id) is None:
                 return 0
             for a in alerts:
-                values = dict(subscription_id=subscription_id, policy_id=a.policy_id, kind=a.kind, window=a.window,
+                values = dict(subscription_id=subscription_id, policy_id=a.policy_id, kind=a.kind,
+                              window_key=a.window,
                               payload=_dumps(a.payload), created_at=now, state="pending", attempts=0,
                               next_attempt_at=now)
                 written += self._insert_once(s, values)
@@ -242,7 +243,7 @@ class Subscriptions:
         if dialect in ("sqlite", "postgresql"):
             maker = sqlite_insert if dialect == "sqlite" else pg_insert
             stmt = maker(_Outbox).values(**values).on_conflict_do_nothing(
-                index_elements=["subscription_id", "policy_id", "kind", "window"])
+                index_elements=["subscription_id", "policy_id", "kind", "window_key"])
             return int(session.execute(stmt).rowcount)
         try:                                   # another database: a savepoint per insert
             with session.begin_nested():
@@ -311,7 +312,7 @@ class Subscriptions:
             query = query.where(_Outbox.subscription_id == subscription_id)
         with self.store._session() as s:
             return [{"subscription_id": r.subscription_id, "policy_id": r.policy_id, "kind": r.kind,
-                     "window": r.window, "state": r.state, "attempts": r.attempts, "batch": r.batch,
+                     "window": r.window_key, "state": r.state, "attempts": r.attempts, "batch": r.batch,
                      "last_error": r.last_error} for r in s.scalars(query)]
 
     # --- lease -----------------------------------------------------------------------
