@@ -243,8 +243,8 @@ class Subscriptions:
         if dialect in ("sqlite", "postgresql"):
             maker = sqlite_insert if dialect == "sqlite" else pg_insert
             stmt = maker(_Outbox).values(**values).on_conflict_do_nothing(
-                index_elements=["subscription_id", "policy_id", "kind", "window_key"])
-            return int(session.execute(stmt).rowcount)
+                index_elements=["subscription_id", "policy_id", "kind", "window_key"]).returning(_Outbox.id)
+            return len(session.execute(stmt).all())      # a row back: inserted (rowcount is -1 on psycopg)
         try:                                   # another database: a savepoint per insert
             with session.begin_nested():
                 session.add(_Outbox(**values))
