@@ -140,6 +140,7 @@ class Delivery:
     """A claimed batch of one subscription's alerts: what to POST, where, signed with what."""
 
     batch: str
+    claimed_at: dt.datetime
     subscription_id: str
     webhook_url: str
     secret: str
@@ -274,21 +275,23 @@ class Subscriptions:
                 _Outbox.state == "pending", _Outbox.next_attempt_at <= now).group_by(_Outbox.batch)).all()
             return [str(b) for b, _ in sorted(rows, key=lambda r: r[1]) if b is not None]
 
-    def claim(self, batch: str, now: dt.datetime, claim_seconds: float) -> Delivery | None:
-        """Claim a due batch for one attempt (a conditional update: of runners racing for it
-        exactly one gets it); ``None`` if another runner has it or it is not due."""
+    def claim(self, batch: str, *, due: dt.datetime, at: dt.datetime, claim_seconds: float) -> Delivery | None:
+        """Claim a batch due at ``due`` for one attempt made at ``at``, held ``claim_seconds``
+        (a conditional update: of runners racing for it exactly one gets it); ``None`` if
+        another runner has it or it is not due."""
         with self.store._session() as s:
             claimed = s.execute(update(_Outbox).where(_Outbox.batch == batch, _Outbox.state == "pending",
-                                                      _Outbox.next_attempt_at <= now)
+                                                      _Outbox.next_attempt_at <= due)
                                 .values(state="sending", attempts=_Outbox.attempts + 1,
-                                        next_attempt_at=now + dt.timedelta(seconds=claim_seconds)))
+                                        next_attempt_at=at + dt.timedelta(seconds=claim_seconds)))
             if int(claimed.rowcount) == 0:  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
                 return None
             rows = s.scalars(select(_Outbox).where(_Outbox.batch == batch, _Outbox.state == "sending")
                              .order_by(_Outbox.id)).all()
             sub = s.get(_Subscription, rows[0].subscription_id)
             assert sub is not None                  # outbox rows are deleted with their subscription
-            return Delivery(batch=batch, subscription_id=sub.id, webhook_url=sub.webhook_url, secret=sub.secret,
+            return Delivery(batch=batch, claimed_at=at, subscription_id=sub.id, webhook_url=sub.webhook_url,
+                            secret=sub.secret,
                             attempts=max(r.attempts for r in rows), payloads=[json.loads(r.payload) for r in rows],
                             policy_ids=[r.policy_id for r in rows])
 

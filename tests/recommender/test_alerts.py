@@ -99,7 +99,7 @@ def test_retries_wait_for_the_back_off(tmp_path: Path) -> None:
         world.reload()
         slow = FAST.__class__(base_url=FAST.base_url, delivery=FAST.delivery.__class__(
             max_attempts=3, retry_seconds=60, timeout_seconds=5))
-        start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(hours=1)   # ahead of the wall clock
         assert run_alerts(world.store, world.matcher, slow, as_of=AS_OF, now=start)["retrying"] == 1
         assert run_alerts(world.store, world.matcher, slow, as_of=AS_OF,
                           now=start + dt.timedelta(seconds=59))["delivered"] == 0      # not due yet
@@ -262,7 +262,7 @@ def test_a_runner_dying_mid_post_is_followed_by_the_same_delivery(world: World) 
         world.hook.received.append(Received(url, headers, body))
         raise KeyboardInterrupt                            # not a delivery failure: the process "dies"
 
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(hours=1)   # ahead of the wall clock
     with pytest.raises(KeyboardInterrupt):
         world.run(now=start, sender=dies)
     assert [r["state"] for r in Subscriptions(world.store).outbox()] == ["sending"]
