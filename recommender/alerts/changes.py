@@ -72,7 +72,8 @@ def _alert(policy_id: str, kind: AlertKind, window: str, match: dict[str, Any] |
         "title": match["title"] if match else None,
         "kind": kind,
         "verdict": match["verdict"] if match else None,
-        "estimated_benefit": match.get("estimated_benefit") if match else None,
+        # what the firm may get: nothing to estimate once it no longer qualifies
+        "estimated_benefit": match.get("estimated_benefit") if match and match["verdict"] in CANDIDATES else None,
         "closes_on": entry.get("closes") if entry else None,
         "reasons": reasons,
         "link": link,

@@ -173,8 +173,8 @@ def test_a_held_policy_whose_rule_changes_ends_naming_the_criterion(world: World
     world.reload()
     assert world.run()["alerts"] == 1
     [alert] = world.hook.received[0].json()["alerts"]
-    assert (alert["kind"], alert["verdict"], alert["reasons"]) == (
-        "ended", "ineligible", ["职工不超过限额 / Staff within the limit: met → not_met"])
+    assert (alert["kind"], alert["verdict"], alert["estimated_benefit"], alert["reasons"]) == (
+        "ended", "ineligible", None, ["职工不超过限额 / Staff within the limit: met → not_met"])
     path.unlink()                                          # and then it leaves the catalog: said once only
     world.reload()
     assert world.run()["alerts"] == 0
@@ -271,3 +271,23 @@ def test_a_runner_dying_mid_post_is_followed_by_the_same_delivery(world: World) 
     assert world.run(now=start + dt.timedelta(seconds=claim + 1))["delivered"] == 1
     first, second = world.hook.received
     assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"] and first.body == second.body
+
+
+def test_no_firm_figure_reaches_the_payload_or_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """CQ-001 has 180 employees and revenue 48,000,000: a criterion it now fails is named by
+    its label and outcomes, and neither figure is logged (a failing receiver logs its answer)."""
+    caplog.set_level("DEBUG")
+    with Receiver(fail_first=1) as hook:
+        world = World(tmp_path, hook)
+        path = add_policy(world.catalog, "cn-test-alert-e")
+        world.reload()
+        world.subscribe()
+        path.write_text(path.read_text(encoding="utf-8").replace("value: 500", "value: 100"), encoding="utf-8")
+        world.reload()
+        world.run()
+        world.run()
+        world.store.close()
+    body = hook.accepted[0].body.decode("utf-8")
+    assert '"kind":"ended"' in body
+    for figure in ("180", "48000000", "4800000", "36000000", "2400000"):
+        assert figure not in body and figure not in caplog.text
