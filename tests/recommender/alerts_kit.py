@@ -14,6 +14,7 @@ import yaml
 from recommender.alerts import AlertsConfig, DeliveryPolicy, SubscriptionRequest
 from recommender.matching import Matcher, load_matcher
 from recommender.settings import DEFAULT_DATA_DIR, Settings
+from tests import db_kit
 from tests.recommender.catalog_kit import policy, staff_limit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,12 @@ def add_policy(catalog: Path, pid: str, **changes: Any) -> Path:
 
 
 def settings_for(var: Path, catalog: Path) -> Settings:
-    return Settings(var_dir=var, catalog_dir=catalog, rules_only=True, database_url=f"sqlite:///{var / 'alerts.db'}")
+    """Settings on ``var`` with a database at the schema's head on the backend under test
+    (tests/db_kit.py), made on the first call for ``var`` and the same on later ones."""
+    marker = var / ".database-url"
+    if not marker.exists():
+        marker.write_text(db_kit.fresh_url(var, "alerts.db"), encoding="utf-8")
+    return Settings(var_dir=var, catalog_dir=catalog, rules_only=True, database_url=marker.read_text(encoding="utf-8"))
 
 
 def matcher_for(settings: Settings) -> Matcher:

@@ -17,6 +17,12 @@ from tests.recommender.alerts_kit import AS_OF, FAST, add_policy, catalog_copy, 
 from tests.recommender.webhook_kit import Received, Receiver
 
 
+@pytest.fixture(autouse=True)
+def _on_backend(on_backend: str) -> str:
+    """Every backend under test (tests/db_kit.py: SQLite, and PostgreSQL in CI)."""
+    return on_backend
+
+
 class World:
     """A catalog copy, the matcher loaded from it, a store, and a receiver."""
 

@@ -17,6 +17,12 @@ from tests.recommender.webhook_kit import Receiver
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _on_backend(on_backend: str) -> str:
+    """Every backend under test (tests/db_kit.py: SQLite, and PostgreSQL in CI)."""
+    return on_backend
+
+
 @pytest.fixture
 def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     catalog = catalog_copy(tmp_path)

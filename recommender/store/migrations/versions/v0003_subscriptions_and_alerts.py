@@ -3,10 +3,11 @@
 
 A database whose tables were made by ``create_all`` while these tables existed and migrations
 did not (the ``alerts`` branch before the migrations) may already have some of them: each
-table is created only when missing, so such a database, adopted at 0001, upgrades cleanly.
+table is created only when missing, so such a database, adopted at 0001, upgrades cleanly
+through 0002 (job leases) to here.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-07
 """
 
@@ -18,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.operations import Operations
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
