@@ -15,11 +15,9 @@ from typing import Annotated, Any
 import tempfile
 from pathlib import Path as FilePath
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
 
 from api.bodies import SPREADSHEET_TYPES, save_upload, subscription_body, upload_suffix
 from api.deps import CaseworkerDep, MatcherDep, PublicDep, SettingsDep, StoreDep
@@ -143,15 +141,6 @@ class BulkSubscribed(BaseModel):
     rejects: list[dict[str, Any]] = Field(description="row, firm_id, field, reason: not subscribed")
 
 
-_BULK_DOC = {"content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "CSV or XLSX: SPEC §2 columns plus consent (yes/no per firm) and webhook_url"},
-        "families": {"type": "string", "description": "comma-separated families of interest (default: all)"},
-        "policies": {"type": "string", "description": "comma-separated policy ids of interest"}}}}}}
-
-
 def _listed(text: object) -> list[str]:
     return [t.strip() for t in str(text or "").split(",") if t.strip()]
 
@@ -169,22 +158,26 @@ def _bulk(upload: UploadFile, families: list[str], policies: list[str], caller_k
 
 
 @router.post("/bulk", status_code=201, response_model=BulkSubscribed, responses=errors(413, 415),
-             openapi_extra={"requestBody": _BULK_DOC}, summary="Subscribe the consenting firms of a registry")
-async def bulk_subscribe(request: Request, caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep,
-                         settings: SettingsDep) -> Any:
+             summary="Subscribe the consenting firms of a registry")
+def bulk_subscribe(
+    caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep, settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="CSV or XLSX: SPEC §2 columns plus consent (a yes/no cell "
+                                                 "per firm) and webhook_url")],
+    families: Annotated[str | None, Form(max_length=2000, description="comma-separated families of interest "
+                                                                      "(default: every policy)")] = None,
+    policies: Annotated[str | None, Form(max_length=20_000, description="comma-separated policy ids of "
+                                                                        "interest")] = None,
+) -> Any:
     """A caseworker uploads a registry with each firm's consent (``consent`` column) and
     webhook (``webhook_url`` column); every consenting, valid row is subscribed (its current
     matches known), every other row is listed under ``rejects`` with the field and reason."""
-    async with request.form(max_files=1, max_fields=4) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ApiError(422, "no file uploaded", [("body.file", "required (CSV or XLSX)")])
-        families, policies = _listed(form.get("families")), _listed(form.get("policies"))
-        bad = [(f"body.families.{i}", f"unknown family {f!r}") for i, f in enumerate(families)
-               if f not in {p.header.family for p in matcher.catalog}]
-        bad += [(i.field, i.reason) for i in interest_issues(policies, matcher.catalog, prefix="body.")]
-        if bad:
-            raise ApiError(422, "unknown families or policies of interest", bad[:50])
-        subscribed, rejects = await run_in_threadpool(_bulk, upload, families, policies, caller.key_id,
-                                                      str(caller.role), store, matcher, settings)
+    wanted_families, wanted_policies = _listed(families), _listed(policies)
+    known_families = {p.header.family for p in matcher.catalog}
+    bad = [(f"body.families.{i}", f"unknown family {f!r}") for i, f in enumerate(wanted_families)
+           if f not in known_families]
+    bad += [(i.field, i.reason) for i in interest_issues(wanted_policies, matcher.catalog, prefix="body.")]
+    if bad:
+        raise ApiError(422, "unknown families or policies of interest", bad[:50])
+    subscribed, rejects = _bulk(file, wanted_families, wanted_policies, caller.key_id, str(caller.role), store,
+                                matcher, settings)
     return {"subscribed": subscribed, "rejects": rejects}
