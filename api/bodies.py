@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from api.errors import ApiError, BodyValidationError
 from recommender import (FirmProfile, OutcomeRecord, RecommenderError, ReferenceTables, load_json,
                          read_registry)
+from recommender import SubscriptionRequest
 
 PROFILE = TypeAdapter(FirmProfile)
 PROFILES = TypeAdapter(list[FirmProfile])
@@ -165,3 +166,25 @@ def read_applicants(upload: UploadFile, ref: ReferenceTables) -> tuple[pd.DataFr
             raise ApiError(422, "the uploaded file cannot be read",
                            [("file", f"{type(err).__name__}: {err}"[:300])]) from None
     return valid, rejects
+
+
+SUBSCRIPTION = TypeAdapter(SubscriptionRequest)
+
+
+async def subscription_body(request: Request, ref: ReferenceTables) -> SubscriptionRequest:
+    """A subscription request (SPEC §10) from a JSON body: the profile validated like
+    ``POST /v1/match`` (fields under ``body.profile.…``)."""
+    _require_json(request)
+    raw = await request.body()
+    try:
+        body = SUBSCRIPTION.validate_json(raw, context={"ref": ref})
+    except ValidationError as err:
+        if any(e["type"] == "json_invalid" for e in err.errors()):
+            _load(raw)
+        raise BodyValidationError(err) from None
+    try:
+        _check_dates([body.profile], "")
+    except ApiError as err:                  # the same check, the field under body.profile
+        err.issues = [(f.replace("body.", "body.profile.", 1), r) for f, r in err.issues]
+        raise
+    return body

@@ -172,6 +172,7 @@ class JobRunner:
         self._lost: set[str] = set()           # of those, the ones whose claim a renewal found gone
         self._claims_lock = threading.Lock()
         self._heart: threading.Thread | None = None
+        self._periodic: list[tuple[float, Callable[[], object], str]] = []   # every(): issue 24's alerts run
 
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / job_id
@@ -192,6 +193,23 @@ class JobRunner:
             self._threads.append(t)
         self._heart = threading.Thread(target=self._renew_leases, name="job-lease", daemon=True)
         self._heart.start()
+        for every, task, name in self._periodic:
+            threading.Thread(target=self._repeat, args=(every, task), name=name, daemon=True).start()
+
+    def every(self, seconds: float, task: Callable[[], object], name: str) -> None:
+        """Also run ``task`` every ``seconds`` (first after ``seconds``) on a daemon thread of
+        its own, from :meth:`start` until :meth:`stop`; a failure is logged and the next turn
+        comes. Every worker process runs it: the task itself makes sure one host at a time
+        does the work (the alerts run holds a lease row in the database)."""
+        self._periodic.append((seconds, task, name))
+
+    def _repeat(self, seconds: float, task: Callable[[], object]) -> None:
+        while not self._stop.wait(seconds):
+            try:
+                task()
+            except Exception:  # noqa: BLE001 - a periodic task never ends its thread
+                log.exception("periodic task %s failed; next turn in %.0f s", threading.current_thread().name,
+                              seconds)
 
     def submit(self, job_id: str) -> None:
         """A job was queued in the store: wake an idle thread (the job id is read from the store)."""

@@ -34,6 +34,8 @@ from api.security import KeyRing
 from api.session import signer_for
 from api.state import ServiceState, settle_heap
 from recommender import Settings, StoreUnavailable, load_matcher, open_store
+from recommender import AlertsConfig, run_alerts
+from api.routes import alerts as alerts_routes, subscriptions
 
 log = logging.getLogger("api")
 API_VERSION = "1.0.0"
@@ -62,6 +64,7 @@ TAGS = [
     {"name": "outcomes", "description": "Application outcomes: feedback for training."},
     {"name": "admin", "description": "Atomic catalog/model reload; audit log."},
     {"name": "health", "description": "Liveness and readiness."},
+    {"name": "subscriptions", "description": "Alerts to subscribed firms (SPEC §10); the caseworker's outreach list."},
 ]
 TAGS.append({"name": "reforms", "description": "Policy sandbox: what a rule change would do across a registry (SPEC §9)."})
 
@@ -123,6 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys = KeyRing(cfg.key_roles())
         state = app.state.service = ServiceState(settings=cfg, keys=keys, matcher=matcher, store=store, jobs=runner,
                                                  sessions=signer_for(cfg, keys), loaded_generation=generation)
+        if cfg.alerts_every_seconds > 0:          # issue 24: alerts run, one host at a time (a lease row)
+            runner.every(cfg.alerts_every_seconds, lambda: run_alerts(
+                store, app.state.service.matcher, AlertsConfig.from_settings(cfg)), "alerts-run")
         runner.start()
         follower = asyncio.create_task(_follow_reloads(state, cfg.reload_poll_seconds))
         metrics.attach(state)
@@ -153,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fairness_routes.router)
     app.include_router(reforms.router)
     app.include_router(caseworker_reforms.router)
+    for module in (subscriptions, alerts_routes):          # issue 24
+        app.include_router(module.router)
     caseworker_auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="apidocs-assets")

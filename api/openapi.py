@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.schemas import ErrorBody
 from recommender import FirmProfile, OutcomeRecord
+from recommender import SubscriptionRequest
 
 _REASONS = {
     401: "no API key, or an unknown one",
@@ -25,6 +26,7 @@ _REASONS = {
     503: "not ready, or the database unavailable (unreachable, locked, its file deleted): nothing was stored",
 }
 BODY_MODELS: tuple[type, ...] = (FirmProfile, OutcomeRecord)
+BODY_MODELS += (SubscriptionRequest,)
 
 EXAMPLE_PROFILE: dict[str, Any] = {
     "firm_id": "CQ-001", "name": "重庆渝北精工汽车零部件有限公司", "region_code": "500112",

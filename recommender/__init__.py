@@ -16,6 +16,8 @@ from recommender.lazy import surface
 
 if TYPE_CHECKING:
     from recommender.advice import field_words
+    from recommender.alerts import (AlertsConfig, SubscriptionRequest, interest_issues, outreach, renew, run_alerts,
+                                    subscribe, subscribe_registry, unsubscribe)
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
     from recommender.fairness import cached_fairness
@@ -35,8 +37,10 @@ if TYPE_CHECKING:
     from recommender.reform import (REFORM_FIRMS_CSV, file_sha256, is_reform_job, plan_reform, reform_cache_key,
                                     reform_result_dir, run_saved_reform, save_reform_request, saved_reform_request,
                                     saved_reform_summary)
+    from recommender.store import Subscriptions
 
 _EXPORTS: dict[str, str] = {
+    "AlertsConfig": "recommender.alerts",
     "CERTIFICATION_LABELS": "recommender.profile",
     "CHOICE_LABELS": "recommender.profile",
     "Catalog": "recommender.rules",
@@ -68,6 +72,8 @@ _EXPORTS: dict[str, str] = {
     "Settings": "recommender.settings",
     "Store": "recommender.store",
     "StoreUnavailable": "recommender.store",
+    "SubscriptionRequest": "recommender.alerts",
+    "Subscriptions": "recommender.store",
     "UnknownPolicyError": "recommender.errors",
     "cached_fairness": "recommender.fairness",
     "database_down": "recommender.store",
@@ -81,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "handoff_csv": "recommender.matching",
     "handoff_xlsx": "recommender.matching",
     "is_reform_job": "recommender.reform",
+    "interest_issues": "recommender.alerts",
     "load_catalog": "recommender.rules",
     "load_json": "recommender.profile",
     "load_matcher": "recommender.matching",
@@ -88,6 +95,7 @@ _EXPORTS: dict[str, str] = {
     "match_frame": "recommender.matching",
     "neutralise": "recommender.safe_cells",
     "open_store": "recommender.store",
+    "outreach": "recommender.alerts",
     "parse_profile": "recommender.profile",
     "plan_reform": "recommender.reform",
     "policy_detail": "recommender.rules",
@@ -97,25 +105,39 @@ _EXPORTS: dict[str, str] = {
     "read_registry": "recommender.profile",
     "reform_cache_key": "recommender.reform",
     "reform_result_dir": "recommender.reform",
+    "renew": "recommender.alerts",
+    "run_alerts": "recommender.alerts",
     "run_registry": "recommender.bulk",
     "run_saved_reform": "recommender.reform",
     "save_reform_request": "recommender.reform",
     "saved_reform_request": "recommender.reform",
     "saved_reform_summary": "recommender.reform",
     "search_policies": "recommender.rules",
+    "subscribe": "recommender.alerts",
+    "subscribe_registry": "recommender.alerts",
+    "unsubscribe": "recommender.alerts",
 }
 __all__ = [
+    "AlertsConfig",
     "CERTIFICATION_LABELS", "CHOICE_LABELS", "Catalog", "CatalogError", "Cover", "Eligibility",
     "FIELD_HINTS", "FIELD_LABELS", "Family", "FirmProfile", "InputFileError", "JobRecord", "MAX_LIMIT",
     "MAX_QUERY_CHARS", "MatchOptions", "Matcher", "ModelArtifactError", "NotFittedError",
     "OutcomeRecord", "Policy", "PolicyQuery", "ProfileError", "ROLES", "RankBy", "RecommenderError",
-    "ReferenceTables", "Role", "Settings", "Store", "StoreUnavailable", "UnknownPolicyError",
+    "ReferenceTables", "Role", "Settings", "Store", "StoreUnavailable",
+    "SubscriptionRequest", "Subscriptions",
+    "UnknownPolicyError",
     "cached_fairness",
     "database_down", "districts_of", "evaluate_catalog", "explain_row", "field_words",
-    "find_industries", "find_regions", "handoff_csv", "handoff_xlsx", "load_catalog", "load_json",
-    "load_matcher", "load_reference", "match_frame", "neutralise", "open_store", "parse_profile",
+    "find_industries", "find_regions", "handoff_csv", "handoff_xlsx",
+    "interest_issues",
+    "load_catalog", "load_json",
+    "load_matcher", "load_reference", "match_frame", "neutralise", "open_store",
+    "outreach",
+    "parse_profile",
     "policy_detail", "policy_summary", "profile_issues", "profiles_to_frame", "read_registry",
-    "run_registry", "search_policies"
+    "renew", "run_alerts",
+    "run_registry", "search_policies",
+    "subscribe", "subscribe_registry", "unsubscribe",
 ]
 __all__ += ["REFORM_FIRMS_CSV", "file_sha256", "is_reform_job", "plan_reform", "reform_cache_key",  # issue 22
             "reform_result_dir", "run_saved_reform", "save_reform_request", "saved_reform_request",

@@ -84,6 +84,19 @@ class Settings(BaseSettings):
                                      "without a heartbeat (renewed every third of it); after that another "
                                      "runner takes it over (its runner died)")
 
+    # --- subscriptions and alerts (issue 24, SPEC §10) --------------------------------
+    subscription_days: int = Field(365, ge=1, le=3660, description="a subscription (and its stored profile) "
+                                   "is deleted this many days after it was made or last renewed")
+    alerts_every_seconds: float = Field(3600.0, ge=0, description="how often the service's job runner runs "
+                                        "`alerts run` (one host at a time); 0: never (use the command)")
+    alert_max_attempts: int = Field(6, ge=1, le=50, description="webhook attempts before an alert is dead-lettered")
+    alert_retry_seconds: float = Field(60.0, ge=0, le=86_400, description="wait before the first retry; "
+                                       "doubled after each further failure (at most a day)")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="connect and read timeout of one "
+                                           "webhook POST")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="this service as firms reach it: "
+                                 "the links in alerts")
+
     @field_validator("api_keys")
     @classmethod
     def _digests(cls, value: dict[str, Role] | None) -> dict[str, Role] | None:

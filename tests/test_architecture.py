@@ -47,7 +47,7 @@ def test_public_facade_exports_exist() -> None:
 
 
 PACKAGES = ("profile", "facts", "rules", "engine", "advice", "ranking", "matching", "bulk", "learning", "cli",
-            "reform")
+            "reform", "alerts")
 
 
 @pytest.mark.parametrize("name", ["recommender", *(f"recommender.{p}" for p in PACKAGES)])

@@ -69,6 +69,8 @@ for _module in (cli_batch, cli_catalog, cli_ml, cli_models, cli_serve):
 cli_db.register(app)
 cli_fairness.register(app)
 cli_reform.register(app)
+from recommender.cli import alerts as cli_alerts  # noqa: E402  # issue 24: `alerts run`, `alerts outbox`
+cli_alerts.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from recommender.profile.uscc import ALPHABET
     from recommender.profile.validation import REJECT_COLUMNS, drop_duplicate_ids, validate_chunk
     from recommender.profile.validation import Chunk
+    from recommender.profile.validation import YES_WORDS
 
 _EXPORTS: dict[str, str] = {
     "ALPHABET": "uscc",
@@ -65,12 +66,13 @@ _EXPORTS: dict[str, str] = {
     "read_profiles": "inputs",
     "read_registry": "registry",
     "validate_chunk": "validation",
+    "YES_WORDS": "validation",
 }
 __all__ = [
     "ALPHABET", "CERTIFICATIONS", "CERTIFICATION_LABELS", "CHOICE_LABELS", "Certification", "Chunk",
     "FIELD_HINTS", "FIELD_LABELS", "FirmProfile", "IsoDate", "Kind", "MAX_LIMIT", "MAX_QUERY_CHARS",
     "PROFILE_CATEGORY_VALUES", "PROFILE_FIELDS", "PROFILE_KINDS", "REJECT_COLUMNS", "ReferenceTables",
-    "SUPPORTED_SUFFIXES", "base_types", "check_header", "coerce_frame", "csv_header", "districts_of",
+    "SUPPORTED_SUFFIXES", "YES_WORDS", "base_types", "check_header", "coerce_frame", "csv_header", "districts_of",
     "drop_duplicate_ids", "find_industries", "find_regions", "iter_raw_chunks", "load_json",
     "load_reference", "parse_profile", "profile_arrays", "profile_issues", "profile_values",
     "profiles_to_frame", "read_profiles", "read_registry", "validate_chunk"

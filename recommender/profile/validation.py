@@ -372,3 +372,8 @@ def drop_duplicate_ids(chunk: Chunk, seen: set[str]) -> Chunk:
                           "field": "firm_id", "reason": "duplicate firm_id (an earlier row has it)"})
     rejects = pd.concat([chunk.rejects, extra], ignore_index=True).sort_values("row", kind="stable")
     return Chunk(chunk.valid[~dup].reset_index(drop=True), rejects.reset_index(drop=True), chunk.rows_read)
+
+
+YES_WORDS = frozenset(_TRUE)
+"""The texts a yes/no cell reads as yes (lower-cased): also what a registry's per-firm
+``consent`` column must say for a caseworker's bulk subscription (issue 24)."""

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from recommender.store.schema import (SchemaOutOfDate, current_revision, downgrade_schema, head_revision,
                                           new_revision, schema_differences, shown_url, upgrade_command,
                                           upgrade_schema)
+    from recommender.store.subscriptions import (AlertKind, Delivery, NewSubscription, OutboxAlert,
+                                                 SubscriptionRecord, Subscriptions, token_digest)
 
 _EXPORTS: dict[str, str] = {
     "AuditEntry": "records",
@@ -58,12 +60,20 @@ _EXPORTS: dict[str, str] = {
     "upgrade_command": "schema",
     "upgrade_schema": "schema",
     "shown_url": "schema",
+    "AlertKind": "subscriptions",
+    "Delivery": "subscriptions",
+    "NewSubscription": "subscriptions",
+    "OutboxAlert": "subscriptions",
+    "SubscriptionRecord": "subscriptions",
+    "Subscriptions": "subscriptions",
+    "token_digest": "subscriptions",
 }
 __all__ = [
     "AuditEntry", "JobRecord", "JobState", "OUTCOME_COLUMNS", "OUTCOME_EXTRAS", "OutcomeRecord",
     "SQLITE_BUSY_MS", "SchemaOutOfDate", "Store", "StoreUnavailable", "connect", "current_revision",
     "database_down", "downgrade_schema", "head_revision", "new_revision", "open_existing_store", "open_store",
-    "schema_differences", "shown_url", "upgrade_command", "upgrade_schema"
+    "schema_differences", "shown_url", "upgrade_command", "upgrade_schema",
+    "AlertKind", "Delivery", "NewSubscription", "OutboxAlert", "SubscriptionRecord", "Subscriptions", "token_digest",
 ]
 
 

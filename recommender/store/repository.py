@@ -427,3 +427,8 @@ class Store:
                                action=r.action, policy_id=r.policy_id, job_id=r.job_id,
                                n_firms=r.n_firms, catalog_version=r.catalog_version,
                                model_version=r.model_version) for r in rows]
+
+
+# The subscription tables (issue 24) are declared in their own module on this _Base; importing
+# it here registers them wherever the metadata is used (create_all, a schema comparison).
+from recommender.store import subscriptions as _subscriptions  # noqa: E402,F401

@@ -29,8 +29,8 @@ LEASE_REVISION = '''"""jobs lease (a test revision)"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -86,7 +86,7 @@ def test_the_models_and_the_migrations_agree(tmp_path: Path) -> None:
     url = db_kit.fresh_url(tmp_path)
     engine = connect(url)
     with engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0002"
+        assert current_revision(conn) == head_revision() == "0003"
         assert schema_differences(conn) == []
     engine.dispose()
     result = runner.invoke(app, ["db", "check", "--database-url", url])
@@ -108,8 +108,13 @@ def test_a_model_without_its_migration_is_a_difference(tmp_path: Path) -> None:
 def test_upgrade_downgrade_one_step_and_upgrade_again(tmp_path: Path) -> None:
     url = db_kit.empty_url(tmp_path)
     _run(url, "upgrade", "head")
-    assert _revision(url) == "0002"
+    assert _revision(url) == "0003"
     tables, jobs = _tables_and_columns(url, "jobs")
+    assert tables == {"alembic_version", "jobs", "outcomes", "audit_log", "service_state", "subscriptions",
+                      "alert_outbox", "alerts_lease"}
+    _run(url, "downgrade", "-1")                            # 0003 (subscriptions and alerts) undone
+    tables, jobs = _tables_and_columns(url, "jobs")
+    assert _revision(url) == "0002"
     assert tables == {"alembic_version", "jobs", "outcomes", "audit_log", "service_state"}
     assert jobs[-2:] == ["claimed_by", "lease_expires_at"]
     _run(url, "downgrade", "-1")                            # 0002 (job leases) undone
@@ -119,7 +124,7 @@ def test_upgrade_downgrade_one_step_and_upgrade_again(tmp_path: Path) -> None:
     _run(url, "downgrade", "-1")
     assert _revision(url) is None and _tables_and_columns(url, "outcomes")[0] == {"alembic_version"}
     _run(url, "upgrade", "head")
-    assert _revision(url) == "0002"
+    assert _revision(url) == "0003"
     store = open_store(url)
     assert store.add_outcomes([OUTCOME], key_id="k") == (1, 0)
     store.close()
@@ -127,24 +132,24 @@ def test_upgrade_downgrade_one_step_and_upgrade_again(tmp_path: Path) -> None:
 
 def test_a_second_revision_is_behind_then_upgraded_down_one_step_and_up_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What another engineer's revision does: a database at 0002 is refused until upgraded."""
+    """What another engineer's revision does: a database at 0003 is refused until upgraded."""
     url = db_kit.fresh_url(tmp_path)
     store = open_store(url)
     store.add_outcomes([OUTCOME], key_id="k")
     store.close()
     scripts = tmp_path / "migrations"
     shutil.copytree(schema_module.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "v0003_jobs_lease.py").write_text(LEASE_REVISION, encoding="utf-8")
+    (scripts / "versions" / "v0004_jobs_lease.py").write_text(LEASE_REVISION, encoding="utf-8")
     monkeypatch.setattr(schema_module, "MIGRATIONS", scripts)
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
     with pytest.raises(SchemaOutOfDate) as refused:
         open_store(url)
-    assert str(refused.value) == ("the database schema is at revision 0002, behind this version's 0003: "
+    assert str(refused.value) == ("the database schema is at revision 0003, behind this version's 0004: "
                                   f"run `{upgrade_command(url)}`")
     _run(url, "upgrade", "head")
-    assert _revision(url) == "0003" and "lease_until" in _tables_and_columns(url, "jobs")[1]
+    assert _revision(url) == "0004" and "lease_until" in _tables_and_columns(url, "jobs")[1]
     _run(url, "downgrade", "-1")
-    assert _revision(url) == "0002" and "lease_until" not in _tables_and_columns(url, "jobs")[1]
+    assert _revision(url) == "0003" and "lease_until" not in _tables_and_columns(url, "jobs")[1]
     _run(url, "upgrade", "head")
     store = open_store(url)
     assert store.outcomes() == [OUTCOME]                   # rows kept through all of it
@@ -161,12 +166,12 @@ def test_a_database_created_before_migrations_is_adopted_with_its_rows(tmp_path:
     result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["stamped revision 0001 (created before migrations)",
-                                          f"{db_kit.shown(url)}: empty -> 0002"]
+                                          f"{db_kit.shown(url)}: empty -> 0003"]
     store = open_store(url)
     assert store.add_outcomes([OUTCOME], key_id="k") == (1, 0) and store.outcomes() == [OUTCOME]
     store.close()
     again = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert again.stdout == f"{db_kit.shown(url)}: 0002 -> 0002\n"          # a second upgrade changes nothing
+    assert again.stdout == f"{db_kit.shown(url)}: 0003 -> 0003\n"          # a second upgrade changes nothing
 
 
 def test_a_database_not_at_head_is_refused_with_the_command(tmp_path: Path) -> None:
@@ -183,7 +188,7 @@ def test_a_database_not_at_head_is_refused_with_the_command(tmp_path: Path) -> N
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
     engine.dispose()
     for opening in (open_store, open_existing_store):
-        with pytest.raises(StoreUnavailable, match="at revision 0099, unknown to this version \\(head 0002\\): "
+        with pytest.raises(StoreUnavailable, match="at revision 0099, unknown to this version \\(head 0003\\): "
                                                    "was it upgraded by a newer version\\?: run the newer version"):
             opening(url)
 
@@ -201,10 +206,12 @@ def test_db_current_upgrade_and_downgrade_from_the_command_line(tmp_path: Path) 
         assert runner.invoke(app, ["db", "current", "--database-url", url]).stdout == \
             "none (not under migrations: run `recommender db upgrade`)\n"
     up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert up.exit_code == 0 and up.stdout == f"{db_kit.shown(url)}: empty -> 0002\n", up.output
-    assert runner.invoke(app, ["db", "current", "--database-url", url]).stdout == "0002 (head)\n"
+    assert up.exit_code == 0 and up.stdout == f"{db_kit.shown(url)}: empty -> 0003\n", up.output
+    assert runner.invoke(app, ["db", "current", "--database-url", url]).stdout == "0003 (head)\n"
     down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
-    assert down.exit_code == 0 and down.stdout == "0001 (head is 0002)\n", down.output
+    assert down.exit_code == 0 and down.stdout == "0002 (head is 0003)\n", down.output
+    down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
+    assert down.exit_code == 0 and down.stdout == "0001 (head is 0003)\n", down.output
     down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
     assert down.exit_code == 0 and down.stdout == "none (not under migrations: run `recommender db upgrade`)\n"
 
@@ -239,12 +246,12 @@ def test_db_revision_writes_the_next_numbered_revision(tmp_path: Path, monkeypat
     shutil.copytree(schema_module.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(schema_module, "MIGRATIONS", scripts)
     result = runner.invoke(app, ["db", "revision", "-m", "jobs: lease columns"])
-    written = scripts / "versions" / "v0003_jobs_lease_columns.py"
+    written = scripts / "versions" / "v0004_jobs_lease_columns.py"
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(f"wrote {written}: review it (autogenerate misses renames and data moves), "
                                   "then `recommender db upgrade`\n")
     text = written.read_text(encoding="utf-8")
-    assert "revision: str = '0003'\ndown_revision: str | Sequence[str] | None = '0002'\n" in text
+    assert "revision: str = '0004'\ndown_revision: str | Sequence[str] | None = '0003'\n" in text
     empty = "() -> None:\n    # ### commands auto generated by Alembic - please adjust! ###\n    pass\n"
     assert f"def upgrade{empty}" in text and f"def downgrade{empty}" in text
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
