@@ -198,3 +198,22 @@ class Outage:
                 except OSError:
                     pass
                 s.close()
+
+
+class Losable:
+    """A fresh database on the current backend that a test can make disappear under the service:
+    give the service :attr:`url`; :meth:`lose` deletes the SQLite file (and its WAL), or cuts the
+    PostgreSQL relay (:class:`Outage`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.stored_url = fresh_url(folder)
+        self._outage = Outage(self.stored_url) if on_postgresql() else None
+        self.url = self._outage.url if self._outage is not None else self.stored_url
+
+    def lose(self) -> None:
+        if self._outage is not None:
+            self._outage.stop()
+            return
+        for path in self.folder.glob("test.db*"):
+            path.unlink()
