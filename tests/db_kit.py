@@ -31,6 +31,7 @@ SQLITE = "sqlite"
 _current = [SQLITE]
 _sqlite_template: list[Path] = []
 _pg_sessions: dict[str, tuple[Engine, str]] = {}     # server URL -> (admin engine, session database)
+_of_folder: dict[tuple[str, Path], str] = {}          # (backend, var/ folder) -> its database
 
 
 def backends(option: str | None) -> list[str]:
@@ -109,6 +110,16 @@ def empty_postgresql_url() -> str:
 def fresh_url(folder: Path, name: str = "test.db") -> str:
     """A new database at the schema's head on the current backend (SQLite: ``folder/name``)."""
     return _sqlite(folder, name) if not on_postgresql() else upgrade(empty_postgresql_url())
+
+
+def database_in(folder: Path) -> str:
+    """The database of ``folder`` (a service's var/) on the current backend: new at the first
+    call, the same one after it, so that two workers made for one var/ share one database."""
+    key = (current(), folder.resolve())
+    url = _of_folder.get(key)
+    if url is None or (not on_postgresql() and not (folder / "test.db").exists()):
+        url = _of_folder[key] = fresh_url(folder)
+    return url
 
 
 def empty_url(folder: Path, name: str = "test.db") -> str:
