@@ -31,6 +31,7 @@ SQLITE = "sqlite"
 _current = [SQLITE]
 _sqlite_template: list[Path] = []
 _pg_sessions: dict[str, tuple[Engine, str]] = {}     # server URL -> (admin engine, session database)
+_of_folder: dict[tuple[str, Path], str] = {}          # (backend, var/ folder) -> its database
 
 
 def backends(option: str | None) -> list[str]:
@@ -109,6 +110,16 @@ def empty_postgresql_url() -> str:
 def fresh_url(folder: Path, name: str = "test.db") -> str:
     """A new database at the schema's head on the current backend (SQLite: ``folder/name``)."""
     return _sqlite(folder, name) if not on_postgresql() else upgrade(empty_postgresql_url())
+
+
+def database_in(folder: Path) -> str:
+    """The database of ``folder`` (a service's var/) on the current backend: new at the first
+    call, the same one after it, so that two workers made for one var/ share one database."""
+    key = (current(), folder.resolve())
+    url = _of_folder.get(key)
+    if url is None or (not on_postgresql() and not (folder / "test.db").exists()):
+        url = _of_folder[key] = fresh_url(folder)
+    return url
 
 
 def empty_url(folder: Path, name: str = "test.db") -> str:
@@ -201,3 +212,22 @@ class Outage:
                 except OSError:
                     pass
                 s.close()
+
+
+class Losable:
+    """A fresh database on the current backend that a test can make disappear under the service:
+    give the service :attr:`url`; :meth:`lose` deletes the SQLite file (and its WAL), or cuts the
+    PostgreSQL relay (:class:`Outage`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.stored_url = fresh_url(folder)
+        self._outage = Outage(self.stored_url) if on_postgresql() else None
+        self.url = self._outage.url if self._outage is not None else self.stored_url
+
+    def lose(self) -> None:
+        if self._outage is not None:
+            self._outage.stop()
+            return
+        for path in self.folder.glob("test.db*"):
+            path.unlink()

@@ -65,10 +65,11 @@ class LiveServer:
 
 
 def make_settings(var_dir: Path, **overrides: Any) -> Settings:
-    """Settings on ``var_dir`` and a fresh database at the schema's head, on the backend under
-    test (SQLite: ``var_dir/test.db``; tests/db_kit.py), unless ``database_url`` is given."""
+    """Settings on ``var_dir`` and its database at the schema's head, on the backend under test
+    (SQLite: ``var_dir/test.db``; made at the first call for ``var_dir``, shared by later ones:
+    tests/db_kit.py), unless ``database_url`` is given."""
     if "database_url" not in overrides:
-        overrides["database_url"] = db_kit.fresh_url(var_dir)
+        overrides["database_url"] = db_kit.database_in(var_dir)
     return Settings(**{"var_dir": var_dir, "api_keys": None, **overrides})
 
 

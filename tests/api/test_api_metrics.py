@@ -20,6 +20,7 @@ from api.main import create_app
 from api.metrics import JOB_STATES, ServiceMetrics
 from recommender.settings import Settings
 from recommender.store import JobState
+from tests import db_kit
 
 ADMIN = {"X-API-Key": KEYS["admin"]}
 CASEWORKER = {"X-API-Key": KEYS["caseworker"]}
@@ -115,9 +116,10 @@ def test_a_job_a_reload_and_the_loaded_versions_show(service: tuple[LiveServer, 
 
 
 def test_a_scrape_with_the_database_gone_reports_it_instead_of_failing(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "var", rules_only=True)
+    database = db_kit.Losable(tmp_path / "var")
+    settings = make_settings(tmp_path / "var", rules_only=True, database_url=database.url)
     with LiveServer(create_app(settings)) as srv, srv.client(KEYS["admin"]) as admin:
-        (tmp_path / "var" / "test.db").unlink()
+        database.lose()
         samples = scrape(admin)
         assert value(samples, "recommender_database_up") == 0
         assert with_name(samples, "recommender_jobs") == {}        # not a stale or made-up zero

@@ -25,6 +25,8 @@ import pytest
 from .api_testkit import AS_OF, KEYS, ROOT, free_port, registry_frame, submit_job, wait_job
 from .metrics_kit import Samples, parse, requests, value, with_name
 
+from tests import db_kit
+
 pytestmark = pytest.mark.slow
 
 SECRET_FIGURES = {"revenue": 98_765_432.17, "total_assets": 31_415_926.53, "rd_expense": 2_718_281.83,
@@ -58,14 +60,16 @@ def _scrape(url: str) -> Samples:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, database_backend: str) -> Iterator[Served]:
     var = tmp_path_factory.mktemp("served-var")
+    with db_kit.using(database_backend):                  # upgraded first, as `recommender db upgrade` does
+        database_url = db_kit.fresh_url(var, "recommender.db")
     (var / "metrics").mkdir()
     (var / "metrics" / "counter_4242.db").write_bytes(b"left by a previous run")   # emptied at start
     log = var / "serve.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMMENDER_") and k != "DATABASE_URL"}
     env |= {"RECOMMENDER_VAR_DIR": str(var), "RECOMMENDER_RULES_ONLY": "true", "RECOMMENDER_LOG_LEVEL": "debug",
-            "RECOMMENDER_JOB_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
+            "RECOMMENDER_JOB_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), "RECOMMENDER_DATABASE_URL": database_url}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     port = free_port()
     with log.open("wb") as err:

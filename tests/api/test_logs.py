@@ -18,6 +18,7 @@ from api.deps import get_matcher
 from api.logs import JOB_ID, REQUEST_ID, ContextFilter, JsonFormatter, TextFormatter, accept_request_id
 from api.main import create_app
 from recommender.settings import hash_key
+from tests import db_kit
 
 HEX32 = r"[0-9a-f]{32}"
 
@@ -144,9 +145,10 @@ def test_an_error_answered_outside_the_middleware_still_carries_the_id(tmp_path:
 def test_a_database_error_logged_in_a_handler_thread_carries_the_id(tmp_path: Path,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.handler.addFilter(ContextFilter())
-    with LiveServer(create_app(make_settings(tmp_path / "var", rules_only=True))) as srv, \
+    database = db_kit.Losable(tmp_path / "var")
+    with LiveServer(create_app(make_settings(tmp_path / "var", rules_only=True, database_url=database.url))) as srv, \
             srv.client(KEYS["caseworker"]) as c:
-        (tmp_path / "var" / "test.db").unlink()
+        database.lose()
         r = c.get("/v1/jobs", headers={"X-Request-ID": "db-gone"})
     assert r.status_code == 503 and r.headers["X-Request-ID"] == "db-gone"
     assert any(r.levelname == "ERROR" and r.getMessage().startswith("database unavailable on GET /v1/jobs")

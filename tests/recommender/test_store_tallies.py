@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from recommender.store import open_store
 from recommender.store.repository import JobTally
+from tests import db_kit
+
+
+@pytest.fixture(autouse=True)
+def _on_backend(on_backend: str) -> str:
+    """On every database backend under test (tests/db_kit.py)."""
+    return on_backend
 
 
 def test_jobs_are_tallied_by_state_with_the_rows_of_succeeded_ones(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    store = open_store(db_kit.fresh_url(tmp_path, "jobs.db"))
     assert store.job_tallies() == []
     ids = [store.create_job(key_id="k", input_name="r.csv", input_path=tmp_path / f"{i}.csv",
                             output_path=tmp_path / f"{i}.out", rejects_path=tmp_path / f"{i}.rej",
