@@ -60,7 +60,11 @@ def test_openapi_lists_every_endpoint_with_examples(clients: Clients) -> None:
         "/v1/match", "/v1/match/batch", "/v1/screen", "/v1/policies", "/v1/policies/{policy_id}",
         "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/jobs/{job_id}/rejects",
         "/v1/outcomes", "/v1/outcomes/export", "/v1/admin/reload", "/v1/admin/audit", "/healthz", "/readyz",
-        "/v1/reference/regions", "/v1/reference/industries"}      # pages (/, /docs) are not API operations
+        "/v1/reference/regions", "/v1/reference/industries", "/v1/jobs/{job_id}/fairness",
+        "/v1/reforms", "/v1/reforms/{job_id}", "/v1/reforms/{job_id}/report", "/v1/reforms/{job_id}/firms",
+        "/v1/subscriptions", "/v1/subscriptions/bulk", "/v1/subscriptions/{subscription_id}",
+        "/v1/subscriptions/{subscription_id}/matches", "/v1/subscriptions/{subscription_id}/renew",
+        "/v1/alerts"}      # pages (/, /docs, /caseworker) and /metrics are not API operations
     body = spec["paths"]["/v1/match"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/FirmProfile"} and body["example"]["firm_id"]
     assert "FirmProfile" in spec["components"]["schemas"]
