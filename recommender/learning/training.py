@@ -196,6 +196,34 @@ def labelled_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTable
     return pairs.drop(columns=["_best"])
 
 
+POLICY_HISTORY: tuple[str, ...] = (C.POLICY_PRIOR_APPLICATIONS, C.POLICY_PRIOR_APPROVALS,
+                                   C.POLICY_PRIOR_APPROVAL_RATE)
+HISTORY_DROPOUT = 0.3
+"""Share of the policies of each training window whose own history is hidden (NaN, "not
+observable") while fitting: the trees then also learn to rank a policy with no record yet
+(a new policy) by what else they see. Validation, test and serving pairs are never masked.
+
+Chosen on the gate's validation, not the test year: on the 50,000-firm history split at
+2023-01-01 (validation 2022, where most of the catalog's policies were new to candidates fitted
+on 2021) LambdaRank's validation NDCG@10 went 0.4725 (no masking) → 0.5234 (0.3) → 0.5179 (0.6)."""
+
+
+def fitting_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTables, events: pd.DataFrame,
+                  windows: Sequence[Window], *, seed: int, dropout: float | None = None) -> pd.DataFrame:
+    """The labelled pairs of ``windows`` to fit on, with :data:`HISTORY_DROPOUT` applied."""
+    share = HISTORY_DROPOUT if dropout is None else dropout
+    rng = np.random.default_rng(seed)
+    parts = []
+    for w in windows:
+        pairs = labelled_pairs(profiles, catalog, ref, events, w)
+        if share > 0:
+            ids = pairs[C.POLICY_ID].unique()
+            hidden = ids[rng.random(len(ids)) < share]
+            pairs.loc[pairs[C.POLICY_ID].isin(hidden).to_numpy(), list(POLICY_HISTORY)] = np.nan
+        parts.append(pairs)
+    return pd.concat(parts, ignore_index=True)
+
+
 def covered_windows(events: pd.DataFrame, until: dt.date, years: int, window_months: int,
                     lookback_days: int = 365) -> list[Window]:
     """The training windows whose whole look-back the log covers.
@@ -340,7 +368,7 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     if ship is not None and ship != gate.shipped:
         gate = dataclasses.replace(gate, shipped=ship, reason=f"{gate.reason}; overridden by the caller: shipping {ship}",
                                    extra={**gate.extra, "overridden_by_caller": True, "gate_chose": gate.shipped})
-    tr = pd.concat([labelled_pairs(profiles, catalog, ref, events, w) for w in windows], ignore_index=True)
+    tr = fitting_pairs(profiles, catalog, ref, events, windows, seed=seed)
     featurizer = PairFeatures().fit(tr)
     names = [str(n) for n in featurizer.get_feature_names_out()]
     categorical = featurizer.encoder_.categorical_features

@@ -17,7 +17,7 @@ import pytest
 from features import columns as C
 from recommender.engine.eligibility import benefit_matrix, evaluate_catalog
 from recommender.learning.synth import generate_registry
-from recommender.learning.training import covered_windows, train
+from recommender.learning.training import POLICY_HISTORY, covered_windows, fitting_pairs, labelled_pairs, train
 from recommender.learning.validation import fit_candidates, validation_plan
 from models.splits import Window
 from recommender.matching.results import MatchOptions, match_frame
@@ -135,6 +135,32 @@ def test_the_candidates_never_read_the_validation_labels(world: Any) -> None:
         predictions.append({name: m.predict(X) for name, m in models.items()})
     for name in predictions[0]:
         np.testing.assert_array_equal(predictions[0][name], predictions[1][name], err_msg=name)
+
+
+
+def test_history_dropout_hides_whole_policies_of_a_window_while_fitting(world: Any) -> None:
+    catalog, ref, profiles, pairs = world
+    events = _events(pairs, _visible, 0)
+    windows = covered_windows(events, UNTIL, 2, 6)
+    plain = pd.concat([labelled_pairs(profiles, catalog, ref, events, w) for w in windows], ignore_index=True)
+    history = list(POLICY_HISTORY)
+    observable = plain[history].notna().any(axis=1)
+    assert observable.mean() > 0.5                              # most policies have a record to hide
+    pd.testing.assert_frame_equal(fitting_pairs(profiles, catalog, ref, events, windows, seed=0, dropout=0.0), plain)
+    hidden_all = fitting_pairs(profiles, catalog, ref, events, windows, seed=0, dropout=1.0)
+    assert hidden_all[history].isna().all().all()
+    pd.testing.assert_frame_equal(hidden_all.drop(columns=history), plain.drop(columns=history))
+    half = fitting_pairs(profiles, catalog, ref, events, windows, seed=3, dropout=0.5)
+    pd.testing.assert_frame_equal(half, fitting_pairs(profiles, catalog, ref, events, windows, seed=3, dropout=0.5))
+    pd.testing.assert_frame_equal(half.drop(columns=history), plain.drop(columns=history))
+    hidden = half[history].isna().all(axis=1) & observable
+    same = (half[history].eq(plain[history]) | (half[history].isna() & plain[history].isna())).all(axis=1)
+    assert (hidden | same).all()                                # hidden whole, or untouched
+    window = half[C.QUERY].str.split("|").str[1]
+    groups = hidden[observable].groupby([window[observable], half.loc[observable, C.POLICY_ID]]).agg(["min", "max"])
+    assert (groups["min"] == groups["max"]).all()               # a policy's pairs of one window: all or none
+    assert 0 < groups["min"].sum() < len(groups)                # some (policy, window) hidden, not all
+    pd.testing.assert_series_equal(half[C.LABEL], plain[C.LABEL])
 
 
 def _halves(*starts: str) -> list[Window]:
