@@ -3,14 +3,15 @@
 Usage::
 
     .venv/bin/python benchmarks/ltr_validation.py [--firms 3000 [--firms 10000 …]]
-        [--mechanism trend …] [--years 4] [--seed 0] [--trees 150] [--work DIR] [--json]
+        [--mechanism trend …] [--years 5] [--test-year 2024] [--seed 0] [--trees 150] [--work DIR] [--json]
 
 For each mechanism of ``recommender synth --mechanism`` (margins, trend, taste, imbalanced; see
 ``data/synthetic_data_card.md``) and each size, it writes a history with ``recommender synth``
-(2020–2023), trains through the public path, ``recommender train`` (split 2023-01-01: fitted on
-the years before, tested on 2023 — a year ``train`` never reads while fitting), and prints per
-history the model ``train`` shipped (its baseline gate, ``metrics["gate"]`` of the manifest;
-"n/a" for a model without one) with that choice's NDCG@10 on 2023 next to the learned ranker's
+(``--years`` ending with the test year: 2020–2024), trains through the public path, ``recommender
+train`` (split on 1 January of the test year: fitted on the years before, tested on the test year —
+a year ``train`` never reads while fitting), and prints per history the model ``train`` shipped
+(its baseline gate, ``metrics["gate"]`` of the manifest; "n/a" for a model without one) with that
+choice's NDCG@10 on the test year next to the learned ranker's
 and every baseline's (popularity by approvals, rules, logistic), the best baseline and the
 shipped choice's lead over it. ``--json`` prints the rows as JSON instead.
 
@@ -34,7 +35,6 @@ MECHANISMS = ("margins", "trend", "taste", "imbalanced")
 BASELINES = ("popularity", "rules", "logistic")
 LEARNED = "lambdarank"
 METRIC = "ndcg@10"
-UNTIL = "2023-01-01"
 
 
 def _cli(*args: str) -> None:
@@ -79,10 +79,10 @@ def run_one(mechanism: str, firms: int, args: argparse.Namespace, work: Path) ->
     data = work / f"{mechanism}-{firms}"
     t0 = time.perf_counter()
     _cli("synth", "--firms", str(firms), "--years", str(args.years), "--seed", str(args.seed),
-         "--end", "2023-12-31", "--mechanism", mechanism, "--out", str(data))
+         "--end", f"{args.test_year}-12-31", "--mechanism", mechanism, "--out", str(data))
     t1 = time.perf_counter()
     _cli("train", "--firms", str(data / "registry.parquet"), "--interactions", str(data / "interactions.parquet"),
-         "--until", UNTIL, "--seed", str(args.seed), "--trees", str(args.trees), "--out", str(data / "model"))
+         "--until", f"{args.test_year}-01-01", "--seed", str(args.seed), "--trees", str(args.trees), "--out", str(data / "model"))
     t2 = time.perf_counter()
     manifest = json.loads((data / "model" / "manifest.json").read_text(encoding="utf-8"))
     return {"mechanism": mechanism, "firms": firms, **summarise(manifest),
@@ -99,10 +99,10 @@ def _fmt(column: str, value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
+def print_table(rows: list[dict[str, Any]], test_year: int) -> None:
     cols = ["mechanism", "firms", "shipped", "shipped_ndcg@10", LEARNED, *BASELINES, "best_baseline",
             "lead_over_best", "learned_lead", "train_seconds"]
-    print(f"test year 2023, {METRIC} (relevant = approved); lead_over_best: the shipped choice minus the "
+    print(f"test year {test_year}, {METRIC} (relevant = approved); lead_over_best: the shipped choice minus the "
           "best baseline; learned_lead: the learned ranker's")
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
@@ -114,7 +114,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--firms", type=int, action="append", help="history size (repeatable; default 3000)")
     parser.add_argument("--mechanism", action="append", choices=MECHANISMS, help="default: all of them")
-    parser.add_argument("--years", type=int, default=4, help="years of history ending 2023-12-31")
+    parser.add_argument("--years", type=int, default=5, help="years of history, the test year the last")
+    parser.add_argument("--test-year", type=int, default=2024,
+                        help="the year after the split: trained until 1 January, tested on the whole year "
+                             "(2024: the validation year 2023 has the same catalog as the years fitted before it)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--trees", type=int, default=150)
     parser.add_argument("--work", type=Path, help="keep histories and models here (default: a temporary directory)")
@@ -128,7 +131,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print_table(rows)
+        print_table(rows, args.test_year)
 
 
 if __name__ == "__main__":
