@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from tests import db_kit
 
 from recommender.rules.catalog import Catalog, load_catalog
 from recommender.profile.reference import ReferenceTables, load_reference
-from recommender.settings import DEFAULT_DATA_DIR
+from recommender.settings import DEFAULT_DATA_DIR, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = DEFAULT_DATA_DIR
@@ -54,6 +55,14 @@ def on_backend(database_backend: str) -> Iterator[str]:
     with db_kit.using(database_backend):
         yield database_backend
 
+
+
+@pytest.fixture()
+def catalog_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled catalog (for tests that edit it and reload)."""
+    target = tmp_path / "catalog"
+    shutil.copytree(Settings().resolved_catalog_dir(), target)
+    return target
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     db_kit.drop_session_databases()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -13,16 +12,8 @@ import pytest
 from .api_testkit import AS_OF, KEYS, LiveServer, make_settings
 
 from api.main import create_app
-from recommender.settings import Settings
 
 ADMIN = {"X-API-Key": KEYS["admin"]}
-
-
-@pytest.fixture()
-def catalog_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(Settings().resolved_catalog_dir(), target)
-    return target
 
 
 def _one_policy_file(catalog: Path) -> Path:

@@ -8,7 +8,6 @@ contend for it exactly as two processes do.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 import time
 from contextlib import ExitStack
@@ -21,7 +20,6 @@ from .api_testkit import KEYS, LiveServer, eventually, make_settings, queue_job,
 from api.jobs import JobRunner, RunnerLock
 from api.main import create_app
 from recommender.matching.runtime import load_matcher
-from recommender.settings import Settings
 from recommender.store import open_store
 from tests import db_kit
 
@@ -108,13 +106,6 @@ def test_another_worker_takes_over_the_jobs_when_the_runner_stops(tmp_path: Path
     assert store.get_job("orphan").attempts == 2         # type: ignore[union-attr]
     assert store.get_job(fresh["id"]).attempts == 1      # type: ignore[union-attr]
     store.close()
-
-
-@pytest.fixture()
-def catalog_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(Settings().resolved_catalog_dir(), target)
-    return target
 
 
 def test_a_reload_reaches_every_worker_and_a_refused_one_none(tmp_path: Path, catalog_copy: Path) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -21,13 +20,6 @@ from tests.api.api_testkit import KEYS, LiveServer, eventually, make_settings, s
 from tests.api.conftest import profiles, registry_csv  # noqa: F401 - fixtures
 
 ADMIN = {"X-API-Key": KEYS["admin"]}
-
-
-@pytest.fixture()
-def catalog_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(Settings().resolved_catalog_dir(), target)
-    return target
 
 
 def _version(srv: LiveServer) -> str:
