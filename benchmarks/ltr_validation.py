@@ -60,12 +60,21 @@ def summarise(manifest: dict[str, Any]) -> dict[str, Any]:
     best = max(known, key=lambda k: known[k]) if known else None
     chosen = _figure(table, _table_name(shipped, table)) if shipped else None
     learned = scores[LEARNED]
+    leads = metrics.get("test_leads") if isinstance(metrics.get("test_leads"), dict) else {}
     return {"shipped": shipped, "shipped_ndcg@10": chosen, **scores, "best_baseline": best,
+            "lead_95": _interval(leads.get(shipped) if shipped else None),
+            "learned_lead_95": _interval(leads.get(LEARNED)),
             "lead_over_best": None if chosen is None or best is None else chosen - known[best],
             "learned_lead": None if learned is None or best is None else learned - known[best],
             "model_version": manifest.get("model_version"),
             "gate_reason": gate.get("reason") if gate else None}
 
+
+def _interval(lead: Any) -> str | None:
+    """``lower to upper`` of a test-period lead (95 % paired bootstrap over firms), or ``None``."""
+    if not isinstance(lead, dict):
+        return None
+    return f"{lead['lower']:+.4f} to {lead['upper']:+.4f}"
 
 def _table_name(shipped: str, table: dict[str, Any]) -> str:
     """The metric-table row of the gate's choice: its own name, or the baseline it starts with
@@ -101,9 +110,10 @@ def _fmt(column: str, value: Any) -> str:
 
 def print_table(rows: list[dict[str, Any]], test_year: int) -> None:
     cols = ["mechanism", "firms", "shipped", "shipped_ndcg@10", LEARNED, *BASELINES, "best_baseline",
-            "lead_over_best", "learned_lead", "train_seconds"]
+            "lead_over_best", "lead_95", "learned_lead", "learned_lead_95", "train_seconds"]
     print(f"test year {test_year}, {METRIC} (relevant = approved); lead_over_best: the shipped choice minus the "
-          "best baseline; learned_lead: the learned ranker's")
+          "best baseline; learned_lead: the learned ranker's; *_95: their 95 % paired bootstrap interval over the "
+          "test year's firms (the shipped choice is the best baseline itself: 0)")
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

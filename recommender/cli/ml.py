@@ -111,10 +111,21 @@ def train(firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .
     _print_gate(result.metrics["gate"])
     print("test period (the year after --until), models refitted on every training window:")
     _print_table(result.metrics["models"])
+    _print_leads(result.metrics.get("test_leads"))
     print(f"approval ECE {result.metrics['approval_ece']:.4f}; fit {result.metrics['fit_seconds']:.1f} s; "
           f"total {result.seconds:.1f} s; shipped {result.metrics['gate']['shipped']}: "
           f"model {result.artifact.version} in {out}")
 
+
+def _print_leads(leads: dict[str, Any] | None) -> None:
+    """The test period's lead of the learned ranker (and of the shipped choice) over the best baseline."""
+    if not leads:
+        return
+    best = leads["best_baseline"]
+    for name, lead in leads.items():
+        if name not in ("best_baseline", best):
+            print(f"  {name} − {best} (best baseline on the test period): {lead['mean']:+.4f} "
+                  f"(95 % {lead['lower']:+.4f} to {lead['upper']:+.4f})")
 
 def evaluate(model: Annotated[Path, typer.Option("--model", help="Model directory.")],
              firms: Annotated[Path, typer.Option("--firms", help="Registry (.csv, .parquet or .xlsx); any bad row refuses it.")],

@@ -54,6 +54,7 @@ from features.transformers import PairFeatures
 from models.artifacts import Artifact, BaselineArtifact, save_artifact, save_baseline_artifact
 from models.baselines import LogisticBaseline, PopularityBaseline, RuleOrderBaseline
 from models.calibration import ApprovalModel
+from models.gate import paired_bootstrap
 from models.linear import LinearScorer
 from models.metrics import expected_calibration_error, ranking_metrics
 from models.ranker import LambdaRanker
@@ -262,19 +263,37 @@ class TrainResult:
     seconds: float
 
 
-def score_table(models: dict[str, Any], X: np.ndarray, pairs: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """NDCG/MAP/recall@k (relevant = approved) of every model on a labelled pair matrix."""
+def score_table(models: dict[str, Any], X: np.ndarray, pairs: pd.DataFrame,
+                per_firm: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, float]]:
+    """NDCG/MAP/recall@k (relevant = approved) of every model on a labelled pair matrix;
+    ``per_firm``, when given, receives each model's NDCG@10 per firm (same firms, same order)."""
     y, q = pairs[C.LABEL].to_numpy(), pairs[C.QUERY].to_numpy()
     out: dict[str, dict[str, float]] = {}
     for name, model in models.items():
         m = ranking_metrics(y, model.predict(X), q, K_VALUES, min_relevant=APPROVED)
         row: dict[str, float] = {key: v.mean for key, v in m.items()}
+        if per_firm is not None:
+            per_firm[name] = m[GATE_METRIC].values
         nd = m[f"ndcg@{K_VALUES[0]}"]
         row["queries"] = float(len(nd.values))
         row["excluded_queries"] = float(nd.n_excluded)
         out[name] = row
     return out
 
+
+GATE_METRIC = "ndcg@10"
+
+
+def leads_over_best_baseline(table: dict[str, dict[str, float]], per_firm: dict[str, np.ndarray],
+                             names: Sequence[str], *, seed: int) -> dict[str, Any]:
+    """Each of ``names`` minus the best baseline of ``table`` (by NDCG@10), with the 95 % paired
+    bootstrap interval over firms: the noise a lead on the test year is measured against."""
+    best = max(BASELINES, key=lambda b: table[b][GATE_METRIC])
+    out: dict[str, Any] = {"best_baseline": best}
+    for name in dict.fromkeys(names):
+        lo, hi = paired_bootstrap(per_firm[name], per_firm[best], seed=seed)
+        out[name] = {"mean": table[name][GATE_METRIC] - table[best][GATE_METRIC], "lower": lo, "upper": hi}
+    return out
 
 LOGISTIC_MAX_ROWS = 500_000
 """The logistic baseline is fitted on whole queries drawn at random up to this many rows: about
@@ -381,14 +400,17 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     te = labelled_pairs(profiles, catalog, ref, events, test_w)
     Xte = featurizer.transform(te)
     baselines = fit_baselines(Xtr, tr, names, seed, categorical=categorical)
-    table = score_table({LEARNED: ranker, TWO_STAGE: TwoStage(apply, approval), **baselines}, Xte, te)
+    test_firms: dict[str, np.ndarray] = {}
+    table = score_table({LEARNED: ranker, TWO_STAGE: TwoStage(apply, approval), **baselines}, Xte, te, test_firms)
     dec_te = te["applied_decided"].to_numpy() == 1
     ece = (expected_calibration_error(te["approved"].to_numpy()[dec_te], approval.predict_proba(Xte[dec_te]))
            if dec_te.any() else float("nan"))
     apply_ece = expected_calibration_error(te["applied"].to_numpy(), apply.predict_proba(Xte)) if len(te) else float("nan")
     metrics = {"test_window": [test_w.start.isoformat(), test_w.end.isoformat()],
                "models": table, "approval_ece": ece, "apply_ece": apply_ece, "fit_seconds": round(fit_seconds, 2),
-               "train_pairs": int(len(tr)), "test_pairs": int(len(te)), "gate": gate.to_json()}
+               "train_pairs": int(len(tr)), "test_pairs": int(len(te)), "gate": gate.to_json(),
+               "test_leads": (leads_over_best_baseline(table, test_firms, (LEARNED, gate.shipped), seed=seed)
+                              if len(next(iter(test_firms.values()), ())) else None)}
     serve_history = history_stats(events, until, families(catalog), observed_from=observed_from(events))
     state = {"transformer": featurizer.get_state(), "history": serve_history.to_json()}
     training = {"until": until.isoformat(), "seed": seed, "train_years": train_years,

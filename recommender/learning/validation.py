@@ -44,13 +44,13 @@ from features.transformers import PairFeatures
 from models.gate import GateDecision, decide
 from models.metrics import ranking_metrics
 from models.splits import Window
-from recommender.learning.training import (APPROVED, BASELINES, LEARNED, SHIPPABLE, TWO_STAGE, TwoStage,
+from recommender.learning.training import (APPROVED, BASELINES, GATE_METRIC, LEARNED, SHIPPABLE, TWO_STAGE, TwoStage,
                                            fit_approval, fit_baselines, fit_ranker, fitting_pairs,
                                            labelled_pairs)
 from recommender.profile import ReferenceTables
 from recommender.rules import Catalog
 
-METRIC = "ndcg@10"
+METRIC = GATE_METRIC
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

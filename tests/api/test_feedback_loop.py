@@ -129,6 +129,18 @@ def test_a_bad_outcomes_database_is_exit_2(history: dict[str, Path], tmp_path: P
     assert "give --interactions FILE, --outcomes-db [DATABASE_URL|default], or both" in result.stderr
 
 
+def test_train_records_the_test_years_lead_over_the_best_baseline(history: dict[str, Path]) -> None:
+    metrics = json.loads((history["good"] / "manifest.json").read_text(encoding="utf-8"))["metrics"]
+    table, leads = metrics["models"], metrics["test_leads"]
+    best = max(("popularity", "rules", "logistic"), key=lambda b: table[b]["ndcg@10"])
+    assert leads["best_baseline"] == best
+    shipped = metrics["gate"]["shipped"]
+    assert set(leads) == {"best_baseline", "lambdarank", shipped}
+    for name in ("lambdarank", shipped):
+        lead = leads[name]
+        assert lead["mean"] == pytest.approx(table[name]["ndcg@10"] - table[best]["ndcg@10"])
+        assert lead["lower"] <= lead["mean"] <= lead["upper"]
+
 def test_promote_installs_a_better_model_and_keeps_the_default_against_a_worse_one(
         history: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECOMMENDER_CATALOG_DIR", str(LTR_CATALOG))

@@ -17,7 +17,8 @@ import pytest
 from features import columns as C
 from recommender.engine.eligibility import benefit_matrix, evaluate_catalog
 from recommender.learning.synth import generate_registry
-from recommender.learning.training import POLICY_HISTORY, covered_windows, fitting_pairs, labelled_pairs, train
+from recommender.learning.training import (POLICY_HISTORY, covered_windows, fitting_pairs, labelled_pairs,
+                                           leads_over_best_baseline, train)
 from recommender.learning.validation import fit_candidates, validation_plan
 from models.splits import Window
 from recommender.matching.results import MatchOptions, match_frame
@@ -116,6 +117,23 @@ def test_approval_the_model_can_see_ships_the_learned_ranker(trained: Any) -> No
     assert manifest["model_version"].startswith("ltr-") and "kind" not in manifest
     lam = gate["candidates"]["lambdarank"]["ndcg@10"]
     assert all(lam > gate["candidates"][b]["ndcg@10"] for b in ("popularity", "rules", "logistic"))
+    assert manifest["metrics"]["test_leads"] is None            # no event after UNTIL: no test year to lead on
+
+
+def test_leads_over_the_best_baseline_with_their_interval() -> None:
+    rng = np.random.default_rng(0)
+    rules = rng.random(400)
+    per_firm = {"lambdarank": rules + 0.1, "popularity": rules - 0.2, "rules": rules, "logistic": rules.copy()}
+    table = {name: {"ndcg@10": float(v.mean())} for name, v in per_firm.items()}
+    table["logistic"]["ndcg@10"] -= 1e-9                        # a tie broken by the table's figure
+    leads = leads_over_best_baseline(table, per_firm, ("lambdarank", "rules", "lambdarank"), seed=0)
+    assert set(leads) == {"best_baseline", "lambdarank", "rules"} and leads["best_baseline"] == "rules"
+    assert leads["lambdarank"] == pytest.approx({"mean": 0.1, "lower": 0.1, "upper": 0.1})   # a constant lead
+    assert leads["rules"] == {"mean": 0.0, "lower": 0.0, "upper": 0.0}
+    noisy = {**per_firm, "lambdarank": rules + rng.normal(0.05, 0.3, 400)}
+    table["lambdarank"]["ndcg@10"] = float(noisy["lambdarank"].mean())
+    lead = leads_over_best_baseline(table, noisy, ("lambdarank",), seed=0)["lambdarank"]
+    assert lead["lower"] < lead["mean"] < lead["upper"] and 0.04 < lead["upper"] - lead["lower"] < 0.08
 
 
 def test_the_candidates_never_read_the_validation_labels(world: Any) -> None:
