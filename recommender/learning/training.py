@@ -201,8 +201,10 @@ POLICY_HISTORY: tuple[str, ...] = (C.POLICY_PRIOR_APPLICATIONS, C.POLICY_PRIOR_A
                                    C.POLICY_PRIOR_APPROVAL_RATE)
 HISTORY_DROPOUT = 0.3
 """Share of the policies of each training window whose own history is hidden (NaN, "not
-observable") while fitting: the trees then also learn to rank a policy with no record yet
-(a new policy) by what else they see. Validation, test and serving pairs are never masked.
+observable") while the learned models are fitted: the trees then also learn to rank a policy
+with no record yet (a new policy) by what else they see. The baselines are fitted on the pairs
+as they are (the masking is the learned ranker's recipe, not a handicap for what it is compared
+with); validation, test and serving pairs are never masked.
 
 Chosen on the gate's validation, not the test year: on the 50,000-firm history split at
 2023-01-01 (validation 2022, where most of the catalog's policies were new to candidates fitted
@@ -210,19 +212,28 @@ on 2021) LambdaRank's validation NDCG@10 went 0.4725 (no masking) → 0.5234 (0.
 
 
 def fitting_pairs(profiles: pd.DataFrame, catalog: Catalog, ref: ReferenceTables, events: pd.DataFrame,
-                  windows: Sequence[Window], *, seed: int, dropout: float | None = None) -> pd.DataFrame:
-    """The labelled pairs of ``windows`` to fit on, with :data:`HISTORY_DROPOUT` applied."""
+                  windows: Sequence[Window], *, seed: int, dropout: float | None = None
+                  ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The labelled pairs of ``windows`` to fit on, and which of them have their policy history
+    hidden from the learned models (:data:`HISTORY_DROPOUT` of each window's policies, whole)."""
     share = HISTORY_DROPOUT if dropout is None else dropout
     rng = np.random.default_rng(seed)
-    parts = []
+    parts, hidden = [], []
     for w in windows:
         pairs = labelled_pairs(profiles, catalog, ref, events, w)
-        if share > 0:
-            ids = pairs[C.POLICY_ID].unique()
-            hidden = ids[rng.random(len(ids)) < share]
-            pairs.loc[pairs[C.POLICY_ID].isin(hidden).to_numpy(), list(POLICY_HISTORY)] = np.nan
+        ids = pairs[C.POLICY_ID].unique()
+        chosen = ids[rng.random(len(ids)) < share] if share > 0 else ids[:0]
+        hidden.append(pairs[C.POLICY_ID].isin(chosen).to_numpy())
         parts.append(pairs)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True), np.concatenate(hidden) if hidden else np.zeros(0, dtype=bool)
+
+
+def hide_history(X: np.ndarray, names: Sequence[str], hidden: np.ndarray) -> np.ndarray:
+    """``X`` with the policy-history features of the ``hidden`` rows set to NaN (in place)."""
+    columns = [i for i, n in enumerate(names) if any(n in (h, f"log_{h}") for h in POLICY_HISTORY)]
+    if hidden.any() and columns:
+        X[np.ix_(np.flatnonzero(hidden), np.asarray(columns, dtype=np.intp))] = np.nan
+    return X
 
 
 def covered_windows(events: pd.DataFrame, until: dt.date, years: int, window_months: int,
@@ -387,11 +398,13 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     if ship is not None and ship != gate.shipped:
         gate = dataclasses.replace(gate, shipped=ship, reason=f"{gate.reason}; overridden by the caller: shipping {ship}",
                                    extra={**gate.extra, "overridden_by_caller": True, "gate_chose": gate.shipped})
-    tr = fitting_pairs(profiles, catalog, ref, events, windows, seed=seed)
+    tr, hidden = fitting_pairs(profiles, catalog, ref, events, windows, seed=seed)
     featurizer = PairFeatures().fit(tr)
     names = [str(n) for n in featurizer.get_feature_names_out()]
     categorical = featurizer.encoder_.categorical_features
     Xtr = featurizer.transform(tr)
+    baselines = fit_baselines(Xtr, tr, names, seed, categorical=categorical)
+    hide_history(Xtr, names, hidden)
     ranker = fit_ranker(Xtr, tr, names, categorical, n_estimators=n_estimators, seed=seed)
     approval = fit_approval(Xtr, tr, names, categorical, seed=seed)
     apply = fit_approval(Xtr, tr, names, categorical, seed=seed, target="applied", rows="")
@@ -399,7 +412,6 @@ def train(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: R
     train_w, test_w = train_test_windows(until, train_years)
     te = labelled_pairs(profiles, catalog, ref, events, test_w)
     Xte = featurizer.transform(te)
-    baselines = fit_baselines(Xtr, tr, names, seed, categorical=categorical)
     test_firms: dict[str, np.ndarray] = {}
     table = score_table({LEARNED: ranker, TWO_STAGE: TwoStage(apply, approval), **baselines}, Xte, te, test_firms)
     dec_te = te["applied_decided"].to_numpy() == 1

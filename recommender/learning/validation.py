@@ -46,7 +46,7 @@ from models.metrics import ranking_metrics
 from models.splits import Window
 from recommender.learning.training import (APPROVED, BASELINES, GATE_METRIC, LEARNED, SHIPPABLE, TWO_STAGE, TwoStage,
                                            fit_approval, fit_baselines, fit_ranker, fitting_pairs,
-                                           labelled_pairs)
+                                           hide_history, labelled_pairs)
 from recommender.profile import ReferenceTables
 from recommender.rules import Catalog
 
@@ -86,16 +86,18 @@ def validation_plan(windows: list[Window], until: dt.date, validation_months: in
 def fit_candidates(profiles: pd.DataFrame, events: pd.DataFrame, catalog: Catalog, ref: ReferenceTables,
                    fit_windows: list[Window], *, seed: int, n_estimators: int) -> tuple[PairFeatures, dict[str, Any]]:
     """The feature transformer and every candidate, fitted on ``fit_windows`` only."""
-    tr = fitting_pairs(profiles, catalog, ref, events, fit_windows, seed=seed)
+    tr, hidden = fitting_pairs(profiles, catalog, ref, events, fit_windows, seed=seed)
     featurizer = PairFeatures().fit(tr)
     names = [str(n) for n in featurizer.get_feature_names_out()]
     categorical = featurizer.encoder_.categorical_features
     Xtr = featurizer.transform(tr)
+    baselines = fit_baselines(Xtr, tr, names, seed, categorical=categorical)      # on the pairs as they are
+    hide_history(Xtr, names, hidden)
     models: dict[str, Any] = {
         LEARNED: fit_ranker(Xtr, tr, names, categorical, n_estimators=n_estimators, seed=seed),
         TWO_STAGE: TwoStage(fit_approval(Xtr, tr, names, categorical, seed=seed, target="applied", rows=""),
                              fit_approval(Xtr, tr, names, categorical, seed=seed)),
-        **fit_baselines(Xtr, tr, names, seed, categorical=categorical)}
+        **baselines}
     return featurizer, models
 
 

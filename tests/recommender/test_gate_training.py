@@ -17,7 +17,7 @@ import pytest
 from features import columns as C
 from recommender.engine.eligibility import benefit_matrix, evaluate_catalog
 from recommender.learning.synth import generate_registry
-from recommender.learning.training import (POLICY_HISTORY, covered_windows, fitting_pairs, labelled_pairs,
+from recommender.learning.training import (covered_windows, fitting_pairs, hide_history, labelled_pairs,
                                            leads_over_best_baseline, train)
 from recommender.learning.validation import fit_candidates, validation_plan
 from models.splits import Window
@@ -161,25 +161,30 @@ def test_history_dropout_hides_whole_policies_of_a_window_while_fitting(world: A
     events = _events(pairs, _visible, 0)
     windows = covered_windows(events, UNTIL, 2, 6)
     plain = pd.concat([labelled_pairs(profiles, catalog, ref, events, w) for w in windows], ignore_index=True)
-    history = list(POLICY_HISTORY)
-    observable = plain[history].notna().any(axis=1)
-    assert observable.mean() > 0.5                              # most policies have a record to hide
-    pd.testing.assert_frame_equal(fitting_pairs(profiles, catalog, ref, events, windows, seed=0, dropout=0.0), plain)
-    hidden_all = fitting_pairs(profiles, catalog, ref, events, windows, seed=0, dropout=1.0)
-    assert hidden_all[history].isna().all().all()
-    pd.testing.assert_frame_equal(hidden_all.drop(columns=history), plain.drop(columns=history))
-    half = fitting_pairs(profiles, catalog, ref, events, windows, seed=3, dropout=0.5)
-    pd.testing.assert_frame_equal(half, fitting_pairs(profiles, catalog, ref, events, windows, seed=3, dropout=0.5))
-    pd.testing.assert_frame_equal(half.drop(columns=history), plain.drop(columns=history))
-    hidden = half[history].isna().all(axis=1) & observable
-    same = (half[history].eq(plain[history]) | (half[history].isna() & plain[history].isna())).all(axis=1)
-    assert (hidden | same).all()                                # hidden whole, or untouched
+    none, hidden_none = fitting_pairs(profiles, catalog, ref, events, windows, seed=0, dropout=0.0)
+    pd.testing.assert_frame_equal(none, plain)                 # the pairs themselves are never changed
+    assert not hidden_none.any()
+    assert fitting_pairs(profiles, catalog, ref, events, windows, seed=0, dropout=1.0)[1].all()
+    half, hidden = fitting_pairs(profiles, catalog, ref, events, windows, seed=3, dropout=0.5)
+    pd.testing.assert_frame_equal(half, plain)
+    np.testing.assert_array_equal(hidden, fitting_pairs(profiles, catalog, ref, events, windows, seed=3, dropout=0.5)[1])
     window = half[C.QUERY].str.split("|").str[1]
-    groups = hidden[observable].groupby([window[observable], half.loc[observable, C.POLICY_ID]]).agg(["min", "max"])
+    groups = pd.Series(hidden).groupby([window, half[C.POLICY_ID]]).agg(["min", "max"])
     assert (groups["min"] == groups["max"]).all()               # a policy's pairs of one window: all or none
     assert 0 < groups["min"].sum() < len(groups)                # some (policy, window) hidden, not all
-    pd.testing.assert_series_equal(half[C.LABEL], plain[C.LABEL])
 
+
+def test_hide_history_blanks_the_policys_own_history_of_hidden_rows_only() -> None:
+    names = ["verdict", "log_policy_prior_applications", "log_policy_prior_approvals", "policy_prior_approval_rate",
+             "log_family_prior_applications", "family_prior_approval_rate"]
+    X = np.arange(18, dtype="float64").reshape(3, 6)
+    before = X.copy()
+    hide_history(X, names, np.array([False, True, False]))
+    np.testing.assert_array_equal(X[[0, 2]], before[[0, 2]])
+    np.testing.assert_array_equal(X[1], [6.0, np.nan, np.nan, np.nan, 10.0, 11.0])   # the family's stays
+    unchanged = before.copy()
+    hide_history(unchanged, names, np.zeros(3, dtype=bool))
+    np.testing.assert_array_equal(unchanged, before)
 
 def _halves(*starts: str) -> list[Window]:
     out = []
