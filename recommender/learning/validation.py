@@ -22,7 +22,7 @@ candidates are fitted on 2021 alone and validated on a 2022 of mostly new polici
 LambdaRank (0.523) trails logistic (0.539) although, refitted through 2022, it leads on 2023
 (0.706 vs 0.690). The default model is therefore split at 2024-01-01 (validation 2023, fitted on
 2021–2022, the catalog the same on both sides): the gate ships LambdaRank there (0.731 vs
-logistic 0.705), and it leads on 2024 (0.667 vs 0.650). ``benchmarks/ltr_validation.py`` uses
+logistic 0.704), and it leads on 2024 (0.667 vs 0.648). ``benchmarks/ltr_validation.py`` uses
 the same split for the generator zoo.
 
 Candidates: ``lambdarank`` (the learned ranker, as shipped), ``two_stage`` (P(apply) ×
