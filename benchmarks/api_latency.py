@@ -243,6 +243,9 @@ def main() -> None:
         env = {**os.environ, "RECOMMENDER_VAR_DIR": var, "RECOMMENDER_RULES_ONLY": str(args.rules_only).lower()}
         env.pop("DATABASE_URL", None)
         env.pop("RECOMMENDER_DATABASE_URL", None)
+        # the service refuses a database behind the schema: migrate the temporary one first, as an operator does
+        subprocess.run([sys.executable, "-m", "recommender.cli.main", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         proc = start_server(port, env, args.workers, Path(var) / "serve.log" if args.as_served else None)
         try:
             ready = json.loads(subprocess.run(
