@@ -14,7 +14,6 @@ from api.deps import CaseworkerDep, MatcherDep, StoreDep
 from api.errors import ApiError
 from api.openapi import errors
 from api.routes.jobs import JobId, audit_download, finished_job
-from recommender import cached_fairness
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 403, 422, 503))
 FAIRNESS_DIR = "fairness"
@@ -36,6 +35,8 @@ def job_fairness(caller: CaseworkerDep, store: StoreDep, matcher: MatcherDep, jo
     if not job.firms_matched:
         raise ApiError(409, f"job {job_id} matched no firm (every row was rejected): nothing to report on",
                        [("job_id", "no matched firm")])
+    from recommender import cached_fairness     # here, not at import: fairlearn, scipy and scikit-learn would
+    #                                             add ~100 MiB to every worker that never reports on fairness
     report, page = cached_fairness(job.output_path.parent / FAIRNESS_DIR, job.output_path, job.input_path,
                                    matcher.ref)
     audit_download(store, caller, job, "job_fairness")
