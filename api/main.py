@@ -145,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gauges.cancel()
             metrics.detach()
             follower.cancel()
+            # a database read of either task may be running in a thread (cancelled only once it
+            # returns): wait for it, so the store is not closed under it and no connection is left
+            await asyncio.gather(gauges, follower, return_exceptions=True)
             runner.stop()
             store.close()
 
