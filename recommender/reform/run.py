@@ -154,11 +154,10 @@ class Tally:
         delta = (paid_a - paid_b).sum(axis=1)
         stats = np.stack([np.ones(len(vb)), gained, lost, delta], axis=1)
         for name in GROUPS:
-            keys, inverse = np.unique(light[name].to_numpy(dtype=object).astype(str), return_inverse=True)
-            sums = np.zeros((len(keys), 4))
-            np.add.at(sums, inverse, stats)
+            codes, keys = pd.factorize(light[name].to_numpy(dtype=object))    # hashing: no sort of the texts
+            sums = np.stack([np.bincount(codes, weights=stats[:, j], minlength=len(keys)) for j in range(4)], axis=1)
             bucket = self.groups[name]
-            for key, row in zip(keys, sums):
+            for key, row in zip(map(str, keys), sums):
                 bucket[key] = bucket[key] + row if key in bucket else row
         changed = (vb != va) | ~((bb == ba) | (np.isnan(bb) & np.isnan(ba)))
         rows, cols = np.nonzero(changed)

@@ -51,6 +51,28 @@ def _expected(firms: list[str], pid: str, before: dict, after: dict) -> dict:
             "cost_before": pytest.approx(cost["before"], abs=0.05), "cost_after": pytest.approx(cost["after"], abs=0.05)}
 
 
+def _expected_by_region(frame: pd.DataFrame, firms: list[str], touched: tuple[str, ...], before: dict,
+                        after: dict) -> dict:
+    """by_group.region_code counted firm by firm: a firm gains when some touched policy goes from
+    ineligible to anything else, loses when one goes the other way; its cost delta is what its
+    eligible policies pay after less before."""
+    def paid(verdict: str, benefit: float | None) -> float:
+        return benefit if verdict == "eligible" and benefit is not None else 0.0
+    region = frame.drop_duplicates("firm_id").set_index("firm_id")["region_code"]
+    groups: dict[str, dict] = {}
+    for firm in firms:
+        key = "unknown" if pd.isna(region[firm]) else str(region[firm])
+        row = groups.setdefault(key, {"firms": 0, "gained": 0, "lost": 0, "cost_delta": 0.0})
+        sides = [(before.get((firm, pid), ("ineligible", None)), after.get((firm, pid), ("ineligible", None)))
+                 for pid in touched]
+        row["firms"] += 1
+        row["gained"] += any(vb == "ineligible" != va for (vb, _), (va, _) in sides)
+        row["lost"] += any(va == "ineligible" != vb for (vb, _), (va, _) in sides)
+        row["cost_delta"] += sum(paid(*a) - paid(*b) for b, a in sides)
+    return {key: {**row, "cost_delta": pytest.approx(row["cost_delta"], abs=0.05)}
+            for key, row in sorted(groups.items())}
+
+
 @pytest.fixture(scope="module")
 def hand_catalogs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("catalogs")
@@ -107,6 +129,8 @@ def test_reform_equals_two_independent_full_evaluations(scenario: Scenario, hand
         # by_group sums to the whole
         for name, groups in summary["by_group"].items():
             assert sum(g["firms"] for g in groups.values()) == summary["firms"], name
+        # and each district's firms, gains and losses are those of the two full evaluations
+        assert summary["by_group"]["region_code"] == _expected_by_region(frame, firm_ids, plan.touched, before, after)
         # the rejects are match-registry's
         pd.testing.assert_frame_equal(pd.read_csv(work / "out" / "rejects.csv", dtype=str),
                                       pd.read_csv(work / "before.rejects.csv", dtype=str))
