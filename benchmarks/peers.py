@@ -10,7 +10,8 @@ over NULL are Kleene's (min/max of the codes) and a comparison with a NULL colum
 * ``Membership`` on codes → prefix tests (``starts_with``); a firm code coarser than a listed
   code is NULL, or TRUE when every finer code under it is listed (precomputed from the GB/T
   4754 table, the same rule as ours); plain membership → ``IN``.
-* ``Holds`` → membership of the title in the ``;``-separated list (NULL when the list is).
+* ``Holds`` → membership of the title in the ``;``-separated list (NULL when the list is; a
+  blank list holds nothing, as the product's validator reads it).
 * ``Tiered`` → ``CASE`` over the bands of the ``by`` column.
 * ``Score`` → interval sums: each indicator contributes ``[low, high]`` points as ``CASE`` bands
   (``[min, max]`` when the input is NULL), rules as ordered ``CASE`` chains, caps as
@@ -432,7 +433,9 @@ def duckdb_sql(policies: Sequence[Policy], parquet: str, as_of: dt.date, ref: Re
         ids.append(p.id)
         cols.append(f'(CASE WHEN {v} THEN 2 WHEN NOT {v} THEN 0 ELSE 1 END)::TINYINT AS "{p.id}"')
     num = ", ".join(f'CAST("{n}" AS DOUBLE) AS "{n}"' for n in _NUMERIC)
-    text = ", ".join(f'NULLIF(TRIM(CAST("{n}" AS VARCHAR)), \'\') AS "{n}"'
+    # blank = unknown, but a blank title list is none held (as the product's validator reads it)
+    text = ", ".join((f'TRIM(CAST("{n}" AS VARCHAR)) AS "{n}"' if k == "set" else
+                      f'NULLIF(TRIM(CAST("{n}" AS VARCHAR)), \'\') AS "{n}"')
                      for n, k in PROFILE_KINDS.items() if k in ("code", "category", "set"))
     certs = ", ".join(f"(CASE WHEN certifications IS NULL THEN NULL WHEN list_contains(string_split(certifications, ';'), "
                       f"'{c}') THEN 1.0 ELSE 0.0 END) AS \"{col}\"" for c, col in CERT_COLUMNS.items())
@@ -482,7 +485,8 @@ def polars_query(policies: Sequence[Policy], parquet: str, as_of: dt.date, ref: 
     text = [n for n, k in PROFILE_KINDS.items() if k in ("code", "category", "set")]
     lf = pl.scan_parquet(parquet).with_row_index("_i").select(
         "_i", *[pl.col(n).cast(pl.Float64) for n in _NUMERIC],
-        *[pl.col(n).cast(pl.String).str.strip_chars().replace("", None) for n in text],
+        *[pl.col(n).cast(pl.String).str.strip_chars() if PROFILE_KINDS[n] == "set"      # blank list: none held
+          else pl.col(n).cast(pl.String).str.strip_chars().replace("", None) for n in text],
         pl.col("established_on").cast(pl.Date))
     lf = lf.join(groups_lf, on="industry_code", how="left", maintain_order="left").join(
         bounds_lf, on="industry_group", how="left", maintain_order="left")
