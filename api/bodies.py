@@ -171,13 +171,14 @@ def read_applicants(upload: UploadFile, ref: ReferenceTables) -> tuple[pd.DataFr
 SUBSCRIPTION = TypeAdapter(SubscriptionRequest)
 
 
-async def subscription_body(request: Request, ref: ReferenceTables) -> SubscriptionRequest:
+async def subscription_body(request: Request, ref: ReferenceTables, *, email_enabled: bool) -> SubscriptionRequest:
     """A subscription request (SPEC §10) from a JSON body: the profile validated like
-    ``POST /v1/match`` (fields under ``body.profile.…``)."""
+    ``POST /v1/match`` (fields under ``body.profile.…``); an ``email`` only where the service
+    sends e-mail."""
     _require_json(request)
     raw = await request.body()
     try:
-        body = SUBSCRIPTION.validate_json(raw, context={"ref": ref})
+        body = SUBSCRIPTION.validate_json(raw, context={"ref": ref, "email_enabled": email_enabled})
     except ValidationError as err:
         if any(e["type"] == "json_invalid" for e in err.errors()):
             _load(raw)

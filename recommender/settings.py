@@ -96,6 +96,17 @@ class Settings(BaseSettings):
                                            "webhook POST")
     public_base_url: str = Field("http://127.0.0.1:8000", description="this service as firms reach it: "
                                  "the links in alerts")
+    smtp_host: str | None = Field(None, description="the SMTP server alert e-mails are sent through; unset "
+                                  "(the default): e-mail delivery is off and subscriptions take webhooks only")
+    smtp_port: int = Field(587, ge=1, le=65_535, description="the SMTP server's port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls: upgrade the connection (port 587); tls: TLS from the start (465); "
+        "none: plain (a relay on a trusted intranet, port 25)")
+    smtp_user: str | None = Field(None, description="log in with this user (and smtp_password); unset: no login")
+    smtp_password: SecretStr | None = Field(None, description="the SMTP user's password")
+    smtp_from: str = Field("policy-alerts@localhost", description="the From address of alert e-mails")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120, description="connect and answer timeout of one "
+                                        "SMTP conversation")
 
     @field_validator("api_keys")
     @classmethod
@@ -104,6 +115,11 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"keys must be sha256 hex digests (64 hex characters), got {bad[0][:12]!r}…")
         return value
+
+    @property
+    def email_enabled(self) -> bool:
+        """Whether alerts may be e-mailed (an SMTP server is set)."""
+        return bool(self.smtp_host)
 
     def resolved_catalog_dir(self) -> Path:
         return self.catalog_dir or self.data_dir / "catalog"

@@ -45,7 +45,8 @@ class SubscriptionView(BaseModel):
     id: str
     firm_id: str
     profile: dict[str, Any] = Field(description="the profile as given (SPEC §2)")
-    webhook_url: str
+    webhook_url: str | None
+    email: str | None = Field(description="where alerts are e-mailed (none: webhook only)")
     families: list[str]
     policies: list[str]
     consent_at: dt.datetime
@@ -53,7 +54,7 @@ class SubscriptionView(BaseModel):
     created_at: dt.datetime
     expires_at: dt.datetime
     alerts: list[dict[str, Any]] = Field(description="the alerts decided so far: policy, kind, window, "
-                                         "delivery state, attempts")
+                                         "channel (webhook or email), delivery state, attempts")
 
 
 class Renewed(BaseModel):
@@ -61,8 +62,8 @@ class Renewed(BaseModel):
     expires_at: dt.datetime
 
 
-async def _body(request: Request, matcher: MatcherDep) -> SubscriptionRequest:
-    body = await subscription_body(request, matcher.ref)
+async def _body(request: Request, matcher: MatcherDep, settings: SettingsDep) -> SubscriptionRequest:
+    body = await subscription_body(request, matcher.ref, email_enabled=settings.email_enabled)
     bad = interest_issues(body.policies, matcher.catalog, prefix="body.")
     if bad:
         raise ApiError(422, "policies of interest that are not in the catalog",
@@ -99,9 +100,10 @@ def create_subscription(caller: PublicDep, body: Annotated[SubscriptionRequest, 
             summary="What is stored for a subscription")
 def show_subscription(caller: PublicDep, subscription_id: IdPath, token: TokenQuery, store: StoreDep) -> Any:
     record = _owned(store, subscription_id, token)
-    alerts = [{k: row[k] for k in ("policy_id", "kind", "window", "state", "attempts")}
+    alerts = [{k: row[k] for k in ("policy_id", "kind", "window", "channel", "state", "attempts")}
               for row in Subscriptions(store).outbox(record.id)]
     return {"id": record.id, "firm_id": record.firm_id, "profile": record.profile, "webhook_url": record.webhook_url,
+            "email": record.email,
             "families": record.families, "policies": record.policies, "consent_at": record.consent_at,
             "consent_by": record.consent_by, "created_at": record.created_at, "expires_at": record.expires_at,
             "alerts": alerts}

@@ -1,10 +1,11 @@
 """A caseworker subscribes the firms of a registry upload, each with its own recorded consent.
 
 The registry (CSV, XLSX or Parquet; SPEC §2 columns, read by the one registry reader with its
-rules) carries two more columns per firm: ``consent`` (yes/no, as any yes/no cell: ``true``,
-``1``, ``yes``, ``是`` … — only a yes subscribes the firm) and ``webhook_url``. A row is
-subscribed, or rejected with its row number, field and reason (a profile error, no consent,
-a bad webhook URL): every row is accounted for. Consent is recorded as given through the
+rules) carries more columns per firm: ``consent`` (yes/no, as any yes/no cell: ``true``,
+``1``, ``yes``, ``是`` … — only a yes subscribes the firm), ``webhook_url`` and, where the
+service sends e-mail, ``email`` (a row needs one of the two). A row is subscribed, or
+rejected with its row number, field and reason (a profile error, no consent, a bad webhook
+URL or address): every row is accounted for. Consent is recorded as given through the
 caseworker (``consent_by`` = their key id).
 """
 
@@ -26,7 +27,7 @@ from recommender.matching import Matcher
 from recommender.profile import PROFILE_KINDS, YES_WORDS, FirmProfile, iter_raw_chunks, read_registry
 from recommender.store import Store
 
-EXTRA_COLUMNS = ("consent", "webhook_url")
+EXTRA_COLUMNS = ("consent", "webhook_url", "email")
 
 
 def _integer_fields() -> frozenset[str]:
@@ -54,8 +55,15 @@ def _profile_dict(row: pd.Series, integers: frozenset[str]) -> dict[str, Any]:
     return out
 
 
+def _text(cell: Any) -> str:
+    """A cell as trimmed text; an empty or missing cell (``None``, NaN) as ``""``."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return ""
+    return str(cell).strip()
+
+
 def _extra_cells(path: Path) -> dict[int, dict[str, Any]]:
-    """Row number (as the registry reader numbers rows) → its consent and webhook cells.
+    """Row number (as the registry reader numbers rows) → its consent, webhook and e-mail cells.
 
     Raises
     ------
@@ -68,8 +76,8 @@ def _extra_cells(path: Path) -> dict[int, dict[str, Any]]:
         unknown = sorted(str(c) for c in raw.columns
                          if c not in PROFILE_KINDS and c not in EXTRA_COLUMNS and not str(c).startswith(" "))
         if unknown:
-            raise InputFileError(f"unknown column(s) {', '.join(unknown)} (SPEC §2 fields, consent and "
-                                 "webhook_url only)", path=str(path))
+            raise InputFileError(f"unknown column(s) {', '.join(unknown)} (SPEC §2 fields, consent, "
+                                 "webhook_url and email only)", path=str(path))
         for record in raw.to_dict("records"):
             cells[row] = {c: record.get(c) for c in EXTRA_COLUMNS}
             row += 1
@@ -103,16 +111,17 @@ def subscribe_registry(store: Store, matcher: Matcher, path: Path, config: Alert
         number = int(row["_row"])
         firm_id = str(row["firm_id"])
         cells = extra.get(number, {})
-        consent = str(cells.get("consent") or "").strip().lower() in YES_WORDS
+        consent = _text(cells.get("consent")).lower() in YES_WORDS
         if not consent:
             rejects.append({"row": number, "firm_id": firm_id, "field": "consent",
                             "reason": "no consent recorded for this firm (the consent column must say yes)"})
             continue
-        url = str(cells.get("webhook_url") or "").strip()
+        url, email = _text(cells.get("webhook_url")), _text(cells.get("email"))
         try:
             request = SubscriptionRequest.model_validate(
-                {"profile": _profile_dict(row, integers), "webhook_url": url or None, "families": families,
-                 "policies": policies, "consent": True}, context={"ref": matcher.ref})
+                {"profile": _profile_dict(row, integers), "email": email or None, "webhook_url": url or None,
+                 "families": families, "policies": policies, "consent": True},
+                context={"ref": matcher.ref, "email_enabled": config.email_enabled})
         except ValidationError as err:
             first = err.errors()[0]
             field = ".".join(str(p) for p in first["loc"][1:]) if first["loc"][0] == "profile" else str(first["loc"][0])

@@ -1,4 +1,5 @@
-"""Delivering the outbox: one signed webhook POST per batch of a subscription's alerts.
+"""Delivering the outbox: one signed webhook POST (or one e-mail, :mod:`recommender.alerts.mail`)
+per batch of a subscription's alerts on a channel.
 
 The body is ``{"subscription_id": …, "alerts": [...]}`` (SPEC §10) as compact UTF-8 JSON,
 built from the stored alerts in outbox order, so every retry sends the same bytes. Headers:
@@ -11,9 +12,14 @@ runner died before recording the answer.
 A 2xx answer delivers the batch; anything else (an error status, a redirect — never
 followed —, a refused connection, a timeout) is a failed attempt, retried after
 ``retry_seconds × 2^(attempt − 1)`` (at most a day) until ``max_attempts``, then the batch
-is dead-lettered (``dead``; ``recommender alerts outbox`` lists it). Every delivery and
-every failed attempt is written to the audit log, with the subscription id and policy, never
-the payload.
+is dead-lettered (``dead``; ``recommender alerts outbox`` lists it); a failure the channel
+knows to be permanent (an SMTP 5xx: no such mailbox) is dead-lettered at once. Every delivery
+and every failed attempt is written to the audit log, with the subscription id and policy,
+never the payload.
+
+A channel is a *transport*: a function that sends one claimed :class:`Delivery` or raises
+:class:`DeliveryFailed`. :func:`deliver_due` takes one per channel; a batch on a channel it
+has no transport for (e-mail after the SMTP server was unset) fails its attempt.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -38,10 +44,17 @@ DELIVERY_THREADS = 8
 """Webhook POSTs in flight at once during a run."""
 Sender = Callable[[str, bytes, dict[str, str]], None]
 """``sender(url, body, headers)``: POST, raising :class:`DeliveryFailed` unless answered 2xx."""
+Transport = Callable[[Delivery], None]
+"""Sends one claimed batch on its channel, raising :class:`DeliveryFailed` unless it was accepted."""
 
 
 class DeliveryFailed(Exception):
-    """A webhook attempt did not get a 2xx answer; the reason is logged and stored (no payload)."""
+    """An attempt was not accepted (no 2xx answer, a refused e-mail); the reason is logged and
+    stored (no payload). ``permanent``: retrying cannot help (dead-lettered at once)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,17 @@ def webhook_sender(timeout: float) -> Sender:
     return send
 
 
+def webhook_transport(sender: Sender) -> Transport:
+    """The webhook channel: the batch as the SPEC §10 body, POSTed with its Idempotency-Key and
+    X-Signature headers through ``sender``."""
+    def send(d: Delivery) -> None:
+        body = body_bytes(d.subscription_id, d.payloads)
+        headers = {"Content-Type": "application/json", "Idempotency-Key": d.batch,
+                   "X-Signature": signature(d.secret, body), "User-Agent": "recommender-alerts/1"}
+        sender(d.target, body, headers)
+    return send
+
+
 def retry_delay(attempts: int, policy: DeliveryPolicy) -> float:
     """Seconds before the next attempt after ``attempts`` failed ones (doubling, at most a day).
 
@@ -110,32 +134,34 @@ class DeliveryCounts:
     dead: int = 0
 
 
-def _attempt(subs: Subscriptions, d: Delivery, sender: Sender, policy: DeliveryPolicy,
+def _attempt(subs: Subscriptions, d: Delivery, transports: Mapping[str, Transport], policy: DeliveryPolicy,
              audit: Callable[..., None]) -> tuple[str, int]:
-    """POST one claimed batch and record the answer; ``(outcome, alerts)`` with outcome
-    ``delivered``, ``retrying`` or ``dead``."""
-    body = body_bytes(d.subscription_id, d.payloads)
-    headers = {"Content-Type": "application/json", "Idempotency-Key": d.batch,
-               "X-Signature": signature(d.secret, body), "User-Agent": "recommender-alerts/1"}
+    """Send one claimed batch on its channel and record the answer; ``(outcome, alerts)`` with
+    outcome ``delivered``, ``retrying`` or ``dead``."""
     try:
-        sender(d.webhook_url, body, headers)
+        transport = transports.get(d.channel)
+        if transport is None:
+            raise DeliveryFailed(f"{d.channel} delivery is off on this service")
+        transport(d)
     except DeliveryFailed as err:
-        give_up = d.attempts >= policy.max_attempts
+        give_up = err.permanent or d.attempts >= policy.max_attempts
         retry_at = None if give_up else d.claimed_at + dt.timedelta(seconds=retry_delay(d.attempts, policy))
         subs.failed(d.batch, str(err), retry_at=retry_at)
-        log.warning("alerts for subscription %s: attempt %d failed (%s)%s", d.subscription_id, d.attempts, err,
+        log.warning("alerts for subscription %s (%s): attempt %d failed (%s)%s", d.subscription_id, d.channel,
+                    d.attempts, err,
                     "; dead-lettered" if give_up else f"; next attempt at {retry_at:%Y-%m-%d %H:%M:%S}Z")
         audit(action="alert_dead" if give_up else "alert_attempt_failed", job_id=d.subscription_id,
               n_firms=1, policy_id=None)
         return ("dead" if give_up else "retrying"), len(d.payloads)
     subs.delivered(d.batch)
     for pid in d.policy_ids:
-        audit(action="alert_delivered", job_id=d.subscription_id, n_firms=1, policy_id=pid)
+        audit(action="alert_emailed" if d.channel == "email" else "alert_delivered", job_id=d.subscription_id,
+              n_firms=1, policy_id=pid)
     return "delivered", len(d.payloads)
 
 
-def deliver_due(store: Store, sender: Sender, policy: DeliveryPolicy, *, catalog_version: str,
-                model_version: str, now: dt.datetime | None = None) -> DeliveryCounts:
+def deliver_due(store: Store, transports: Mapping[str, Transport], policy: DeliveryPolicy, *,
+                catalog_version: str, model_version: str, now: dt.datetime | None = None) -> DeliveryCounts:
     """Attempt every batch due at ``now`` (default: now), :data:`DELIVERY_THREADS` at a time
     (a slow receiver holds one thread, not the run); the alerts delivered, to be retried and
     dead-lettered by this call."""
@@ -153,7 +179,7 @@ def deliver_due(store: Store, sender: Sender, policy: DeliveryPolicy, *, catalog
         delivery = subs.claim(batch, due=now, at=at, claim_seconds=2 * policy.timeout_seconds + 30)
         if delivery is None:                           # another runner has it
             return "skipped", 0
-        return _attempt(subs, delivery, sender, policy, audit)
+        return _attempt(subs, delivery, transports, policy, audit)
 
     subs.release_stale(now)
     counts = DeliveryCounts()

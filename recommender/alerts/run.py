@@ -10,7 +10,8 @@
    (:mod:`recommender.alerts.changes`) and, in one transaction, write the alerts to the
    outbox (each ``(subscription, policy, kind, window)`` at most once, ever) and store the
    new known state;
-4. deliver what is due (:mod:`recommender.alerts.delivery`), release the lease.
+4. deliver what is due (:mod:`recommender.alerts.delivery`: webhooks, and e-mails through
+   :mod:`recommender.alerts.mail` where an SMTP server is set), release the lease.
 
 A crash anywhere leaves nothing half done: an alert is in the outbox with the state that
 produced it, or neither is; the next run delivers what is pending.
@@ -30,7 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from recommender.alerts.changes import CANDIDATES, alerts_for, current_state
-from recommender.alerts.delivery import DeliveryPolicy, Sender, deliver_due, webhook_sender
+from recommender.alerts.delivery import DeliveryPolicy, Sender, Transport, deliver_due, webhook_sender, webhook_transport
+from recommender.alerts.mail import Mailer, MailServer, email_transport, smtp_mailer
 from recommender.alerts.subscription import SubscriptionRequest, interested, store_subscription
 from recommender.matching import MatchOptions, Matcher
 from recommender.profile import FirmProfile, profiles_to_frame
@@ -51,13 +53,28 @@ class AlertsConfig:
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     subscription_days: int = 365
     lease_seconds: float = 900.0
+    mail: MailServer | None = None
+    """The SMTP server of the e-mail channel; ``None``: e-mail delivery is off."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AlertsConfig:
         return cls(base_url=settings.public_base_url.rstrip("/"), subscription_days=settings.subscription_days,
                    delivery=DeliveryPolicy(max_attempts=settings.alert_max_attempts,
                                            retry_seconds=settings.alert_retry_seconds,
-                                           timeout_seconds=settings.webhook_timeout_seconds))
+                                           timeout_seconds=settings.webhook_timeout_seconds),
+                   mail=MailServer.from_settings(settings))
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.mail is not None
+
+    def transports(self, sender: Sender | None = None, mailer: Mailer | None = None) -> dict[str, Transport]:
+        """The delivery channels: the webhook always, e-mail where a server is set (``sender``
+        and ``mailer`` replace the real network calls)."""
+        channels = {"webhook": webhook_transport(sender or webhook_sender(self.delivery.timeout_seconds))}
+        if self.mail is not None:
+            channels["email"] = email_transport(mailer or smtp_mailer(self.mail), self.mail.from_address)
+        return channels
 
     def link(self, subscription_id: str) -> str:
         """The firm's result page (its matches today; add ``?token=`` to open it)."""
@@ -84,6 +101,8 @@ def subscribe(store: Store, matcher: Matcher, request: SubscriptionRequest, conf
               today: dt.date | None = None) -> tuple[SubscriptionRecord, str]:
     """Store a subscription whose current matches (as of ``today``) are known: no alert for
     them. Audited (``subscription_created``). ``(record, unsubscribe_token)``."""
+    if request.email is not None and not config.email_enabled:
+        raise ValueError("e-mail delivery is off on this service: the subscription needs a webhook_url")
     day = today or dt.date.today()
     known = current_state(evaluate(matcher, request.profile, day), list(request.families), request.policies)
     record, token = store_subscription(Subscriptions(store), request, known, consent_by=consent_by,
@@ -118,8 +137,8 @@ def _profile(record: SubscriptionRecord, matcher: Matcher) -> FirmProfile | None
 
 
 def run_alerts(store: Store, matcher: Matcher, config: AlertsConfig, *, as_of: dt.date | None = None,
-               sender: Sender | None = None, holder: str | None = None, use_lease: bool = True,
-               now: dt.datetime | None = None) -> dict[str, Any]:
+               sender: Sender | None = None, mailer: Mailer | None = None, holder: str | None = None,
+               use_lease: bool = True, now: dt.datetime | None = None) -> dict[str, Any]:
     """Evaluate every subscription and deliver the alerts due (module docstring).
 
     Parameters
@@ -128,6 +147,9 @@ def run_alerts(store: Store, matcher: Matcher, config: AlertsConfig, *, as_of: d
         The evaluation date (default: today).
     sender : callable, optional
         Posts a webhook (default: :func:`~recommender.alerts.delivery.webhook_sender`).
+    mailer : callable, optional
+        Hands an e-mail to the server (default: :func:`~recommender.alerts.mail.smtp_mailer`
+        of ``config.mail``; unused while e-mail delivery is off).
     holder : str, optional
         Who holds the lease (default: host, process and thread).
     use_lease : bool, default True
@@ -163,7 +185,7 @@ def run_alerts(store: Store, matcher: Matcher, config: AlertsConfig, *, as_of: d
             alerts = alerts_for(record.known, current, result, day, config.link(sid))
             summary["alerts"] += subs.record_run(sid, alerts, current, moment)
             summary["subscriptions"] += 1
-        counts = deliver_due(store, sender or webhook_sender(config.delivery.timeout_seconds), config.delivery,
+        counts = deliver_due(store, config.transports(sender, mailer), config.delivery,
                              catalog_version=matcher.catalog_version, model_version=matcher.model_version,
                              now=moment)
         summary.update(delivered=counts.delivered, retrying=counts.retrying, dead=counts.dead)

@@ -1,8 +1,14 @@
 """What a firm sends to subscribe (SPEC §10) and how a subscription is made.
 
 The body reuses :class:`~recommender.profile.FirmProfile` (validated with the reference
-tables as pydantic context, like ``POST /v1/match``), adds the delivery target, the
+tables as pydantic context, like ``POST /v1/match``), adds the delivery targets, the
 interests and the consent, and forbids anything else.
+
+Delivery targets: a ``webhook_url`` (SPEC §10), an ``email`` address, or both. E-mail is a
+second channel that is off unless the service has an SMTP server (``RECOMMENDER_SMTP_HOST``):
+the validation context's ``email_enabled`` says whether it is on; while it is off an address
+is refused naming ``email``, and a body without a webhook URL is refused naming
+``webhook_url``, exactly as SPEC §10 reads.
 
 Webhook URLs: ``http`` or ``https`` with a host, at most 2,000 characters, no user name or
 password in them (a credential in a URL ends up in logs and proxies) and no fragment.
@@ -14,11 +20,12 @@ receiver's answer to anyone but the log.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from recommender.errors import FieldIssue
 from recommender.profile import FirmProfile
@@ -27,6 +34,50 @@ from recommender.store import NewSubscription, SubscriptionRecord, Subscriptions
 
 MAX_URL_CHARS = 2000
 MAX_INTERESTS = 200
+MAX_EMAIL_CHARS = 254
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _one_token(text: str, max_chars: int) -> None:
+    """Refuse a delivery target longer than ``max_chars`` or with a space or a control character."""
+    if len(text) > max_chars:
+        raise ValueError(f"at most {max_chars} characters")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("spaces and control characters are not allowed")
+
+
+def check_email(address: str) -> str:
+    """``address`` if it is a plain mailbox this service sends to: ``local@domain``, ASCII
+    (an internationalised domain in its ``xn--`` form), at most 254 characters, no display
+    name, no spaces or line breaks (nothing that could add a mail header). A domain of one
+    label (an intranet host) is allowed.
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong.
+
+    Examples
+    --------
+    >>> check_email("zhang.san@firm.example.cn")
+    'zhang.san@firm.example.cn'
+    >>> check_email("a@b.cn\\r\\nBcc: x@y.cn")
+    Traceback (most recent call last):
+    ...
+    ValueError: spaces and control characters are not allowed
+    """
+    _one_token(address, MAX_EMAIL_CHARS)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError("an address such as name@example.cn is expected")
+    if len(local) > 64 or not _LOCAL.fullmatch(local):
+        raise ValueError("the part before @ is not a plain mailbox name (ASCII letters, digits, . and "
+                         "!#$%&'*+/=?^_`{|}~- only)")
+    if not all(_LABEL.fullmatch(label) for label in domain.split(".")):
+        raise ValueError("the domain is not a host name (letters, digits and - between dots; "
+                         "an internationalised one in its xn-- form)")
+    return address
 
 
 def check_webhook_url(url: str) -> str:
@@ -46,10 +97,7 @@ def check_webhook_url(url: str) -> str:
     ...
     ValueError: the scheme must be http or https, not 'ftp'
     """
-    if len(url) > MAX_URL_CHARS:
-        raise ValueError(f"at most {MAX_URL_CHARS} characters")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise ValueError("spaces and control characters are not allowed")
+    _one_token(url, MAX_URL_CHARS)
     try:
         parts = urlsplit(url)
         port = parts.port                     # raises on a port out of range or not a number
@@ -68,14 +116,18 @@ def check_webhook_url(url: str) -> str:
 
 
 class SubscriptionRequest(BaseModel):
-    """``POST /v1/subscriptions`` (SPEC §10): a profile, a webhook, interests, consent."""
+    """``POST /v1/subscriptions`` (SPEC §10): a profile, a webhook and/or an e-mail address,
+    interests, consent. Validate with ``context={"ref": …, "email_enabled": …}``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "profile": {"firm_id": "CQ-001", "region_code": "500112", "industry_code": "C3670", "employees": 180},
         "webhook_url": "https://firm.example.cn/hooks/policy", "families": ["innovation"], "consent": True}]})
 
     profile: FirmProfile
-    webhook_url: str = Field(description="http(s) URL the alerts are POSTed to (no credentials in it)")
+    email: str | None = Field(None, description="an address the alerts are e-mailed to, where the service has "
+                              "e-mail delivery on (an SMTP server); with or instead of webhook_url")
+    webhook_url: str | None = Field(None, validate_default=True, description="http(s) URL the alerts are POSTed "
+                                    "to (no credentials in it); required unless an email is given")
     families: list[Family] = Field(default_factory=list, max_length=MAX_INTERESTS,
                                    description="policy families of interest (with policies: either matches)")
     policies: list[str] = Field(default_factory=list, max_length=MAX_INTERESTS,
@@ -83,9 +135,23 @@ class SubscriptionRequest(BaseModel):
     consent: Literal[True] = Field(description="true: the firm agrees that its profile is stored, evaluated "
                                    "and alerts are sent, until it unsubscribes or the subscription expires")
 
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not (info.context or {}).get("email_enabled", False):
+            raise ValueError("e-mail delivery is off on this service (no SMTP server is set): give a webhook_url")
+        return check_email(value)
+
     @field_validator("webhook_url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if "email" in info.data and info.data["email"] is None:     # (absent from data: the email is refused)
+                enabled = (info.context or {}).get("email_enabled", False)
+                raise ValueError("a webhook_url is required" + (" (or an email)" if enabled else ""))
+            return None
         return check_webhook_url(value)
 
 
@@ -120,6 +186,7 @@ def store_subscription(subs: Subscriptions, request: SubscriptionRequest, known:
     token, secret = new_credentials()
     record = subs.create(NewSubscription(
         firm_id=request.profile.firm_id, token=token, secret=secret, webhook_url=request.webhook_url,
+        email=request.email,
         families=list(request.families), policies=list(dict.fromkeys(request.policies)),
         profile=profile_json(request.profile), known=known, consent_by=consent_by,
         expires_at=now + dt.timedelta(days=days)))

@@ -49,8 +49,8 @@ def outbox(
     state: Annotated[Optional[str], typer.Option("--state", help="only rows in this state: pending, "
                                                  "sending, delivered or dead")] = None,
 ) -> None:
-    """List the outbox (one JSON line per alert: subscription, policy, kind, window, state,
-    attempts, last error); never the payload."""
+    """List the outbox (one JSON line per alert and channel: subscription, policy, kind, window,
+    channel, state, attempts, last error); never the payload."""
     if state is not None and state not in ("pending", "sending", "delivered", "dead"):
         fail(f"--state: {state!r} is not one of pending, sending, delivered, dead")
     settings = Settings()

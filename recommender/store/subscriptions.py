@@ -1,18 +1,20 @@
 """Subscriptions and their alerts (issue 24, SPEC §10): three tables and the repository over them.
 
 * ``subscriptions`` — one firm's profile (SPEC §2, exactly what it gave, as JSON), where to
-  deliver (webhook URL), what it is interested in (families, policies; empty: everything),
+  deliver (a webhook URL, an e-mail address, or both), what it is interested in (families, policies; empty: everything),
   the unsubscribe token's sha256 (never the token), the signing secret, when consent was
   given and by whom, when it expires, and the *known state*: per policy, the verdict, whether
   it could be applied for, the application window and each criterion's outcome (no figures)
   as of the last run. Deleting a subscription deletes its row: the profile is gone.
-* ``alert_outbox`` — every alert ever decided, unique per ``(subscription_id, policy_id, kind,
-  window_key)``: an insert that would repeat one is a no-op (``ON CONFLICT DO NOTHING``), so no
-  alert is decided twice, whatever runs at the same time. Delivery state per row: ``pending``
+* ``alert_outbox`` — every alert ever decided, one row per delivery channel of its
+  subscription (``webhook``, ``email``), unique per ``(subscription_id, policy_id, kind,
+  window_key, channel)``: an insert that would repeat one is a no-op (``ON CONFLICT DO
+  NOTHING``), so no alert is decided twice on a channel, whatever runs at the same time. Delivery state per row: ``pending``
   → ``sending`` (claimed by a conditional update; its ``next_attempt_at`` is then the claim's
   deadline) → ``delivered``, or back to ``pending`` with a later ``next_attempt_at``, or
-  ``dead`` after the last attempt. Rows delivered together share a ``batch`` id: the
-  ``Idempotency-Key`` of their POST, the same on every retry.
+  ``dead`` after the last attempt. Rows delivered together (one subscription, one channel)
+  share a ``batch`` id: the ``Idempotency-Key`` of their POST (the ``Message-ID`` of their
+  e-mail), the same on every retry.
 * ``alerts_lease`` — one row per named lease (``alerts-run``): who holds it until when,
   taken by a conditional update, so one host at a time runs alerts.
 """
@@ -37,6 +39,8 @@ from recommender.store.records import _now
 from recommender.store.repository import Store, _aware, _Base
 
 AlertKind = Literal["new_match", "deadline", "ended"]
+Channel = Literal["webhook", "email"]
+CHANNELS: tuple[Channel, ...] = ("webhook", "email")
 DeliveryState = Literal["pending", "sending", "delivered", "dead"]
 
 
@@ -47,7 +51,8 @@ class _Subscription(_Base):
     firm_id: Mapped[str] = mapped_column(String(64))
     token_sha256: Mapped[str] = mapped_column(String(64))
     secret: Mapped[str] = mapped_column(String(64))
-    webhook_url: Mapped[str] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     families: Mapped[str] = mapped_column(Text)          # JSON list
     policies: Mapped[str] = mapped_column(Text)          # JSON list
     profile: Mapped[str] = mapped_column(Text)           # JSON, as the firm gave it
@@ -60,7 +65,8 @@ class _Subscription(_Base):
 
 class _Outbox(_Base):
     __tablename__ = "alert_outbox"
-    __table_args__ = (UniqueConstraint("subscription_id", "policy_id", "kind", "window_key", name="uq_alert_once"),)
+    __table_args__ = (UniqueConstraint("subscription_id", "policy_id", "kind", "window_key", "channel",
+                                       name="uq_alert_once_per_channel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subscription_id: Mapped[str] = mapped_column(String(36), ForeignKey("subscriptions.id", ondelete="CASCADE"),
@@ -68,6 +74,7 @@ class _Outbox(_Base):
     policy_id: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))
     window_key: Mapped[str] = mapped_column(String(32))   # "opens..closes" ("window" is reserved in SQL)
+    channel: Mapped[str] = mapped_column(String(8), server_default="webhook")
     payload: Mapped[str] = mapped_column(Text)           # the alert's JSON, as delivered
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -98,7 +105,8 @@ class SubscriptionRecord:
     id: str
     firm_id: str
     secret: str
-    webhook_url: str
+    webhook_url: str | None
+    email: str | None
     families: list[str]
     policies: list[str]
     profile: dict[str, Any]
@@ -116,7 +124,8 @@ class NewSubscription:
     firm_id: str
     token: str
     secret: str
-    webhook_url: str
+    webhook_url: str | None
+    email: str | None
     families: list[str]
     policies: list[str]
     profile: dict[str, Any]
@@ -137,12 +146,14 @@ class OutboxAlert:
 
 @dataclass(frozen=True)
 class Delivery:
-    """A claimed batch of one subscription's alerts: what to POST, where, signed with what."""
+    """A claimed batch of one subscription's alerts on one channel: what to send, where
+    (the webhook URL or the e-mail address), signed with what."""
 
     batch: str
     claimed_at: dt.datetime
     subscription_id: str
-    webhook_url: str
+    channel: Channel
+    target: str
     secret: str
     attempts: int
     payloads: list[dict[str, Any]]
@@ -151,7 +162,7 @@ class Delivery:
 
 def _record(row: _Subscription) -> SubscriptionRecord:
     return SubscriptionRecord(
-        id=row.id, firm_id=row.firm_id, secret=row.secret, webhook_url=row.webhook_url,
+        id=row.id, firm_id=row.firm_id, secret=row.secret, webhook_url=row.webhook_url, email=row.email,
         families=json.loads(row.families), policies=json.loads(row.policies), profile=json.loads(row.profile),
         known=json.loads(row.known), consent_at=_aware(row.consent_at) or row.consent_at,
         consent_by=row.consent_by, created_at=_aware(row.created_at) or row.created_at,
@@ -173,7 +184,8 @@ class Subscriptions:
     def create(self, new: NewSubscription) -> SubscriptionRecord:
         now = _now()
         row = _Subscription(id=str(uuid.uuid4()), firm_id=new.firm_id, token_sha256=token_digest(new.token),
-                            secret=new.secret, webhook_url=new.webhook_url, families=_dumps(new.families),
+                            secret=new.secret, webhook_url=new.webhook_url, email=new.email,
+                            families=_dumps(new.families),
                             policies=_dumps(new.policies), profile=_dumps(new.profile), known=_dumps(new.known),
                             consent_at=now, consent_by=new.consent_by, created_at=now, expires_at=new.expires_at)
         with self.store._session() as s:
@@ -221,21 +233,27 @@ class Subscriptions:
     # --- outbox ----------------------------------------------------------------------
     def record_run(self, subscription_id: str, alerts: list[OutboxAlert], known: dict[str, Any],
                    now: dt.datetime | None = None) -> int:
-        """In one transaction: write ``alerts`` to the outbox (each key at most once, ever:
-        an alert already there is skipped), due at ``now``, and store the new known state;
-        the number of alerts written. Nothing is written when the subscription was deleted
+        """In one transaction: write ``alerts`` to the outbox, once per channel of the
+        subscription (each key at most once, ever: an alert already there is skipped), due at
+        ``now``, and store the new known state; the number of alerts written (an alert sent on
+        two channels counts once). Nothing is written when the subscription was deleted
         meanwhile."""
         now = now or _now()
         written = 0
         with self.store._session() as s:
-            if s.get(_Subscription, subscription_id) is None:
+            sub = s.get(_Subscription, subscription_id)
+            if sub is None:
                 return 0
+            channels = [c for c, target in zip(CHANNELS, (sub.webhook_url, sub.email)) if target]
             for a in alerts:
-                values = dict(subscription_id=subscription_id, policy_id=a.policy_id, kind=a.kind,
-                              window_key=a.window,
-                              payload=_dumps(a.payload), created_at=now, state="pending", attempts=0,
-                              next_attempt_at=now)
-                written += self._insert_once(s, values)
+                new = 0
+                for channel in channels:
+                    values = dict(subscription_id=subscription_id, policy_id=a.policy_id, kind=a.kind,
+                                  window_key=a.window, channel=channel,
+                                  payload=_dumps(a.payload), created_at=now, state="pending", attempts=0,
+                                  next_attempt_at=now)
+                    new += self._insert_once(s, values)
+                written += new > 0
             s.execute(update(_Subscription).where(_Subscription.id == subscription_id).values(known=_dumps(known)))
         return written
 
@@ -244,7 +262,7 @@ class Subscriptions:
         if dialect in ("sqlite", "postgresql"):
             maker = sqlite_insert if dialect == "sqlite" else pg_insert
             stmt = maker(_Outbox).values(**values).on_conflict_do_nothing(
-                index_elements=["subscription_id", "policy_id", "kind", "window_key"]).returning(_Outbox.id)
+                index_elements=["subscription_id", "policy_id", "kind", "window_key", "channel"]).returning(_Outbox.id)
             return len(session.execute(stmt).all())      # a row back: inserted (rowcount is -1 on psycopg)
         try:                                   # another database: a savepoint per insert
             with session.begin_nested():
@@ -262,14 +280,15 @@ class Subscriptions:
             return int(done.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
 
     def due_batches(self, now: dt.datetime) -> list[str]:
-        """Give every pending row without a batch its subscription's new batch, then list the
-        batches due for an attempt, oldest first."""
+        """Give the pending rows without a batch a new batch per subscription and channel,
+        then list the batches due for an attempt, oldest first."""
         with self.store._session() as s:
-            loose = s.scalars(select(_Outbox.subscription_id).where(_Outbox.state == "pending", _Outbox.batch.is_(None))
-                              .distinct()).all()
-            for sub in loose:
-                s.execute(update(_Outbox).where(_Outbox.subscription_id == sub, _Outbox.state == "pending",
-                                                _Outbox.batch.is_(None)).values(batch=str(uuid.uuid4())))
+            loose = s.execute(select(_Outbox.subscription_id, _Outbox.channel)
+                              .where(_Outbox.state == "pending", _Outbox.batch.is_(None)).distinct()).all()
+            for sub, channel in loose:
+                s.execute(update(_Outbox).where(_Outbox.subscription_id == sub, _Outbox.channel == channel,
+                                                _Outbox.state == "pending", _Outbox.batch.is_(None))
+                          .values(batch=str(uuid.uuid4())))
         with self.store._session() as s:
             rows = s.execute(select(_Outbox.batch, func.min(_Outbox.id)).where(
                 _Outbox.state == "pending", _Outbox.next_attempt_at <= now).group_by(_Outbox.batch)).all()
@@ -290,7 +309,9 @@ class Subscriptions:
                              .order_by(_Outbox.id)).all()
             sub = s.get(_Subscription, rows[0].subscription_id)
             assert sub is not None                  # outbox rows are deleted with their subscription
-            return Delivery(batch=batch, claimed_at=at, subscription_id=sub.id, webhook_url=sub.webhook_url,
+            channel: Channel = "email" if rows[0].channel == "email" else "webhook"
+            target = sub.email if channel == "email" else sub.webhook_url
+            return Delivery(batch=batch, claimed_at=at, subscription_id=sub.id, channel=channel, target=target or "",
                             secret=sub.secret,
                             attempts=max(r.attempts for r in rows), payloads=[json.loads(r.payload) for r in rows],
                             policy_ids=[r.policy_id for r in rows])
@@ -315,7 +336,7 @@ class Subscriptions:
             query = query.where(_Outbox.subscription_id == subscription_id)
         with self.store._session() as s:
             return [{"subscription_id": r.subscription_id, "policy_id": r.policy_id, "kind": r.kind,
-                     "window": r.window_key, "state": r.state, "attempts": r.attempts, "batch": r.batch,
+                     "window": r.window_key, "channel": r.channel, "state": r.state, "attempts": r.attempts, "batch": r.batch,
                      "last_error": r.last_error} for r in s.scalars(query)]
 
     # --- lease -----------------------------------------------------------------------

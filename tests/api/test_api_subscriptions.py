@@ -5,6 +5,7 @@ outreach list; every bad input a 422 naming its field."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import time
@@ -16,9 +17,10 @@ import httpx
 import pytest
 
 from api.main import create_app
-from recommender.alerts import run_alerts
+from recommender.alerts import AlertsConfig, run_alerts
 from recommender.store import Subscriptions
 from tests.recommender.alerts_kit import FAST, FIRM, add_policy, catalog_copy
+from tests.recommender.smtp_kit import SmtpServer
 from tests.recommender.webhook_kit import Receiver
 
 from .api_testkit import CASEWORKER_KEY_ID, KEYS, LiveServer, make_settings, registry_frame
@@ -93,8 +95,8 @@ def test_subscribe_reload_run_deliver_once_then_unsubscribe(service: Service, ho
     view = shown.json()
     assert (view["firm_id"], view["profile"], view["webhook_url"], view["consent_by"]) == (
         "CQ-001", FIRM, hook.url, "firm")
-    assert {"policy_id": "cn-test-alert-a", "kind": "new_match", "window": "2022-01-01..", "state": "delivered",
-            "attempts": 1} in view["alerts"]
+    assert {"policy_id": "cn-test-alert-a", "kind": "new_match", "window": "2022-01-01..", "channel": "webhook",
+            "state": "delivered", "attempts": 1} in view["alerts"]
     page = public.get(f"/v1/subscriptions/{sub['id']}/matches", params={"token": sub["unsubscribe_token"]})
     assert "cn-test-alert-a" in [m["policy_id"] for m in page.json()["matches"]]
 
@@ -136,7 +138,10 @@ def test_renew_moves_the_expiry(shared: Service, hook: Receiver) -> None:
     ({"profile": {**FIRM, "revenue": -1}}, "body.profile.revenue", "Input should be greater than or equal to 0"),
     ({"profile": {**FIRM, "established_on": "1850-01-01"}}, "body.profile.established_on",
      "1850-01-01 is before 1900-01-01"),
-    ({"email": "a@example.cn"}, "body.email", "unknown field (not in SPEC §2)"),
+    ({"email": "a@example.cn"}, "body.email",
+     "e-mail delivery is off on this service (no SMTP server is set): give a webhook_url"),
+    ({"webhook_url": None}, "body.webhook_url", "a webhook_url is required"),
+    ({"colour": "red"}, "body.colour", "unknown field (not in SPEC §2)"),
 ])
 def test_bad_subscriptions_are_422_naming_the_field(shared: Service, change: dict[str, Any], field: str,
                                                      reason: str | None) -> None:
@@ -253,3 +258,47 @@ def test_hostile_subscription_bodies_are_422(shared: Service, raw: str, field: s
     got = shared.client().post("/v1/subscriptions", content=raw, headers={"Content-Type": "application/json"})
     assert got.status_code == 422, got.text
     assert field in [i["field"] for i in got.json()["issues"]]
+
+
+def test_with_an_smtp_server_firms_subscribe_by_email(tmp_path: Path) -> None:
+    """E-mail delivery on (RECOMMENDER_SMTP_HOST): a firm subscribes with an address and no
+    webhook, a caseworker's registry carries an email column, both get the new policy by
+    e-mail, through the service's own delivery settings."""
+    with SmtpServer() as smtp:
+        catalog = catalog_copy(tmp_path)
+        settings = make_settings(tmp_path / "var", catalog_dir=catalog, rules_only=True, alerts_every_seconds=0,
+                                 smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none",
+                                 smtp_from="alerts@service.test")
+        app = create_app(settings)
+        server = LiveServer(app)
+        with server, server.client() as public, server.client(KEYS["caseworker"]) as caseworker, \
+                server.client(KEYS["admin"]) as admin:
+            made = public.post("/v1/subscriptions", json={"profile": FIRM, "email": "li.si@firm.example.cn",
+                                                          "consent": True})
+            assert made.status_code == 201, made.text
+            sub = made.json()
+            view = public.get(f"/v1/subscriptions/{sub['id']}", params={"token": sub["unsubscribe_token"]}).json()
+            assert (view["email"], view["webhook_url"]) == ("li.si@firm.example.cn", None)
+            for body, field, reason in (
+                    ({"profile": FIRM, "consent": True}, "body.webhook_url", "a webhook_url is required (or an email)"),
+                    ({"profile": FIRM, "consent": True, "email": "a@b.cn\r\nBcc: x@y.cn"}, "body.email",
+                     "spaces and control characters are not allowed")):
+                refused = public.post("/v1/subscriptions", json=body)
+                assert (refused.status_code, refused.json()["issues"]) == (422, [{"field": field, "reason": reason}])
+            rows = [{**FIRM, "firm_id": "R-1", "consent": "是", "email": "r1@firm.example.cn"},
+                    {**FIRM, "firm_id": "R-2", "consent": "yes", "email": "not-an-address"},
+                    {**FIRM, "firm_id": "R-3", "consent": "yes"}]
+            data = registry_frame(rows).to_csv(index=False).encode("utf-8")
+            bulk = caseworker.post("/v1/subscriptions/bulk", files={"file": ("firms.csv", data, "text/csv")})
+            assert bulk.status_code == 201, bulk.text
+            assert [s["firm_id"] for s in bulk.json()["subscribed"]] == ["R-1"]
+            assert bulk.json()["rejects"] == [
+                {"row": 2, "firm_id": "R-2", "field": "email", "reason": "an address such as name@example.cn is expected"},
+                {"row": 3, "firm_id": "R-3", "field": "webhook_url", "reason": "a webhook_url is required (or an email)"}]
+            add_policy(catalog, "cn-test-alert-a")
+            assert admin.post("/v1/admin/reload").status_code == 200
+            state = app.state.service
+            config = dataclasses.replace(AlertsConfig.from_settings(settings), delivery=FAST.delivery)
+            assert run_alerts(state.store, state.matcher, config, as_of=dt.date.today())["delivered"] == 2
+        assert sorted(m.recipients[0] for m in smtp.accepted) == ["li.si@firm.example.cn", "r1@firm.example.cn"]
+        assert all(m.signed_by(sub["secret"]) for m in smtp.accepted if m.recipients == ["li.si@firm.example.cn"])

@@ -53,6 +53,6 @@ def matcher_for(settings: Settings) -> Matcher:
     return load_matcher(settings, one_firm=True)
 
 
-def request(matcher: Matcher, **fields: Any) -> SubscriptionRequest:
+def request(matcher: Matcher, *, email_enabled: bool = False, **fields: Any) -> SubscriptionRequest:
     body = {"profile": FIRM, "consent": True, **fields}
-    return SubscriptionRequest.model_validate(body, context={"ref": matcher.ref})
+    return SubscriptionRequest.model_validate(body, context={"ref": matcher.ref, "email_enabled": email_enabled})

@@ -29,8 +29,8 @@ LEASE_REVISION = '''"""jobs lease (a test revision)"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -86,7 +86,7 @@ def test_the_models_and_the_migrations_agree(tmp_path: Path) -> None:
     url = db_kit.fresh_url(tmp_path)
     engine = connect(url)
     with engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0003"
+        assert current_revision(conn) == head_revision() == "0004"
         assert schema_differences(conn) == []
     engine.dispose()
     result = runner.invoke(app, ["db", "check", "--database-url", url])
@@ -108,10 +108,14 @@ def test_a_model_without_its_migration_is_a_difference(tmp_path: Path) -> None:
 def test_upgrade_downgrade_one_step_and_upgrade_again(tmp_path: Path) -> None:
     url = db_kit.empty_url(tmp_path)
     _run(url, "upgrade", "head")
-    assert _revision(url) == "0003"
+    assert _revision(url) == "0004"
     tables, jobs = _tables_and_columns(url, "jobs")
     assert tables == {"alembic_version", "jobs", "outcomes", "audit_log", "service_state", "subscriptions",
                       "alert_outbox", "alerts_lease"}
+    assert "channel" in _tables_and_columns(url, "alert_outbox")[1]
+    _run(url, "downgrade", "-1")                            # 0004 (the e-mail channel) undone
+    assert _revision(url) == "0003" and "channel" not in _tables_and_columns(url, "alert_outbox")[1]
+    assert "email" not in _tables_and_columns(url, "subscriptions")[1]
     _run(url, "downgrade", "-1")                            # 0003 (subscriptions and alerts) undone
     tables, jobs = _tables_and_columns(url, "jobs")
     assert _revision(url) == "0002"
@@ -124,7 +128,7 @@ def test_upgrade_downgrade_one_step_and_upgrade_again(tmp_path: Path) -> None:
     _run(url, "downgrade", "-1")
     assert _revision(url) is None and _tables_and_columns(url, "outcomes")[0] == {"alembic_version"}
     _run(url, "upgrade", "head")
-    assert _revision(url) == "0003"
+    assert _revision(url) == "0004"
     store = open_store(url)
     assert store.add_outcomes([OUTCOME], key_id="k") == (1, 0)
     store.close()
@@ -132,24 +136,24 @@ def test_upgrade_downgrade_one_step_and_upgrade_again(tmp_path: Path) -> None:
 
 def test_a_second_revision_is_behind_then_upgraded_down_one_step_and_up_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What another engineer's revision does: a database at 0003 is refused until upgraded."""
+    """What another engineer's revision does: a database at 0004 is refused until upgraded."""
     url = db_kit.fresh_url(tmp_path)
     store = open_store(url)
     store.add_outcomes([OUTCOME], key_id="k")
     store.close()
     scripts = tmp_path / "migrations"
     shutil.copytree(schema_module.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "v0004_jobs_lease.py").write_text(LEASE_REVISION, encoding="utf-8")
+    (scripts / "versions" / "v0005_jobs_lease.py").write_text(LEASE_REVISION, encoding="utf-8")
     monkeypatch.setattr(schema_module, "MIGRATIONS", scripts)
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
     with pytest.raises(SchemaOutOfDate) as refused:
         open_store(url)
-    assert str(refused.value) == ("the database schema is at revision 0003, behind this version's 0004: "
+    assert str(refused.value) == ("the database schema is at revision 0004, behind this version's 0005: "
                                   f"run `{upgrade_command(url)}`")
     _run(url, "upgrade", "head")
-    assert _revision(url) == "0004" and "lease_until" in _tables_and_columns(url, "jobs")[1]
+    assert _revision(url) == "0005" and "lease_until" in _tables_and_columns(url, "jobs")[1]
     _run(url, "downgrade", "-1")
-    assert _revision(url) == "0003" and "lease_until" not in _tables_and_columns(url, "jobs")[1]
+    assert _revision(url) == "0004" and "lease_until" not in _tables_and_columns(url, "jobs")[1]
     _run(url, "upgrade", "head")
     store = open_store(url)
     assert store.outcomes() == [OUTCOME]                   # rows kept through all of it
@@ -166,12 +170,12 @@ def test_a_database_created_before_migrations_is_adopted_with_its_rows(tmp_path:
     result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["stamped revision 0001 (created before migrations)",
-                                          f"{db_kit.shown(url)}: empty -> 0003"]
+                                          f"{db_kit.shown(url)}: empty -> 0004"]
     store = open_store(url)
     assert store.add_outcomes([OUTCOME], key_id="k") == (1, 0) and store.outcomes() == [OUTCOME]
     store.close()
     again = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert again.stdout == f"{db_kit.shown(url)}: 0003 -> 0003\n"          # a second upgrade changes nothing
+    assert again.stdout == f"{db_kit.shown(url)}: 0004 -> 0004\n"          # a second upgrade changes nothing
 
 
 def test_a_database_not_at_head_is_refused_with_the_command(tmp_path: Path) -> None:
@@ -188,7 +192,7 @@ def test_a_database_not_at_head_is_refused_with_the_command(tmp_path: Path) -> N
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
     engine.dispose()
     for opening in (open_store, open_existing_store):
-        with pytest.raises(StoreUnavailable, match="at revision 0099, unknown to this version \\(head 0003\\): "
+        with pytest.raises(StoreUnavailable, match="at revision 0099, unknown to this version \\(head 0004\\): "
                                                    "was it upgraded by a newer version\\?: run the newer version"):
             opening(url)
 
@@ -206,12 +210,11 @@ def test_db_current_upgrade_and_downgrade_from_the_command_line(tmp_path: Path) 
         assert runner.invoke(app, ["db", "current", "--database-url", url]).stdout == \
             "none (not under migrations: run `recommender db upgrade`)\n"
     up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert up.exit_code == 0 and up.stdout == f"{db_kit.shown(url)}: empty -> 0003\n", up.output
-    assert runner.invoke(app, ["db", "current", "--database-url", url]).stdout == "0003 (head)\n"
-    down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
-    assert down.exit_code == 0 and down.stdout == "0002 (head is 0003)\n", down.output
-    down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
-    assert down.exit_code == 0 and down.stdout == "0001 (head is 0003)\n", down.output
+    assert up.exit_code == 0 and up.stdout == f"{db_kit.shown(url)}: empty -> 0004\n", up.output
+    assert runner.invoke(app, ["db", "current", "--database-url", url]).stdout == "0004 (head)\n"
+    for below in ("0003", "0002", "0001"):
+        down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
+        assert down.exit_code == 0 and down.stdout == f"{below} (head is 0004)\n", down.output
     down = runner.invoke(app, ["db", "downgrade", "-1", "--database-url", url])
     assert down.exit_code == 0 and down.stdout == "none (not under migrations: run `recommender db upgrade`)\n"
 
@@ -246,12 +249,46 @@ def test_db_revision_writes_the_next_numbered_revision(tmp_path: Path, monkeypat
     shutil.copytree(schema_module.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(schema_module, "MIGRATIONS", scripts)
     result = runner.invoke(app, ["db", "revision", "-m", "jobs: lease columns"])
-    written = scripts / "versions" / "v0004_jobs_lease_columns.py"
+    written = scripts / "versions" / "v0005_jobs_lease_columns.py"
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(f"wrote {written}: review it (autogenerate misses renames and data moves), "
                                   "then `recommender db upgrade`\n")
     text = written.read_text(encoding="utf-8")
-    assert "revision: str = '0004'\ndown_revision: str | Sequence[str] | None = '0003'\n" in text
+    assert "revision: str = '0005'\ndown_revision: str | Sequence[str] | None = '0004'\n" in text
     empty = "() -> None:\n    # ### commands auto generated by Alembic - please adjust! ###\n    pass\n"
     assert f"def upgrade{empty}" in text and f"def downgrade{empty}" in text
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
+
+
+def test_the_email_channel_keeps_earlier_alerts_as_webhook_deliveries(tmp_path: Path) -> None:
+    """0004 on a database with subscriptions: an alert pending before it is a pending webhook
+    delivery after it; going back drops what needs e-mail (an e-mail-only subscription)."""
+    url = db_kit.empty_url(tmp_path)
+    _run(url, "upgrade", "0003")
+    engine = connect(url)
+    at = "'2026-12-01 00:00:00+00'"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"INSERT INTO subscriptions VALUES ('s-1', 'F-1', 'digest', 'secret', "
+                             f"'https://hooks.example.cn/x', '[]', '[]', '{{}}', '{{}}', {at}, 'firm', {at}, {at})"))
+        conn.execute(sa.text("INSERT INTO alert_outbox (subscription_id, policy_id, kind, window_key, payload, "
+                             f"created_at, state, attempts, next_attempt_at) VALUES ('s-1', 'cn-p', 'new_match', "
+                             f"'-', '{{}}', {at}, 'pending', 0, {at})"))
+    engine.dispose()
+    _run(url, "upgrade", "head")
+    store = open_store(url)
+    from recommender.store import Subscriptions
+    assert [(r["policy_id"], r["channel"], r["state"]) for r in Subscriptions(store).outbox()] == [
+        ("cn-p", "webhook", "pending")]
+    assert Subscriptions(store).load("s-1").email is None  # type: ignore[union-attr]
+    store.close()
+    engine = connect(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"INSERT INTO subscriptions VALUES ('s-2', 'F-2', 'digest', 'secret', NULL, '[]', "
+                             f"'[]', '{{}}', '{{}}', {at}, 'firm', {at}, {at}, 'a@example.cn')"))
+    engine.dispose()
+    _run(url, "downgrade", "0003")
+    engine = connect(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id FROM subscriptions")).scalars().all() == ["s-1"]
+        assert conn.execute(sa.text("SELECT count(*) FROM alert_outbox")).scalar() == 1
+    engine.dispose()
