@@ -31,7 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from recommender.alerts.changes import CANDIDATES, alerts_for, current_state
-from recommender.alerts.delivery import DeliveryPolicy, Sender, Transport, deliver_due, webhook_sender, webhook_transport
+from recommender.alerts.delivery import (DeliveryPolicy, Sender, Transport, deliver_due, webhook_sender,
+                                         webhook_transport)
 from recommender.alerts.mail import Mailer, MailServer, email_transport, smtp_mailer
 from recommender.alerts.subscription import SubscriptionRequest, interested, store_subscription
 from recommender.matching import MatchOptions, Matcher

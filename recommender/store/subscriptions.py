@@ -1,18 +1,19 @@
 """Subscriptions and their alerts (issue 24, SPEC §10): three tables and the repository over them.
 
 * ``subscriptions`` — one firm's profile (SPEC §2, exactly what it gave, as JSON), where to
-  deliver (a webhook URL, an e-mail address, or both), what it is interested in (families, policies; empty: everything),
-  the unsubscribe token's sha256 (never the token), the signing secret, when consent was
-  given and by whom, when it expires, and the *known state*: per policy, the verdict, whether
-  it could be applied for, the application window and each criterion's outcome (no figures)
-  as of the last run. Deleting a subscription deletes its row: the profile is gone.
+  deliver (a webhook URL, an e-mail address, or both), what it is interested in (families,
+  policies; empty: everything), the unsubscribe token's sha256 (never the token), the signing
+  secret, when consent was given and by whom, when it expires, and the *known state*: per
+  policy, the verdict, whether it could be applied for, the application window and each
+  criterion's outcome (no figures) as of the last run. Deleting a subscription deletes its
+  row: the profile is gone.
 * ``alert_outbox`` — every alert ever decided, one row per delivery channel of its
   subscription (``webhook``, ``email``), unique per ``(subscription_id, policy_id, kind,
   window_key, channel)``: an insert that would repeat one is a no-op (``ON CONFLICT DO
-  NOTHING``), so no alert is decided twice on a channel, whatever runs at the same time. Delivery state per row: ``pending``
-  → ``sending`` (claimed by a conditional update; its ``next_attempt_at`` is then the claim's
-  deadline) → ``delivered``, or back to ``pending`` with a later ``next_attempt_at``, or
-  ``dead`` after the last attempt. Rows delivered together (one subscription, one channel)
+  NOTHING``), so no alert is decided twice on a channel, whatever runs at the same time.
+  Delivery state per row: ``pending`` → ``sending`` (claimed by a conditional update; its
+  ``next_attempt_at`` is then the claim's deadline) → ``delivered``, or back to ``pending``
+  with a later ``next_attempt_at``, or ``dead`` after the last attempt. Rows delivered together (one subscription, one channel)
   share a ``batch`` id: the ``Idempotency-Key`` of their POST (the ``Message-ID`` of their
   e-mail), the same on every retry.
 * ``alerts_lease`` — one row per named lease (``alerts-run``): who holds it until when,
