@@ -72,8 +72,9 @@ def _wan(yuan: Any) -> str:
     return "—" if yuan is None else f"{float(yuan) / 10_000:,.1f} 万元"
 
 
-def alert_text(d: Delivery) -> str:
-    """The readable part of the message (Chinese, then English, on each line)."""
+def alert_text(d: Delivery, base_url: str) -> str:
+    """The readable part of the message (Chinese, then English, on each line); ``base_url``:
+    the service as firms reach it (for how to unsubscribe)."""
     lines = [f"您订阅的政策提醒有 {len(d.payloads)} 条更新。/ {len(d.payloads)} policy alert(s) for your subscription.",
              ""]
     for a in d.payloads:
@@ -88,13 +89,14 @@ def alert_text(d: Delivery) -> str:
         lines.append("")
     lines += ["以上为系统根据您提交的企业信息自动生成的提醒，以主管部门发布的政策原文为准。",
               "These alerts are computed from the profile you gave; the published policy text prevails.",
-              f"退订 / unsubscribe: DELETE /v1/subscriptions/{d.subscription_id}?token=<your unsubscribe token>",
+              f"退订 / unsubscribe: DELETE {base_url}/v1/subscriptions/{d.subscription_id}?token=<退订令牌 / "
+              "your unsubscribe token>",
               "机器可读内容见附件 alerts.json（X-Signature 为其 HMAC 签名）。"
               "/ alerts.json holds the same alerts as a webhook body, signed in X-Signature."]
     return "\n".join(lines) + "\n"
 
 
-def alert_message(d: Delivery, from_address: str) -> EmailMessage:
+def alert_message(d: Delivery, from_address: str, base_url: str) -> EmailMessage:
     """The e-mail of one claimed batch (module docstring): the same bytes in ``alerts.json``
     and the same ``Message-ID`` on every retry."""
     body = body_bytes(d.subscription_id, d.payloads)
@@ -106,7 +108,7 @@ def alert_message(d: Delivery, from_address: str) -> EmailMessage:
     message["Message-ID"] = f"<{d.batch}@recommender-alerts>"
     message["X-Signature"] = signature(d.secret, body)
     message["X-Subscription-Id"] = d.subscription_id
-    message.set_content(alert_text(d), charset="utf-8", cte="base64")   # 7-bit safe through any relay
+    message.set_content(alert_text(d, base_url), charset="utf-8", cte="base64")   # 7-bit safe through any relay
     message.add_attachment(body, maintype="application", subtype="json", filename="alerts.json")
     return message
 
@@ -137,8 +139,8 @@ def smtp_mailer(server: MailServer) -> Mailer:
     return send
 
 
-def email_transport(mailer: Mailer, from_address: str) -> Transport:
+def email_transport(mailer: Mailer, from_address: str, base_url: str) -> Transport:
     """The e-mail channel: the batch's message handed to ``mailer``."""
     def send(d: Delivery) -> None:
-        mailer(d.target, alert_message(d, from_address))
+        mailer(d.target, alert_message(d, from_address, base_url))
     return send

@@ -74,7 +74,8 @@ class AlertsConfig:
         and ``mailer`` replace the real network calls)."""
         channels = {"webhook": webhook_transport(sender or webhook_sender(self.delivery.timeout_seconds))}
         if self.mail is not None:
-            channels["email"] = email_transport(mailer or smtp_mailer(self.mail), self.mail.from_address)
+            channels["email"] = email_transport(mailer or smtp_mailer(self.mail), self.mail.from_address,
+                                                self.base_url)
         return channels
 
     def link(self, subscription_id: str) -> str:

@@ -87,7 +87,9 @@ def test_an_email_subscription_gets_one_signed_email_naming_the_new_policy(world
     for line in ("【新的适用政策 / New match】测试政策A / Test policy A (cn-test-alert-a)",
                  "  结论 / verdict: 符合 / eligible", "  估计价值 / estimated value: 480.0 万元",
                  "  申报截止 / closes on: —", "  原因 / why: 新纳入政策目录 / newly in the catalog",
-                 f"  详情 / details: {link}"):
+                 f"  详情 / details: {link}",
+                 f"退订 / unsubscribe: DELETE http://service.test/v1/subscriptions/{sid}?token=<退订令牌 / "
+                 "your unsubscribe token>"):
         assert line in text.splitlines()
     assert world.run()["alerts"] == 0 and len(world.smtp.received) == 1          # never twice
     actions = [(e.action, e.policy_id) for e in world.store.audit_entries() if e.job_id == sid]
