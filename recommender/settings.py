@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "none"] = Field(
         "starttls", description="starttls: upgrade the connection (port 587); tls: TLS from the start (465); "
         "none: plain (a relay on a trusted intranet, port 25)")
+    smtp_ca_file: Path | None = Field(None, description="a CA certificate (PEM) the SMTP server's certificate "
+                                      "must chain to, e.g. an intranet CA; unset: the system's trust store")
     smtp_user: str | None = Field(None, description="log in with this user (and smtp_password); unset: no login")
     smtp_password: SecretStr | None = Field(None, description="the SMTP user's password")
     smtp_from: str = Field("policy-alerts@localhost", description="the From address of alert e-mails")

@@ -13,8 +13,11 @@ and From address beside it). The message carries the alerts twice:
 ``Message-ID`` is ``<batch id@recommender-alerts>``: the same on every retry of a batch (the
 idempotency key of the e-mail channel). The address, like every firm figure, is never logged.
 
-An SMTP answer 5xx (no such mailbox, refused sender) is a permanent failure: dead-lettered at
-once. A 4xx, a refused connection or a timeout is retried with the webhook's back-off.
+A recipient or a message the server refuses with a 5xx (no such mailbox, message rejected) is a
+permanent failure: dead-lettered at once. Anything else — a 4xx, a refused connection, a
+timeout, a certificate that does not verify, a refused login or sender (configuration the
+operator can fix) — is retried with the webhook's back-off. TLS certificates are always
+verified: against ``RECOMMENDER_SMTP_CA_FILE`` when set (an intranet CA), else the system's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any, Literal
 
 from recommender.alerts.delivery import DeliveryFailed, Transport, body_bytes, signature
@@ -56,6 +60,11 @@ class MailServer:
     password: str | None = None
     from_address: str = "policy-alerts@localhost"
     timeout_seconds: float = 10.0
+    ca_file: Path | None = None
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificates verified, host name checked; trusting ``ca_file`` when set, else the system."""
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailServer | None:
@@ -65,7 +74,8 @@ class MailServer:
         return cls(host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
                    user=settings.smtp_user,
                    password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-                   from_address=settings.smtp_from, timeout_seconds=settings.smtp_timeout_seconds)
+                   from_address=settings.smtp_from, timeout_seconds=settings.smtp_timeout_seconds,
+                   ca_file=settings.smtp_ca_file)
 
 
 def _wan(yuan: Any) -> str:
@@ -120,20 +130,26 @@ def smtp_mailer(server: MailServer) -> Mailer:
         try:
             if server.security == "tls":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout_seconds,
-                                                        context=ssl.create_default_context())
+                                                        context=server.tls_context())
             else:
                 client = smtplib.SMTP(server.host, server.port, timeout=server.timeout_seconds)
             with client:
                 if server.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=server.tls_context())
                 if server.user:
                     client.login(server.user, server.password or "")
                 client.send_message(message, from_addr=server.from_address, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused as err:
             [(code, _)] = err.recipients.values()
             raise DeliveryFailed(f"SMTP {code}: the recipient was refused", permanent=500 <= code < 600) from None
+        except smtplib.SMTPDataError as err:
+            raise DeliveryFailed(f"SMTP {err.smtp_code}: the message was refused",
+                                 permanent=500 <= err.smtp_code < 600) from None
+        except smtplib.SMTPAuthenticationError as err:
+            raise DeliveryFailed(f"SMTP {err.smtp_code}: the login was refused (RECOMMENDER_SMTP_USER, "
+                                 "RECOMMENDER_SMTP_PASSWORD)") from None
         except smtplib.SMTPResponseException as err:
-            raise DeliveryFailed(f"SMTP {err.smtp_code}", permanent=500 <= err.smtp_code < 600) from None
+            raise DeliveryFailed(f"SMTP {err.smtp_code}") from None
         except (smtplib.SMTPException, OSError) as err:
             raise DeliveryFailed(f"{type(err).__name__}: {err}"[:200]) from None
     return send

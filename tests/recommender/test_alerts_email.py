@@ -1,17 +1,20 @@
 """E-mail, the optional second alert channel (issue 24): off by default; with an SMTP server
 set, a firm subscribed by address gets one signed e-mail per batch, retried on a temporary
 refusal with the same Message-ID, dead-lettered at once on a permanent one, once per channel
-when it also has a webhook. A real SMTP conversation with a local server every time."""
+when it also has a webhook; over STARTTLS or TLS with a login, certificates always verified.
+A real SMTP conversation with a local server every time."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from pydantic import ValidationError
 
 from recommender.alerts import AlertsConfig, MailServer, check_email, run_alerts, subscribe, unsubscribe
@@ -215,4 +218,79 @@ def test_email_is_off_unless_an_smtp_server_is_set(tmp_path: Path) -> None:
     assert on.email_enabled
     assert AlertsConfig.from_settings(on).mail == MailServer(host="mail.gov.test", port=25, security="none",
                                                              user="svc", password="pw",
-                                                             from_address="alerts@gov.test", timeout_seconds=10.0)
+                                                             from_address="alerts@gov.test", timeout_seconds=10.0,
+                                                             ca_file=None)
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
+    """A throw-away CA (trustme): the mail server's TLS context with a certificate for
+    127.0.0.1 that it signed, and the CA certificate as a PEM file (RECOMMENDER_SMTP_CA_FILE)."""
+    authority = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(server)
+    pem = tmp_path_factory.mktemp("ca") / "intranet-ca.pem"
+    authority.cert_pem.write_to_path(str(pem))
+    return server, pem
+
+
+def _secured(world: World, **server: Any) -> None:
+    world.config = dataclasses.replace(world.config, mail=dataclasses.replace(world.config.mail, **server))
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_with_a_login_through_an_intranet_ca(tmp_path: Path, ca: tuple[ssl.SSLContext, Path],
+                                                 security: str) -> None:
+    context, pem = ca
+    with SmtpServer(tls=context, implicit_tls=security == "tls", login=("svc-alerts", "s3cret")) as smtp:
+        world = World(tmp_path, smtp)
+        _secured(world, security=security, ca_file=pem, user="svc-alerts", password="s3cret")
+        sid, _, secret = world.subscribe()
+        world.new_policy()
+        assert world.run()["delivered"] == 1
+        [mail] = smtp.accepted
+        assert (mail.secure, mail.user, mail.recipients) == (True, "svc-alerts", [ADDRESS])
+        assert mail.signed_by(secret)
+        world.store.close()
+
+
+def test_a_certificate_the_service_does_not_trust_sends_nothing(tmp_path: Path,
+                                                                 ca: tuple[ssl.SSLContext, Path]) -> None:
+    context, _ = ca
+    with SmtpServer(tls=context) as smtp:
+        world = World(tmp_path, smtp)
+        _secured(world, security="starttls")                    # the system's trust store: not our CA
+        world.subscribe()
+        world.new_policy()
+        assert world.run()["retrying"] == 1
+        [row] = Subscriptions(world.store).outbox()
+        assert row["state"] == "pending" and row["last_error"].startswith("SSLCertVerificationError")
+        assert smtp.received == []
+        world.store.close()
+
+
+def test_starttls_is_never_skipped_when_the_server_does_not_offer_it(tmp_path: Path) -> None:
+    with SmtpServer() as smtp:                                   # no STARTTLS in its EHLO
+        world = World(tmp_path, smtp)
+        _secured(world, security="starttls")
+        world.subscribe()
+        world.new_policy()
+        assert world.run()["retrying"] == 1 and smtp.received == []
+        [row] = Subscriptions(world.store).outbox()
+        assert row["last_error"] == "SMTPNotSupportedError: STARTTLS extension not supported by server."
+        world.store.close()
+
+
+def test_a_refused_login_is_retried_not_dead_lettered(tmp_path: Path, ca: tuple[ssl.SSLContext, Path]) -> None:
+    """A wrong password is the operator's to fix: the alerts wait for it."""
+    context, pem = ca
+    with SmtpServer(tls=context, login=("svc-alerts", "s3cret")) as smtp:
+        world = World(tmp_path, smtp)
+        _secured(world, security="starttls", ca_file=pem, user="svc-alerts", password="wrong")
+        world.subscribe()
+        world.new_policy()
+        assert world.run()["retrying"] == 1 and smtp.received == []
+        [row] = Subscriptions(world.store).outbox()
+        assert (row["state"], row["last_error"]) == (
+            "pending", "SMTP 535: the login was refused (RECOMMENDER_SMTP_USER, RECOMMENDER_SMTP_PASSWORD)")
+        world.store.close()
