@@ -16,8 +16,8 @@ from recommender.lazy import surface
 
 if TYPE_CHECKING:
     from recommender.advice import field_words
-    from recommender.alerts import (AlertsConfig, SubscriptionRequest, interest_issues, outreach, renew, run_alerts,
-                                    subscribe, subscribe_registry, unsubscribe)
+    from recommender.alerts import (AlertsConfig, SubscriptionRequest, by_unsubscribe_link, interest_issues, outreach,
+                                    renew, run_alerts, subscribe, subscribe_registry, unsubscribe)
     from recommender.bulk import run_registry
     from recommender.engine import Eligibility, evaluate_catalog, explain_row
     from recommender.fairness import cached_fairness
@@ -116,6 +116,7 @@ _EXPORTS: dict[str, str] = {
     "subscribe": "recommender.alerts",
     "subscribe_registry": "recommender.alerts",
     "unsubscribe": "recommender.alerts",
+    "by_unsubscribe_link": "recommender.alerts",
 }
 __all__ = [
     "AlertsConfig",
@@ -137,7 +138,7 @@ __all__ = [
     "policy_detail", "policy_summary", "profile_issues", "profiles_to_frame", "read_registry",
     "renew", "run_alerts",
     "run_registry", "search_policies",
-    "subscribe", "subscribe_registry", "unsubscribe",
+    "subscribe", "subscribe_registry", "unsubscribe", "by_unsubscribe_link",
 ]
 __all__ += ["REFORM_FIRMS_CSV", "file_sha256", "is_reform_job", "plan_reform", "reform_cache_key",  # issue 22
             "reform_result_dir", "run_saved_reform", "save_reform_request", "saved_reform_request",

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path as FilePath
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from api.bodies import SPREADSHEET_TYPES, save_upload, subscription_body, upload_suffix
@@ -24,10 +24,12 @@ from api.deps import CaseworkerDep, MatcherDep, PublicDep, SettingsDep, StoreDep
 from api.errors import ApiError
 from api.match_json import match_response
 from api.openapi import EXAMPLE_PROFILE, errors, json_body
+from api.pages import render
 from api.routes.params import AsOfQuery, as_of_or_today
 from api.schemas import MatchResult
 from recommender import (AlertsConfig, FirmProfile, Matcher, MatchOptions, Settings, Store, SubscriptionRequest,
-                         Subscriptions, interest_issues, renew, subscribe, subscribe_registry, unsubscribe)
+                         Subscriptions, by_unsubscribe_link, interest_issues, renew, subscribe, subscribe_registry,
+                         unsubscribe)
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], responses=errors(401, 403, 422, 503))
 _EXAMPLE = {"profile": EXAMPLE_PROFILE, "webhook_url": "https://firm.example.cn/hooks/policy",
@@ -116,6 +118,32 @@ def delete_subscription(caller: PublicDep, subscription_id: IdPath, token: Token
     record = _owned(store, subscription_id, token)
     unsubscribe(store, matcher, record.id, key_id=caller.key_id, role=str(caller.role))
     return Response(status_code=204)
+
+
+SigQuery = Annotated[str, Query(max_length=128, description="the signature of the e-mail's unsubscribe link")]
+
+
+@router.get("/{subscription_id}/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
+def unsubscribe_page(request: Request, subscription_id: IdPath, store: StoreDep, sig: SigQuery = "") -> HTMLResponse:
+    """The unsubscribe link of an alert e-mail: a page asking to confirm (a GET never deletes:
+    mail scanners open links)."""
+    record = by_unsubscribe_link(Subscriptions(store), subscription_id, sig)
+    if record is None:
+        return render(request, "unsubscribe.html", status_code=404, state="invalid")
+    return render(request, "unsubscribe.html", state="confirm", firm_id=record.firm_id,
+                  action=f"/v1/subscriptions/{record.id}/unsubscribe?sig={sig}")
+
+
+@router.post("/{subscription_id}/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
+def unsubscribe_by_link(request: Request, subscription_id: IdPath, store: StoreDep, matcher: MatcherDep,
+                        sig: SigQuery = "") -> HTMLResponse:
+    """Delete the subscription and its profile: the page's button, or a mail client's
+    one-click unsubscribe (RFC 8058: ``List-Unsubscribe=One-Click`` posted to the link)."""
+    record = by_unsubscribe_link(Subscriptions(store), subscription_id, sig)
+    if record is None:
+        return render(request, "unsubscribe.html", status_code=404, state="invalid")
+    unsubscribe(store, matcher, record.id, key_id="unsubscribe-link", role="public")
+    return render(request, "unsubscribe.html", state="done")
 
 
 @router.post("/{subscription_id}/renew", response_model=Renewed, responses=errors(404),

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
                                              webhook_sender)
     from recommender.alerts.mail import MailServer, Mailer, alert_message, smtp_mailer
     from recommender.alerts.run import AlertsConfig, outreach, renew, run_alerts, subscribe, unsubscribe
-    from recommender.alerts.subscription import SubscriptionRequest, check_email, check_webhook_url, interest_issues
+    from recommender.alerts.subscription import (SubscriptionRequest, by_unsubscribe_link, check_email,
+                                                 check_webhook_url, interest_issues, unsubscribe_link)
 
 _EXPORTS: dict[str, str] = {
     "AlertsConfig": "run",
@@ -31,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "alert_message": "mail",
     "alerts_for": "changes",
     "body_bytes": "delivery",
+    "by_unsubscribe_link": "subscription",
     "check_email": "subscription",
     "check_webhook_url": "subscription",
     "current_state": "changes",
@@ -43,13 +45,14 @@ _EXPORTS: dict[str, str] = {
     "subscribe": "run",
     "subscribe_registry": "bulk",
     "unsubscribe": "run",
+    "unsubscribe_link": "subscription",
     "webhook_sender": "delivery",
 }
 __all__ = [
     "AlertsConfig", "DEADLINE_DAYS", "DeliveryFailed", "DeliveryPolicy", "MailServer", "Mailer", "Sender",
-    "SubscriptionRequest", "alert_message", "alerts_for", "body_bytes", "check_email", "check_webhook_url",
-    "current_state", "interest_issues", "outreach", "renew", "run_alerts", "signature", "smtp_mailer", "subscribe",
-    "subscribe_registry", "unsubscribe", "webhook_sender",
+    "SubscriptionRequest", "alert_message", "alerts_for", "body_bytes", "by_unsubscribe_link", "check_email",
+    "check_webhook_url", "current_state", "interest_issues", "outreach", "renew", "run_alerts", "signature",
+    "smtp_mailer", "subscribe", "subscribe_registry", "unsubscribe", "unsubscribe_link", "webhook_sender",
 ]
 
 

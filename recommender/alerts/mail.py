@@ -10,6 +10,10 @@ and From address beside it). The message carries the alerts twice:
   §10 body), signed the same way: header ``X-Signature: sha256=<HMAC of the attachment with
   the subscription's secret>``, so a firm's system can trust a forwarded message too.
 
+Every message carries the subscription's unsubscribe link, in the text and as
+``List-Unsubscribe`` with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 2369,
+RFC 8058), so a mail client's "unsubscribe" button works.
+
 ``Message-ID`` is ``<batch id@recommender-alerts>``: the same on every retry of a batch (the
 idempotency key of the e-mail channel). The address, like every firm figure, is never logged.
 
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from recommender.alerts.delivery import DeliveryFailed, Transport, body_bytes, signature
+from recommender.alerts.subscription import unsubscribe_link
 from recommender.settings import Settings
 from recommender.store import Delivery
 
@@ -84,7 +89,7 @@ def _wan(yuan: Any) -> str:
 
 def alert_text(d: Delivery, base_url: str) -> str:
     """The readable part of the message (Chinese, then English, on each line); ``base_url``:
-    the service as firms reach it (for how to unsubscribe)."""
+    the service as firms reach it (for the unsubscribe link)."""
     lines = [f"您订阅的政策提醒有 {len(d.payloads)} 条更新。/ {len(d.payloads)} policy alert(s) for your subscription.",
              ""]
     for a in d.payloads:
@@ -99,8 +104,7 @@ def alert_text(d: Delivery, base_url: str) -> str:
         lines.append("")
     lines += ["以上为系统根据您提交的企业信息自动生成的提醒，以主管部门发布的政策原文为准。",
               "These alerts are computed from the profile you gave; the published policy text prevails.",
-              f"退订 / unsubscribe: DELETE {base_url}/v1/subscriptions/{d.subscription_id}?token=<退订令牌 / "
-              "your unsubscribe token>",
+              f"退订 / unsubscribe: {unsubscribe_link(base_url, d.subscription_id, d.secret)}",
               "机器可读内容见附件 alerts.json（X-Signature 为其 HMAC 签名）。"
               "/ alerts.json holds the same alerts as a webhook body, signed in X-Signature."]
     return "\n".join(lines) + "\n"
@@ -118,6 +122,8 @@ def alert_message(d: Delivery, from_address: str, base_url: str) -> EmailMessage
     message["Message-ID"] = f"<{d.batch}@recommender-alerts>"
     message["X-Signature"] = signature(d.secret, body)
     message["X-Subscription-Id"] = d.subscription_id
+    message["List-Unsubscribe"] = f"<{unsubscribe_link(base_url, d.subscription_id, d.secret)}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(alert_text(d, base_url), charset="utf-8", cte="base64")   # 7-bit safe through any relay
     message.add_attachment(body, maintype="application", subtype="json", filename="alerts.json")
     return message

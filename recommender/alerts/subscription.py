@@ -20,6 +20,8 @@ receiver's answer to anyone but the log.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 import secrets
 from typing import Any, Literal
@@ -172,6 +174,28 @@ def interested(policy_id: str, family: str, families: list[str], policies: list[
 def profile_json(profile: FirmProfile) -> dict[str, Any]:
     """The profile as stored: what the firm gave (unset fields left out), JSON types."""
     return profile.model_dump(mode="json", exclude_unset=True)
+
+
+def unsubscribe_signature(secret: str, subscription_id: str) -> str:
+    """The ``sig`` of a subscription's unsubscribe link (its e-mails carry it): the hex
+    HMAC-SHA256 of ``unsubscribe:<id>`` with the subscription's secret. It can only delete the
+    subscription, as the unsubscribe token can; anyone holding one of the firm's e-mails may."""
+    return hmac.new(secret.encode("utf-8"), f"unsubscribe:{subscription_id}".encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def unsubscribe_link(base_url: str, subscription_id: str, secret: str) -> str:
+    """The page that unsubscribes (a confirmation on GET, the deletion on POST; RFC 8058 one-click)."""
+    return f"{base_url}/v1/subscriptions/{subscription_id}/unsubscribe?sig={unsubscribe_signature(secret, subscription_id)}"
+
+
+def by_unsubscribe_link(subs: Subscriptions, subscription_id: str, sig: str) -> SubscriptionRecord | None:
+    """The subscription whose unsubscribe link this is (compared in constant time), or ``None``
+    (unknown id and wrong signature alike)."""
+    record = subs.load(subscription_id)
+    if record is None or not hmac.compare_digest(unsubscribe_signature(record.secret, record.id), sig):
+        return None
+    return record
 
 
 def new_credentials() -> tuple[str, str]:

@@ -300,5 +300,22 @@ def test_with_an_smtp_server_firms_subscribe_by_email(tmp_path: Path) -> None:
             state = app.state.service
             config = dataclasses.replace(AlertsConfig.from_settings(settings), delivery=FAST.delivery)
             assert run_alerts(state.store, state.matcher, config, as_of=dt.date.today())["delivered"] == 2
-        assert sorted(m.recipients[0] for m in smtp.accepted) == ["li.si@firm.example.cn", "r1@firm.example.cn"]
-        assert all(m.signed_by(sub["secret"]) for m in smtp.accepted if m.recipients == ["li.si@firm.example.cn"])
+            assert sorted(m.recipients[0] for m in smtp.accepted) == ["li.si@firm.example.cn", "r1@firm.example.cn"]
+            [mail] = [m for m in smtp.accepted if m.recipients == ["li.si@firm.example.cn"]]
+            assert mail.signed_by(sub["secret"])
+            # the e-mail's unsubscribe link: GET asks (a link scanner deletes nothing), POST deletes
+            leave = mail.message["List-Unsubscribe"].strip("<>")
+            assert leave.startswith(f"http://127.0.0.1:8000/v1/subscriptions/{sub['id']}/unsubscribe?sig=")
+            path = leave.removeprefix("http://127.0.0.1:8000")
+            page = public.get(path)
+            assert page.status_code == 200 and "确认退订" in page.text and "CQ-001" in page.text
+            assert public.get(f"/v1/subscriptions/{sub['id']}", params={"token": sub["unsubscribe_token"]}).status_code == 200
+            for forged in (path[:-1] + ("0" if path[-1] != "0" else "1"), path.split("?")[0], path + "0" * 200):
+                refused = public.post(forged, data={"List-Unsubscribe": "One-Click"})
+                assert refused.status_code in (404, 422) and "确认退订" not in refused.text
+            done = public.post(path, data={"List-Unsubscribe": "One-Click"})           # RFC 8058 one-click
+            assert done.status_code == 200 and "已退订" in done.text
+            assert public.get(f"/v1/subscriptions/{sub['id']}", params={"token": sub["unsubscribe_token"]}).status_code == 404
+            assert public.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 404   # once
+            actions = [e.action for e in state.store.audit_entries() if e.job_id == sub["id"]]
+            assert actions[0] == "subscription_deleted"

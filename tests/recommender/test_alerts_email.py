@@ -7,6 +7,8 @@ A real SMTP conversation with a local server every time."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import ssl
 from collections.abc import Iterator
@@ -82,6 +84,8 @@ def test_an_email_subscription_gets_one_signed_email_naming_the_new_policy(world
     assert (row["channel"], row["state"]) == ("email", "delivered")
     assert mail.signed_by(secret) and not mail.signed_by("another secret")
     link = f"http://service.test/v1/subscriptions/{sid}/matches#cn-test-alert-a"
+    expected_sig = hmac.new(secret.encode(), f"unsubscribe:{sid}".encode(), hashlib.sha256).hexdigest()
+    leave = f"http://service.test/v1/subscriptions/{sid}/unsubscribe?sig={expected_sig}"
     assert json.loads(mail.attachment()) == {"subscription_id": sid, "alerts": [{
         "policy_id": "cn-test-alert-a", "title": "测试政策A / Test policy A", "kind": "new_match",
         "verdict": "eligible", "estimated_benefit": 4_800_000.0, "closes_on": None,
@@ -90,10 +94,10 @@ def test_an_email_subscription_gets_one_signed_email_naming_the_new_policy(world
     for line in ("【新的适用政策 / New match】测试政策A / Test policy A (cn-test-alert-a)",
                  "  结论 / verdict: 符合 / eligible", "  估计价值 / estimated value: 480.0 万元",
                  "  申报截止 / closes on: —", "  原因 / why: 新纳入政策目录 / newly in the catalog",
-                 f"  详情 / details: {link}",
-                 f"退订 / unsubscribe: DELETE http://service.test/v1/subscriptions/{sid}?token=<退订令牌 / "
-                 "your unsubscribe token>"):
+                 f"  详情 / details: {link}", f"退订 / unsubscribe: {leave}"):
         assert line in text.splitlines()
+    assert (message["List-Unsubscribe"], message["List-Unsubscribe-Post"]) == (f"<{leave}>",
+                                                                              "List-Unsubscribe=One-Click")
     assert world.run()["alerts"] == 0 and len(world.smtp.received) == 1          # never twice
     actions = [(e.action, e.policy_id) for e in world.store.audit_entries() if e.job_id == sid]
     assert actions == [("alert_emailed", "cn-test-alert-a"), ("subscription_created", None)]
