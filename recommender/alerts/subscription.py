@@ -186,7 +186,8 @@ def unsubscribe_signature(secret: str, subscription_id: str) -> str:
 
 def unsubscribe_link(base_url: str, subscription_id: str, secret: str) -> str:
     """The page that unsubscribes (a confirmation on GET, the deletion on POST; RFC 8058 one-click)."""
-    return f"{base_url}/v1/subscriptions/{subscription_id}/unsubscribe?sig={unsubscribe_signature(secret, subscription_id)}"
+    sig = unsubscribe_signature(secret, subscription_id)
+    return f"{base_url}/v1/subscriptions/{subscription_id}/unsubscribe?sig={sig}"
 
 
 def by_unsubscribe_link(subs: Subscriptions, subscription_id: str, sig: str) -> SubscriptionRecord | None:

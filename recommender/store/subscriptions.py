@@ -13,9 +13,9 @@
   NOTHING``), so no alert is decided twice on a channel, whatever runs at the same time.
   Delivery state per row: ``pending`` → ``sending`` (claimed by a conditional update; its
   ``next_attempt_at`` is then the claim's deadline) → ``delivered``, or back to ``pending``
-  with a later ``next_attempt_at``, or ``dead`` after the last attempt. Rows delivered together (one subscription, one channel)
-  share a ``batch`` id: the ``Idempotency-Key`` of their POST (the ``Message-ID`` of their
-  e-mail), the same on every retry.
+  with a later ``next_attempt_at``, or ``dead`` after the last attempt. Rows delivered
+  together (one subscription, one channel) share a ``batch`` id: the ``Idempotency-Key`` of
+  their POST (the ``Message-ID`` of their e-mail), the same on every retry.
 * ``alerts_lease`` — one row per named lease (``alerts-run``): who holds it until when,
   taken by a conditional update, so one host at a time runs alerts.
 """
@@ -337,8 +337,8 @@ class Subscriptions:
             query = query.where(_Outbox.subscription_id == subscription_id)
         with self.store._session() as s:
             return [{"subscription_id": r.subscription_id, "policy_id": r.policy_id, "kind": r.kind,
-                     "window": r.window_key, "channel": r.channel, "state": r.state, "attempts": r.attempts, "batch": r.batch,
-                     "last_error": r.last_error} for r in s.scalars(query)]
+                     "window": r.window_key, "channel": r.channel, "state": r.state, "attempts": r.attempts,
+                     "batch": r.batch, "last_error": r.last_error} for r in s.scalars(query)]
 
     # --- lease -----------------------------------------------------------------------
     def take_lease(self, name: str, holder: str, seconds: float) -> bool:
